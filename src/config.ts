@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/** Every setting the bot reads, parsed once at start-up (STYLE.md habit 7). */
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'expected a GUID');
+const url = z.string().url('expected an absolute URL').transform((u) => u.replace(/\/+$/, ''));
+const port = z.coerce.number().int('expected an integer').min(0).max(65535, 'expected a port number (0-65535)');
+
+const configSchema = z.object({
+  PORT: port.default(3978),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+
+  MicrosoftAppId: z.string().default(''),
+  MicrosoftAppPassword: z.string().default(''),
+  MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+  MicrosoftAppTenantId: z.string().default(''),
+
+  TENANT_ID: guid,
+  TENANT_CLIENT_ID: z.string().min(1, 'required'),
+  TENANT_CLIENT_SECRET: z.string().min(1, 'required'),
+  AUTHORITY_HOST: url.default('https://login.microsoftonline.com'),
+  GRAPH_BASE_URL: url.default('https://graph.microsoft.com'),
+  EXCHANGE_BASE_URL: url.default('https://outlook.office365.com'),
+  TENANT_CA_FILE: z.string().optional(),
+  TENANT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+
+  IT_STAFF_GROUP_ID: guid,
+  APPROVER_GROUP_ID: guid,
+  QUORUM_LOW: z.coerce.number().int().min(0).max(5).default(0),
+  QUORUM_MEDIUM: z.coerce.number().int().min(0).max(5).default(1),
+  QUORUM_HIGH: z.coerce.number().int().min(0).max(5).default(2),
+  QUORUM_CRITICAL: z.coerce.number().int().min(0).max(5).default(2),
+  REQUEST_TTL_HOURS: z.coerce.number().positive().default(24),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => {
+      const key = i.path.join('.');
+      const message = present[key] === undefined && i.code === 'invalid_type' ? 'required but not set' : i.message;
+      return `${key}: ${message}`;
+    }));
+  }
+  if (parsed.data.MicrosoftAppId && !parsed.data.MicrosoftAppPassword && parsed.data.MicrosoftAppType !== 'UserAssignedMSI') {
+    throw new ConfigError(['MicrosoftAppPassword: required when MicrosoftAppId is set (or set MicrosoftAppType=UserAssignedMSI)']);
+  }
+  return parsed.data;
+}
+
+const secretKeys: ReadonlySet<keyof Config> = new Set(['MicrosoftAppPassword', 'TENANT_CLIENT_SECRET', 'DATABASE_URL']);
+
+/** What is safe to log: secrets become "set"/"not set", never their value. */
+export function redactedConfigSummary(config: Config): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [
+    key,
+    secretKeys.has(key as keyof Config) ? (value ? '[set]' : '[not set]') : value,
+  ]));
+}
+
+export function quorumFor(config: Config, risk: Risk): number {
+  switch (risk) {
+    case 'read': return 0;
+    case 'low': return config.QUORUM_LOW;
+    case 'medium': return config.QUORUM_MEDIUM;
+    case 'high': return config.QUORUM_HIGH;
+    case 'critical': return config.QUORUM_CRITICAL;
+  }
+}
+
+export type Risk = 'read' | 'low' | 'medium' | 'high' | 'critical';

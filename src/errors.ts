@@ -1,0 +1,46 @@
+/**
+ * The error catalog (STYLE.md habit 6): a stable code, the locale key of the user-safe message,
+ * and the HTTP status to use where an error ends an HTTP exchange. Causes go to logs only.
+ */
+export const errorCatalog = {
+  USER_NOT_FOUND: { messageKey: 'errors.USER_NOT_FOUND', status: 404 },
+  USER_AMBIGUOUS: { messageKey: 'errors.USER_AMBIGUOUS', status: 409 },
+  NO_MAILBOX: { messageKey: 'errors.NO_MAILBOX', status: 409 },
+  NOT_IT_STAFF: { messageKey: 'errors.NOT_IT_STAFF', status: 403 },
+  NOT_APPROVER: { messageKey: 'errors.NOT_APPROVER', status: 403 },
+  SELF_APPROVAL: { messageKey: 'errors.SELF_APPROVAL', status: 403 },
+  NOT_REQUESTER: { messageKey: 'errors.NOT_REQUESTER', status: 403 },
+  ALREADY_APPROVED_BY_YOU: { messageKey: 'errors.ALREADY_APPROVED_BY_YOU', status: 409 },
+  REQUEST_NOT_FOUND: { messageKey: 'errors.REQUEST_NOT_FOUND', status: 404 },
+  REQUEST_CLOSED: { messageKey: 'errors.REQUEST_CLOSED', status: 409 },
+  ILLEGAL_TRANSITION: { messageKey: 'errors.ILLEGAL_TRANSITION', status: 409 },
+  WRONG_TENANT: { messageKey: 'errors.WRONG_TENANT', status: 403 },
+  UNKNOWN_ACTION: { messageKey: 'errors.UNKNOWN_ACTION', status: 400 },
+  BAD_ACTION_DATA: { messageKey: 'errors.BAD_ACTION_DATA', status: 400 },
+  TENANT_UNAVAILABLE: { messageKey: 'errors.TENANT_UNAVAILABLE', status: 503 },
+  TENANT_TIMEOUT: { messageKey: 'errors.TENANT_TIMEOUT', status: 504 },
+  TENANT_THROTTLED: { messageKey: 'errors.TENANT_THROTTLED', status: 503 },
+  TENANT_PERMISSION_DENIED: { messageKey: 'errors.TENANT_PERMISSION_DENIED', status: 502 },
+  TENANT_AUTH_FAILED: { messageKey: 'errors.TENANT_AUTH_FAILED', status: 502 },
+  TENANT_BAD_REQUEST: { messageKey: 'errors.TENANT_BAD_REQUEST', status: 502 },
+  VERIFY_MISMATCH: { messageKey: 'errors.VERIFY_MISMATCH', status: 502 },
+  INTERNAL: { messageKey: 'errors.INTERNAL', status: 500 },
+} as const;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    /** Interpolation values for the user-facing message; must hold nothing secret. */
+    readonly params: Record<string, string | number> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(code, options);
+    this.name = 'AppError';
+  }
+}
+
+export function toAppError(error: unknown): AppError {
+  return error instanceof AppError ? error : new AppError('INTERNAL', {}, { cause: error });
+}

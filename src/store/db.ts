@@ -1,0 +1,113 @@
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Pool, type PoolClient } from 'pg';
+
+/** The one SQL surface the repositories use; PGlite and pg both sit behind it. */
+export interface Db {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  /** postgres:// URL; when absent, embedded PGlite in dataDir. */
+  databaseUrl?: string;
+  dataDir?: string;
+  /** PostgreSQL schema to use (created if missing); tests use one each. */
+  schema?: string;
+}
+
+const migrationsDir = join(__dirname, 'migrations');
+
+export async function openDb(options: DbOptions): Promise<Db> {
+  const db = options.databaseUrl ? openPg(options.databaseUrl, options.schema) : await openPglite(options.dataDir, options.schema);
+  await migrate(db);
+  return db;
+}
+
+async function openPglite(dataDir: string | undefined, schema: string | undefined): Promise<Db> {
+  let pglite: PGlite;
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    pglite = await PGlite.create(join(dataDir, 'pglite'));
+  } else {
+    pglite = await PGlite.create();
+  }
+  if (schema) await pglite.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}; SET search_path TO ${quoteIdent(schema)}`);
+  const wrap = (q: Pick<PGlite, 'query'>): Omit<Db, 'close' | 'transaction'> => ({
+    async query<T>(sql: string, params: unknown[] = []) {
+      return (await q.query<T>(sql, params)).rows;
+    },
+  });
+  const db: Db = {
+    ...wrap(pglite),
+    transaction: (work) => pglite.transaction((tx) => work({ ...wrap(tx), transaction: (inner) => inner(db), close: async () => {} })),
+    close: () => pglite.close(),
+  };
+  return db;
+}
+
+function openPg(databaseUrl: string, schema: string | undefined): Db {
+  const pool = new Pool({ connectionString: databaseUrl, max: 10 });
+  if (schema) {
+    pool.on('connect', (client) => {
+      client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}; SET search_path TO ${quoteIdent(schema)}`).catch(() => {});
+    });
+  }
+  const onClient = (client: PoolClient): Db => ({
+    async query<T>(sql: string, params: unknown[] = []) {
+      return (await client.query(sql, params)).rows as T[];
+    },
+    transaction: (work) => work(onClient(client)),
+    close: async () => {},
+  });
+  return {
+    async query<T>(sql: string, params: unknown[] = []) {
+      const client = await pool.connect();
+      try {
+        return (await client.query(sql, params)).rows as T[];
+      } finally {
+        client.release();
+      }
+    },
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(onClient(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Applies each numbered migration file once, under an advisory lock so concurrent instances don't race. */
+async function migrate(db: Db): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext('smtp-gate-migrations'))");
+    await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    const applied = new Set((await tx.query<{ version: string }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+    for (const file of readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort()) {
+      if (applied.has(file)) continue;
+      for (const statement of splitStatements(readFileSync(join(migrationsDir, file), 'utf8'))) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [file]);
+    }
+  });
+}
+
+function splitStatements(sql: string): string[] {
+  return sql.split(/;\s*$/m).map((s) => s.replace(/^\s*--.*$/gm, '').trim()).filter(Boolean);
+}
+
+function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/i.test(name)) throw new Error(`invalid schema name: ${name}`);
+  return `"${name}"`;
+}

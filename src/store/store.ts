@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import type { Db } from './db';
+import type { Approval, ConversationRef, RequestRecord, RequestState } from '../requests/model';
+
+interface RequestRow {
+  id: string; tenant_id: string; command_id: string; state: string; risk: string; required_approvals: number;
+  requester_id: string; requester_name: string; target_user_id: string | null; target_upn: string | null;
+  target_display_name: string | null; params: Record<string, unknown>; language: string; conversation: ConversationRef;
+  before_state: RequestRecord['before']; after_state: RequestRecord['after']; verified: boolean | null;
+  error_code: string | null; created_at: Date | string; updated_at: Date | string; expires_at: Date | string;
+}
+
+function toRequest(row: RequestRow): RequestRecord {
+  return {
+    id: row.id, tenantId: row.tenant_id, commandId: row.command_id, state: row.state as RequestState,
+    risk: row.risk as RequestRecord['risk'], requiredApprovals: row.required_approvals,
+    requesterId: row.requester_id, requesterName: row.requester_name, targetUserId: row.target_user_id,
+    targetUpn: row.target_upn, targetDisplayName: row.target_display_name, params: row.params,
+    language: row.language as RequestRecord['language'], conversation: row.conversation,
+    before: row.before_state, after: row.after_state, verified: row.verified, errorCode: row.error_code,
+    createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at), expiresAt: new Date(row.expires_at),
+  };
+}
+
+export type RequestPatch = Partial<Pick<RequestRecord, 'after' | 'verified' | 'errorCode' | 'before' | 'targetUserId' | 'targetUpn' | 'targetDisplayName' | 'params'>>;
+
+export interface AuditEvent {
+  seq: number;
+  at: Date;
+  requestId: string | null;
+  actorId: string | null;
+  action: string;
+  detail: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export const genesisHash = '0'.repeat(64);
+
+export function auditHash(prevHash: string, e: Pick<AuditEvent, 'at' | 'requestId' | 'actorId' | 'action' | 'detail'>): string {
+  return createHash('sha256')
+    .update(canonicalJson([prevHash, e.at.toISOString(), e.requestId, e.actorId, e.action, e.detail]))
+    .digest('hex');
+}
+
+/** All SQL of the application lives here (STYLE.md habit 4). */
+export class Store {
+  constructor(readonly db: Db) {}
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.db.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async insertRequest(r: RequestRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO requests (id, tenant_id, command_id, state, risk, required_approvals, requester_id, requester_name,
+         target_user_id, target_upn, target_display_name, params, language, conversation, before_state, after_state,
+         verified, error_code, created_at, updated_at, expires_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)`,
+      [r.id, r.tenantId, r.commandId, r.state, r.risk, r.requiredApprovals, r.requesterId, r.requesterName,
+        r.targetUserId, r.targetUpn, r.targetDisplayName, JSON.stringify(r.params), r.language, JSON.stringify(r.conversation),
+        json(r.before), json(r.after), r.verified, r.errorCode, r.createdAt, r.updatedAt, r.expiresAt],
+    );
+  }
+
+  async getRequest(id: string): Promise<RequestRecord | undefined> {
+    const rows = await this.db.query<RequestRow>('SELECT * FROM requests WHERE id = $1', [id]);
+    return rows[0] && toRequest(rows[0]);
+  }
+
+  /**
+   * Compare-and-set: moves the request from `from` to `to` only if it is still in `from`.
+   * Returns the updated request, or undefined when another click or instance got there first.
+   */
+  async transition(id: string, from: RequestState, to: RequestState, at: Date, patch: RequestPatch = {}): Promise<RequestRecord | undefined> {
+    const rows = await this.db.query<RequestRow>(
+      `UPDATE requests SET state = $3, updated_at = $4,
+         after_state = CASE WHEN $5::boolean THEN $6::jsonb ELSE after_state END,
+         verified = CASE WHEN $7::boolean THEN $8::boolean ELSE verified END,
+         error_code = CASE WHEN $9::boolean THEN $10::text ELSE error_code END,
+         before_state = CASE WHEN $11::boolean THEN $12::jsonb ELSE before_state END,
+         target_user_id = COALESCE($13, target_user_id), target_upn = COALESCE($14, target_upn),
+         target_display_name = COALESCE($15, target_display_name),
+         params = COALESCE($16::jsonb, params)
+       WHERE id = $1 AND state = $2 RETURNING *`,
+      [id, from, to, at,
+        'after' in patch, json(patch.after), 'verified' in patch, patch.verified ?? null,
+        'errorCode' in patch, patch.errorCode ?? null, 'before' in patch, json(patch.before),
+        patch.targetUserId ?? null, patch.targetUpn ?? null, patch.targetDisplayName ?? null,
+        patch.params ? JSON.stringify(patch.params) : null],
+    );
+    return rows[0] && toRequest(rows[0]);
+  }
+
+  /** Records a decision; false when this approver already decided on this request. */
+  async addApproval(a: Approval): Promise<boolean> {
+    const rows = await this.db.query(
+      `INSERT INTO approvals (request_id, approver_id, approver_name, decision, comment, at) VALUES ($1,$2,$3,$4,$5,$6)
+       ON CONFLICT (request_id, approver_id) DO NOTHING RETURNING approver_id`,
+      [a.requestId, a.approverId, a.approverName, a.decision, a.comment, a.at],
+    );
+    return rows.length === 1;
+  }
+
+  async approvals(requestId: string): Promise<Approval[]> {
+    const rows = await this.db.query<{ request_id: string; approver_id: string; approver_name: string; decision: 'approve' | 'reject'; comment: string | null; at: Date | string }>(
+      'SELECT * FROM approvals WHERE request_id = $1 ORDER BY at, approver_id', [requestId]);
+    return rows.map((r) => ({ requestId: r.request_id, approverId: r.approver_id, approverName: r.approver_name, decision: r.decision, comment: r.comment, at: new Date(r.at) }));
+  }
+
+  async addCardPost(requestId: string, activityId: string, conversation: ConversationRef): Promise<void> {
+    await this.db.query('INSERT INTO card_posts (request_id, activity_id, conversation) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING',
+      [requestId, activityId, JSON.stringify(conversation)]);
+  }
+
+  async cardPosts(requestId: string): Promise<{ activityId: string; conversation: ConversationRef }[]> {
+    const rows = await this.db.query<{ activity_id: string; conversation: ConversationRef }>(
+      'SELECT activity_id, conversation FROM card_posts WHERE request_id = $1', [requestId]);
+    return rows.map((r) => ({ activityId: r.activity_id, conversation: r.conversation }));
+  }
+
+  /** True the first time an activity id is seen; Teams redelivers activities. */
+  async firstDelivery(activityId: string, at: Date): Promise<boolean> {
+    const rows = await this.db.query('INSERT INTO processed_activities (activity_id, at) VALUES ($1,$2) ON CONFLICT DO NOTHING RETURNING activity_id', [activityId, at]);
+    return rows.length === 1;
+  }
+
+  async appendAudit(e: { at: Date; requestId: string | null; actorId: string | null; action: string; detail: Record<string, unknown> }): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      // Serializes writers (across instances too) so the chain stays linear.
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('smtp-gate-audit'))");
+      const last = await tx.query<{ hash: string }>('SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+      const prevHash = last[0]?.hash ?? genesisHash;
+      await tx.query('INSERT INTO audit_events (at, request_id, actor_id, action, detail, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)',
+        [e.at, e.requestId, e.actorId, e.action, JSON.stringify(e.detail), prevHash, auditHash(prevHash, e)]);
+    });
+  }
+
+  async auditEvents(requestId?: string): Promise<AuditEvent[]> {
+    const rows = await this.db.query<{ seq: string | number; at: Date | string; request_id: string | null; actor_id: string | null; action: string; detail: Record<string, unknown>; prev_hash: string; hash: string }>(
+      requestId ? 'SELECT * FROM audit_events WHERE request_id = $1 ORDER BY seq' : 'SELECT * FROM audit_events ORDER BY seq',
+      requestId ? [requestId] : []);
+    return rows.map((r) => ({ seq: Number(r.seq), at: new Date(r.at), requestId: r.request_id, actorId: r.actor_id, action: r.action, detail: r.detail, prevHash: r.prev_hash, hash: r.hash }));
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+function json(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
+}
+
+/** JSON with object keys sorted, so a hash survives jsonb's reordering of keys. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}

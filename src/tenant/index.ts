@@ -1,0 +1,28 @@
+import type { Config } from '../config';
+import { createTenantCredential } from './credential';
+import { GraphDirectory } from './directory';
+import { ExchangeAdmin } from './exchange';
+import { TenantHttp, type RetryPolicy } from './http';
+
+export interface Tenant {
+  directory: GraphDirectory;
+  exchange: ExchangeAdmin;
+  close(): Promise<void>;
+}
+
+/** Wires the two ports to their real adapters; local mode differs only in the configuration. */
+export function connectTenant(config: Config, policy: Partial<RetryPolicy> = {}): Tenant {
+  const credential = createTenantCredential(config);
+  const retry = { attemptTimeoutMs: config.TENANT_TIMEOUT_MS, ...policy };
+  const graphHttp = new TenantHttp({ service: 'graph', caFile: config.TENANT_CA_FILE, policy: retry });
+  const exchangeHttp = new TenantHttp({ service: 'exchange', caFile: config.TENANT_CA_FILE, policy: retry });
+  return {
+    directory: new GraphDirectory(credential, config.GRAPH_BASE_URL, graphHttp),
+    exchange: new ExchangeAdmin(credential, config.EXCHANGE_BASE_URL, config.TENANT_ID, exchangeHttp),
+    close: async () => { await Promise.all([graphHttp.close(), exchangeHttp.close()]); },
+  };
+}
+
+export type { DirectoryUser, UserResolution } from './directory';
+export type { GraphDirectory } from './directory';
+export type { ExchangeAdmin } from './exchange';
