@@ -41,6 +41,10 @@ export class AppError extends Error {
   }
 }
 
+/** Anything thrown → a catalog error; adapters' errors know their own mapping (`toAppError()`). */
 export function toAppError(error: unknown): AppError {
-  return error instanceof AppError ? error : new AppError('INTERNAL', {}, { cause: error });
+  if (error instanceof AppError) return error;
+  const convertible = error as { toAppError?: () => AppError } | null;
+  if (convertible && typeof convertible.toAppError === 'function') return convertible.toAppError();
+  return new AppError('INTERNAL', {}, { cause: error });
 }

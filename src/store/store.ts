@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db';
 import type { Approval, ConversationRef, RequestRecord, RequestState } from '../requests/model';
+import type { Language } from '../i18n';
+
+export interface CardPost {
+  requestId: string;
+  activityId: string;
+  conversation: ConversationRef;
+  audience: 'requester' | 'approvers';
+  language: Language;
+}
 
 interface RequestRow {
   id: string; tenant_id: string; command_id: string; state: string; risk: string; required_approvals: number;
@@ -113,15 +122,24 @@ export class Store {
     return rows.map((r) => ({ requestId: r.request_id, approverId: r.approver_id, approverName: r.approver_name, decision: r.decision, comment: r.comment, at: new Date(r.at) }));
   }
 
-  async addCardPost(requestId: string, activityId: string, conversation: ConversationRef): Promise<void> {
-    await this.db.query('INSERT INTO card_posts (request_id, activity_id, conversation) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING',
-      [requestId, activityId, JSON.stringify(conversation)]);
+  async addCardPost(post: CardPost): Promise<void> {
+    await this.db.query('INSERT INTO card_posts (request_id, activity_id, conversation, audience, language) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING',
+      [post.requestId, post.activityId, JSON.stringify(post.conversation), post.audience, post.language]);
   }
 
-  async cardPosts(requestId: string): Promise<{ activityId: string; conversation: ConversationRef }[]> {
-    const rows = await this.db.query<{ activity_id: string; conversation: ConversationRef }>(
-      'SELECT activity_id, conversation FROM card_posts WHERE request_id = $1', [requestId]);
-    return rows.map((r) => ({ activityId: r.activity_id, conversation: r.conversation }));
+  async cardPosts(requestId: string): Promise<CardPost[]> {
+    const rows = await this.db.query<{ request_id: string; activity_id: string; conversation: ConversationRef; audience: CardPost['audience']; language: CardPost['language'] }>(
+      'SELECT * FROM card_posts WHERE request_id = $1 ORDER BY activity_id', [requestId]);
+    return rows.map((r) => ({ requestId: r.request_id, activityId: r.activity_id, conversation: r.conversation, audience: r.audience, language: r.language }));
+  }
+
+  /** Fills in the target of a draft that waited for the requester to pick among several users. */
+  async setDraftTarget(id: string, target: { userId: string; upn: string; displayName: string }, before: RequestRecord['before'], at: Date): Promise<RequestRecord | undefined> {
+    const rows = await this.db.query<RequestRow>(
+      `UPDATE requests SET target_user_id = $2, target_upn = $3, target_display_name = $4, before_state = $5, updated_at = $6
+       WHERE id = $1 AND state = 'draft' AND target_user_id IS NULL RETURNING *`,
+      [id, target.userId, target.upn, target.displayName, json(before), at]);
+    return rows[0] && toRequest(rows[0]);
   }
 
   /** True the first time an activity id is seen; Teams redelivers activities. */

@@ -38,6 +38,8 @@ CREATE TABLE card_posts (
   request_id   text NOT NULL REFERENCES requests(id),
   activity_id  text NOT NULL,
   conversation jsonb NOT NULL,
+  audience     text NOT NULL,
+  language     text NOT NULL,
   PRIMARY KEY (request_id, activity_id)
 );
 

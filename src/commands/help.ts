@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import type { ReadCommand } from './types';
+
+export const help: ReadCommand = {
+  id: 'help',
+  kind: 'read',
+  targetsUser: false,
+  phrases: {
+    en: ['help', 'what can you do', '?'],
+    es: ['ayuda', 'que puedes hacer'],
+    pt: ['ajuda', 'o que voce faz', 'o que voce pode fazer'],
+    'zh-CN': ['帮助', '你能做什么'],
+    ro: ['ajutor', 'ce poti face'],
+  },
+  example: { en: 'help', es: 'ayuda', pt: 'ajuda', 'zh-CN': '帮助', ro: 'ajutor' },
+  params: z.object({}),
+  audience: 'everyone',
+  risk: 'read',
+};

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import type { ReadCommand } from './types';
+
+export const smtpStatus: ReadCommand = {
+  id: 'smtp-status',
+  kind: 'read',
+  targetsUser: true,
+  phrases: {
+    en: ['smtp status {user}', 'smtp status for {user}', 'smtp status of {user}', 'status {user}', 'status of {user}', 'check smtp for {user}', 'show smtp for {user}'],
+    es: ['estado smtp {user}', 'estado smtp de {user}', 'estado smtp para {user}', 'estado de smtp de {user}', 'smtp status {user}'],
+    pt: ['status smtp {user}', 'status smtp de {user}', 'status smtp do {user}', 'status smtp da {user}', 'estado smtp de {user}', 'smtp status {user}'],
+    'zh-CN': ['{user} 的 smtp 状态', '{user}的smtp状态', '查看 {user} 的 smtp', 'smtp 状态 {user}', 'smtp状态 {user}'],
+    ro: ['stare smtp {user}', 'stare smtp pentru {user}', 'starea smtp pentru {user}', 'status smtp {user}', 'smtp status {user}'],
+  },
+  example: { en: 'smtp status bob', es: 'estado smtp de bob', pt: 'status smtp do bob', 'zh-CN': 'bob 的 SMTP 状态', ro: 'stare SMTP pentru bob' },
+  params: z.object({ user: z.string().trim().min(1).max(256) }),
+  audience: 'it-staff',
+  risk: 'read',
+};

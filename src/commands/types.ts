@@ -1,0 +1,39 @@
+import type { z } from 'zod';
+import type { Risk } from '../config';
+import type { Language } from '../i18n';
+import type { MailboxSmtpState } from '../requests/model';
+import type { Tenant } from '../tenant';
+
+export type Audience = 'everyone' | 'it-staff';
+
+interface CommandBase {
+  id: string;
+  /** Utterance patterns per language; `{user}` captures the target. Matching ignores case and accents. */
+  phrases: Record<Language, string[]>;
+  /** One example per language for help. */
+  example: Record<Language, string>;
+  params: z.ZodType<Record<string, string>>;
+  audience: Audience;
+  risk: Risk;
+}
+
+/** A command that only reads: runs at once, changes nothing. */
+export interface ReadCommand extends CommandBase {
+  kind: 'read';
+  targetsUser: boolean;
+}
+
+/**
+ * A command that changes the tenant. The dispatcher owns confirmation, approval, verification
+ * and audit; the command says what value it wants and how to write it.
+ */
+export interface ChangeCommand extends CommandBase {
+  kind: 'change';
+  /** The mailbox `SmtpClientAuthenticationDisabled` value this command sets. */
+  desiredMailboxValue: boolean | null;
+  execute(tenant: Tenant, target: { userPrincipalName: string }): Promise<void>;
+  /** Did the read-back land where the command meant to? */
+  verify(after: MailboxSmtpState): boolean;
+}
+
+export type CommandDefinition = ReadCommand | ChangeCommand;
