@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { helpCard } from '../cards/builders';
 import type { ReadCommand } from './types';
 
 export const help: ReadCommand = {
   id: 'help',
   kind: 'read',
-  targetsUser: false,
   phrases: {
     en: ['help', 'what can you do', '?'],
     es: ['ayuda', 'que puedes hacer'],
@@ -16,4 +16,5 @@ export const help: ReadCommand = {
   params: z.object({}),
   audience: 'everyone',
   risk: 'read',
+  run: async ({ t, examples }) => helpCard(t, examples()),
 };

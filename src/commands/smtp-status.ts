@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { smtpStatusCard } from '../cards/builders';
 import type { ReadCommand } from './types';
 
 export const smtpStatus: ReadCommand = {
   id: 'smtp-status',
   kind: 'read',
-  targetsUser: true,
   phrases: {
     en: ['smtp status {user}', 'smtp status for {user}', 'smtp status of {user}', 'status {user}', 'status of {user}', 'check smtp for {user}', 'show smtp for {user}'],
     es: ['estado smtp {user}', 'estado smtp de {user}', 'estado smtp para {user}', 'estado de smtp de {user}', 'smtp status {user}'],
@@ -16,4 +16,8 @@ export const smtpStatus: ReadCommand = {
   params: z.object({ user: z.string().trim().min(1).max(256) }),
   audience: 'it-staff',
   risk: 'read',
+  run: async ({ t, resolveUser, smtpState }, { user: query }) => {
+    const user = await resolveUser(query!);
+    return smtpStatusCard(t, user, await smtpState(user));
+  },
 };

@@ -2,7 +2,22 @@ import type { z } from 'zod';
 import type { Risk } from '../config';
 import type { Language } from '../i18n';
 import type { MailboxSmtpState } from '../requests/model';
-import type { Tenant } from '../tenant';
+import type { AdaptiveCard } from '../cards/builders';
+import type { Translate } from '../i18n';
+import type { ConversationRef } from '../requests/model';
+import type { DirectoryUser, Tenant } from '../tenant';
+
+/** What a read command may use: shared lookups, written once in the dispatcher. */
+export interface CommandContext {
+  t: Translate;
+  language: Language;
+  conversation: ConversationRef;
+  /** Resolves exactly one user or throws USER_NOT_FOUND / USER_AMBIGUOUS. */
+  resolveUser(query: string): Promise<DirectoryUser>;
+  smtpState(user: DirectoryUser): Promise<MailboxSmtpState>;
+  setApprovalsConversation(conversation: ConversationRef): Promise<void>;
+  examples(): string[];
+}
 
 export type Audience = 'everyone' | 'it-staff';
 
@@ -20,7 +35,7 @@ interface CommandBase {
 /** A command that only reads: runs at once, changes nothing. */
 export interface ReadCommand extends CommandBase {
   kind: 'read';
-  targetsUser: boolean;
+  run(context: CommandContext, params: Record<string, string>): Promise<AdaptiveCard>;
 }
 
 /**

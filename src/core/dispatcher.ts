@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { helpCard, messageCard, pickUserCard, smtpStatusCard } from '../cards/builders';
+import { helpCard, messageCard, pickUserCard } from '../cards/builders';
 import { allVerbs, verbs } from '../cards/verbs';
 import { commands } from '../commands/registry';
-import type { ChangeCommand, CommandDefinition } from '../commands/types';
+import type { ChangeCommand, CommandContext, CommandDefinition } from '../commands/types';
 import { quorumFor, type Config } from '../config';
 import { AppError, toAppError } from '../errors';
 import { languageFromLocale, translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';
 import { guessLanguage, parseUtterance } from '../nlu/parse';
 import type { RequestRecord } from '../requests/model';
-import { RequestLifecycle } from '../requests/service';
+import { approvalsConversationKey, RequestLifecycle } from '../requests/service';
 import type { Store } from '../store/store';
 import type { DirectoryUser, Tenant } from '../tenant';
 import { readSmtpState } from '../tenant/smtp-state';
@@ -61,8 +61,7 @@ export class Dispatcher {
         await this.lifecycle.audit(null, turn.userId ?? null, 'action.denied', { command: command.id, reason: 'NOT_IT_STAFF' });
         throw new AppError('NOT_IT_STAFF');
       }
-      if (command.id === 'help') return [{ card: helpCard(t, this.examples(language)) }];
-      if (command.kind === 'read') return [await this.runStatus(t, params.data.user ?? '')];
+      if (command.kind === 'read') return [{ card: await command.run(this.commandContext(turn, t, language), params.data) }];
       return [await this.draftChange(turn, command, params.data.user ?? '', language)];
     } catch (error) {
       return [{ card: this.errorCard(t, error) }];
@@ -169,12 +168,21 @@ export class Dispatcher {
     await this.deps.store.addCardPost({ requestId: reply.track.requestId, activityId, conversation, audience: reply.track.audience, language: reply.track.language });
   }
 
-  private async runStatus(t: Translate, query: string): Promise<Reply> {
-    const user = await this.resolveOne(query);
-    if (user.kind === 'ambiguous') {
-      return { card: messageCard(t, t('errors.USER_AMBIGUOUS', { query, names: user.candidates.map((c) => `${c.displayName} (${c.userPrincipalName})`).join(', ') }), 'USER_AMBIGUOUS') };
-    }
-    return { card: smtpStatusCard(t, user.user, await this.stateOrThrow(user.user)) };
+  private commandContext(turn: MessageTurn, t: Translate, language: Language): CommandContext {
+    return {
+      t, language, conversation: turn.conversation,
+      resolveUser: async (query) => {
+        const resolved = await this.resolveOne(query);
+        if (resolved.kind === 'found') return resolved.user;
+        throw new AppError('USER_AMBIGUOUS', { query, names: resolved.candidates.map((c) => `${c.displayName} (${c.userPrincipalName})`).join(', ') });
+      },
+      smtpState: (user) => this.stateOrThrow(user),
+      setApprovalsConversation: async (conversation) => {
+        await this.deps.store.setSetting(approvalsConversationKey, conversation, this.now());
+        await this.lifecycle.audit(null, turn.userId ?? null, 'settings.approvals-conversation', { by: turn.userName });
+      },
+      examples: () => this.examples(language),
+    };
   }
 
   private async draftChange(turn: MessageTurn, command: ChangeCommand, query: string, language: Language): Promise<Reply> {

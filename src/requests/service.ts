@@ -9,8 +9,11 @@ import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import type { Tenant } from '../tenant';
 import { readSmtpState } from '../tenant/smtp-state';
-import { allowedTransitions, type MailboxSmtpState, type RequestRecord, type RequestState } from './model';
+import { allowedTransitions, type ConversationRef, type MailboxSmtpState, type RequestRecord, type RequestState } from './model';
 import type { RequestPatch } from '../store/store';
+
+/** Settings key of the conversation approval cards go to (`approvals here`). */
+export const approvalsConversationKey = 'approvals-conversation';
 
 export interface LifecycleDeps {
   config: Config;
@@ -57,12 +60,13 @@ export class RequestLifecycle {
     }
   }
 
-  /** Posts the approvers' copy of the card to the approvals conversation (for now: the requester's). */
+  /** Posts the approvers' copy of the card to the approvals conversation, or the requester's when none is set. */
   async postApprovalCard(request: RequestRecord): Promise<void> {
+    const conversation = (await this.deps.store.getSetting<ConversationRef>(approvalsConversationKey)) ?? request.conversation;
     const card = await this.cardFor(request, 'approvers', request.language);
-    const activityId = await this.deps.notifier.send(request.conversation, card);
+    const activityId = await this.deps.notifier.send(conversation, card);
     if (activityId) {
-      await this.deps.store.addCardPost({ requestId: request.id, activityId, conversation: request.conversation, audience: 'approvers', language: request.language });
+      await this.deps.store.addCardPost({ requestId: request.id, activityId, conversation, audience: 'approvers', language: request.language });
     }
   }
 

@@ -166,6 +166,16 @@ export class Store {
     return rows.map((r) => ({ seq: Number(r.seq), at: new Date(r.at), requestId: r.request_id, actorId: r.actor_id, action: r.action, detail: r.detail, prevHash: r.prev_hash, hash: r.hash }));
   }
 
+  async setSetting(key: string, value: unknown, at: Date): Promise<void> {
+    await this.db.query('INSERT INTO settings (key, value, updated_at) VALUES ($1,$2,$3) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at',
+      [key, JSON.stringify(value), at]);
+  }
+
+  async getSetting<T>(key: string): Promise<T | undefined> {
+    const rows = await this.db.query<{ value: T }>('SELECT value FROM settings WHERE key = $1', [key]);
+    return rows[0]?.value;
+  }
+
   close(): Promise<void> {
     return this.db.close();
   }

@@ -104,6 +104,11 @@ export class GraphDirectory {
     return { kind: 'ambiguous', candidates: [...users].sort((a, b) => rank(a) - rank(b) || a.displayName.localeCompare(b.displayName)) };
   }
 
+  /** Proves the credential works and Graph answers. */
+  async ping(): Promise<void> {
+    await this.call('GET /users', () => this.client.api('/users').select('id').top(1).get());
+  }
+
   /** Which of `groupIds` the user belongs to (transitively), per Graph's checkMemberGroups. */
   async memberOf(userId: string, groupIds: string[]): Promise<string[]> {
     const result = await this.call<{ value: string[] }>('POST /users/{id}/checkMemberGroups', () =>

@@ -60,3 +60,10 @@ CREATE TABLE processed_activities (
   activity_id text PRIMARY KEY,
   at          timestamptz NOT NULL
 );
+
+-- Deployment-wide settings set from chat (e.g. the approvals conversation).
+CREATE TABLE settings (
+  key        text PRIMARY KEY,
+  value      jsonb NOT NULL,
+  updated_at timestamptz NOT NULL
+);

@@ -1,0 +1,88 @@
+import {
+  ActivityHandler, CardFactory, MessageFactory, TurnContext,
+  type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type CloudAdapter, type ConversationReference,
+} from 'botbuilder';
+import type { AdaptiveCard } from '../cards/builders';
+import type { Dispatcher } from '../core/dispatcher';
+import type { ActionResult, Notifier } from '../core/turn';
+import type { Logger } from '../log';
+import type { ConversationRef } from '../requests/model';
+import { toCoreTurn } from './activity';
+
+const adaptiveCardContentType = 'application/vnd.microsoft.card.adaptive';
+
+/** Thin: turns activities into core calls and core answers into activities. */
+export class SmtpGateBot extends ActivityHandler {
+  /** Work that continues after a reply went out; awaited on shutdown. */
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly dispatcher: Dispatcher, private readonly logger: Logger) {
+    super();
+    this.onMessage(async (context, next) => {
+      const activity = context.activity;
+      const value = activity.value as Record<string, unknown> | undefined;
+      if (value && typeof value.verb === 'string') {
+        await this.handleSubmit(context, value);
+      } else {
+        const turn = toCoreTurn(activity);
+        const replies = await this.dispatcher.handleMessage({ ...turn, text: activity.text ?? '' });
+        for (const reply of replies) {
+          const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply.card)));
+          if (sent?.id) await this.dispatcher.cardPosted(reply, sent.id, turn.conversation);
+        }
+      }
+      await next();
+    });
+  }
+
+  /** Action.Execute: answered at once with the updated card; slow work follows the reply. */
+  protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    const result = await this.dispatcher.handleAction({
+      ...toCoreTurn(context.activity),
+      verb: invokeValue.action.verb ?? '',
+      data: (invokeValue.action.data ?? {}) as Record<string, unknown>,
+    });
+    this.startFollowUp(result);
+    return { statusCode: 200, type: adaptiveCardContentType, value: result.card as unknown as Record<string, unknown> };
+  }
+
+  /** Action.Submit (older clients): the same verbs arrive as a message whose value holds them. */
+  private async handleSubmit(context: TurnContext, value: Record<string, unknown>): Promise<void> {
+    const result = await this.dispatcher.handleAction({ ...toCoreTurn(context.activity), verb: String(value.verb), data: value });
+    const replyToId = context.activity.replyToId;
+    const attachment = CardFactory.adaptiveCard(result.card);
+    if (replyToId) await context.updateActivity({ id: replyToId, type: 'message', attachments: [attachment] });
+    else await context.sendActivity(MessageFactory.attachment(attachment));
+    this.startFollowUp(result);
+  }
+
+  private startFollowUp(result: ActionResult): void {
+    if (!result.followUp) return;
+    const work = result.followUp().catch((error: unknown) => this.logger.error({ err: error }, 'follow-up work failed'));
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  async drain(): Promise<void> {
+    while (this.inFlight.size) await Promise.all([...this.inFlight]);
+  }
+}
+
+/** Proactive messages through the adapter, to conversations stored as references. */
+export class BotNotifier implements Notifier {
+  constructor(private readonly adapter: CloudAdapter, private readonly botAppId: string) {}
+
+  async send(conversation: ConversationRef, card: AdaptiveCard): Promise<string | undefined> {
+    let id: string | undefined;
+    await this.adapter.continueConversationAsync(this.botAppId, conversation as unknown as Partial<ConversationReference>, async (context) => {
+      id = (await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card))))?.id;
+    });
+    return id;
+  }
+
+  async update(conversation: ConversationRef, activityId: string, card: AdaptiveCard): Promise<void> {
+    await this.adapter.continueConversationAsync(this.botAppId, conversation as unknown as Partial<ConversationReference>, async (context) => {
+      await context.updateActivity({ id: activityId, type: 'message', attachments: [CardFactory.adaptiveCard(card)] });
+    });
+  }
+}

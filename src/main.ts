@@ -1,0 +1,38 @@
+import { existsSync } from 'node:fs';
+import { ConfigError, loadConfig, redactedConfigSummary } from './config';
+import { createLogger } from './log';
+import { startServer } from './server';
+
+/** The bot process: `node --import tsx src/main.ts` (the launcher starts it for `npm start`). */
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee .env.sample for every setting.\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL, 'bot');
+  logger.info({ config: redactedConfigSummary(config) }, 'configuration');
+  const server = await startServer(config, logger);
+  logger.info({ url: `${server.url}/api/messages` }, 'bot listening');
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`SMTP Gate failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+import restify from 'restify';
+import type { Config } from './config';
+import { createBotEdge } from './bot/adapter';
+import { BotNotifier, SmtpGateBot } from './bot/bot';
+import { Dispatcher } from './core/dispatcher';
+import type { Logger } from './log';
+import { openDb } from './store/db';
+import { Store } from './store/store';
+import { connectTenant, type Tenant } from './tenant';
+import type { RetryPolicy } from './tenant/http';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  retryPolicy?: Partial<RetryPolicy>;
+}
+
+/** Restify with two routes: the Bot Framework endpoint and a health check. */
+export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const store = new Store(await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  const tenant: Tenant = connectTenant(config, options.retryPolicy);
+  const edge = createBotEdge(config, logger);
+  const dispatcher = new Dispatcher({ config, store, tenant, notifier: new BotNotifier(edge.adapter, config.MicrosoftAppId), logger });
+  const bot = new SmtpGateBot(dispatcher, logger);
+
+  const server = restify.createServer({ name: 'smtp-gate', handleUncaughtExceptions: false });
+  server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: 256 * 1024 }));
+
+  server.post('/api/messages', async (req, res) => {
+    if (!edge.anonymous) {
+      // botbuilder answers 500 to several forged tokens (alg none, foreign key, HS256, tampered,
+      // not yet valid); whatever fails authentication is a 401 here.
+      try {
+        await edge.authenticate((req.body ?? {}) as Record<string, unknown>, req.header('authorization') ?? '');
+      } catch (error) {
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'rejected a request that failed Bot Framework authentication');
+        res.status(401);
+        res.end();
+        return;
+      }
+    }
+    await edge.adapter.process(req, res, (context) => bot.run(context));
+  });
+
+  server.get('/healthz', async (_req, res) => {
+    const [storeOk, tenantOk] = await Promise.all([
+      store.ping(),
+      tenant.directory.ping().then(() => true, (error: unknown) => {
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'health check: tenant unreachable');
+        return false;
+      }),
+    ]);
+    res.status(storeOk && tenantOk ? 200 : 503);
+    res.json({ store: storeOk ? 'ok' : 'unavailable', tenant: tenantOk ? 'ok' : 'unreachable' });
+  });
+
+  // Both loopback addresses (and the rest): '::' is dual-stack on Linux.
+  await new Promise<void>((resolve) => server.listen(config.PORT, '::', () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    store,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await bot.drain();
+      await tenant.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import type { FaultRule } from './faults';
+import { jsonResponse, RouteTable, type SimRequest, type SimResponse } from './http';
+import type { TenantState } from './state';
+import { resourceForScope, TOKEN_LIFETIME_SECONDS, type TokenAuthority } from './tokens';
+
+// The Microsoft Entra endpoints MSAL Node (under @azure/identity) calls for the client credentials flow.
+
+export interface EntraContext {
+  state: TenantState;
+  authority: TokenAuthority;
+  now: Date;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** Entra's `yyyy-MM-dd HH:mm:ssZ` timestamp. */
+function entraTimestamp(now: Date): string {
+  return `${now.toISOString().slice(0, 19).replace('T', ' ')}Z`;
+}
+
+/** The OAuth error body Entra answers with, AADSTS code included. */
+export function entraError(status: number, error: string, code: number, description: string, now: Date): SimResponse {
+  const timestamp = entraTimestamp(now);
+  const traceId = randomUUID();
+  const correlationId = randomUUID();
+  return jsonResponse(
+    status,
+    {
+      error,
+      error_description: `AADSTS${code}: ${description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+      error_codes: [code],
+      timestamp,
+      trace_id: traceId,
+      correlation_id: correlationId,
+      error_uri: `https://login.microsoftonline.com/error?code=${code}`,
+    },
+    { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' },
+  );
+}
+
+function tenantNotFound(tenant: string, now: Date, error = 'invalid_request'): SimResponse {
+  return entraError(
+    400,
+    error,
+    90002,
+    `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
+    now,
+  );
+}
+
+function openIdConfiguration(request: SimRequest, params: Record<string, string>, context: EntraContext): SimResponse {
+  const tenant = params.tenant as string;
+  if (!context.state.isThisTenant(tenant)) return tenantNotFound(tenant, context.now, 'invalid_tenant');
+  const tenantId = context.state.tenant.id;
+  const base = `${request.origin}/${tenantId}`;
+  return jsonResponse(200, {
+    token_endpoint: `${base}/oauth2/v2.0/token`,
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+    jwks_uri: `${base}/discovery/v2.0/keys`,
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    issuer: `${base}/v2.0`,
+    request_uri_parameter_supported: false,
+    userinfo_endpoint: `${request.origin}/oidc/userinfo`,
+    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+    device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
+    http_logout_supported: true,
+    frontchannel_logout_supported: true,
+    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+    claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+    kerberos_endpoint: `${base}/kerberos`,
+    tenant_region_scope: 'EU',
+    cloud_instance_name: 'microsoftonline.com',
+    cloud_graph_host_name: 'graph.windows.net',
+    msgraph_host: 'graph.microsoft.com',
+    rbac_url: 'https://pas.windows.net',
+  });
+}
+
+function keys(request: SimRequest, _params: Record<string, string>, context: EntraContext): SimResponse {
+  return jsonResponse(200, context.authority.jwks(`${request.origin}/${context.state.tenant.id}/v2.0`));
+}
+
+async function token(request: SimRequest, params: Record<string, string>, context: EntraContext): Promise<SimResponse> {
+  const { state, now } = context;
+  const tenant = params.tenant as string;
+  if (!state.isThisTenant(tenant)) return tenantNotFound(tenant, now);
+
+  const form = new URLSearchParams(request.body.toString('utf8'));
+  const missing = (name: string): SimResponse =>
+    entraError(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`, now);
+
+  const grantType = form.get('grant_type');
+  if (!grantType) return missing('grant_type');
+  if (grantType !== 'client_credentials') {
+    return entraError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`, now);
+  }
+
+  const clientId = form.get('client_id');
+  if (!clientId) return missing('client_id');
+  if (!GUID.test(clientId)) {
+    return entraError(
+      400,
+      'unauthorized_client',
+      700016,
+      `Application with identifier '${clientId}' was not found in the directory '${state.tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      now,
+    );
+  }
+
+  // The simulator accepts any secret or signed assertion: it stands in for a tenant, not for key management.
+  const secret = form.get('client_secret');
+  const assertion = form.get('client_assertion');
+  let clientAuthentication: 'secret' | 'assertion';
+  if (secret) {
+    clientAuthentication = 'secret';
+  } else if (assertion) {
+    if (form.get('client_assertion_type') !== JWT_BEARER || assertion.split('.').length !== 3) {
+      return entraError(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.', now);
+    }
+    clientAuthentication = 'assertion';
+  } else {
+    return entraError(
+      401,
+      'invalid_client',
+      7000216,
+      "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
+      now,
+    );
+  }
+
+  const scope = form.get('scope');
+  if (!scope) return missing('scope');
+  const requested = scope.split(/\s+/).filter((item) => item !== '' && !OIDC_SCOPES.has(item.toLowerCase()));
+  const notDefault = requested.find((item) => !/\/\.default$/i.test(item));
+  if (notDefault !== undefined || requested.length === 0) {
+    return entraError(
+      400,
+      'invalid_scope',
+      1002012,
+      `The provided value for scope ${notDefault ?? scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      now,
+    );
+  }
+  if (requested.length > 1) {
+    return entraError(400, 'invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`, now);
+  }
+  const scopeValue = requested[0] as string;
+  const resource = resourceForScope(scopeValue);
+  if (!resource) {
+    const resourceName = scopeValue.replace(/\/\.default$/i, '');
+    return entraError(
+      400,
+      'invalid_resource',
+      500011,
+      `The resource principal named ${resourceName} was not found in the tenant named ${state.tenant.displayName}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+      now,
+    );
+  }
+
+  const accessToken = await context.authority.issue({
+    tenantId: state.tenant.id,
+    clientId,
+    resource,
+    clientAuthentication,
+    now,
+  });
+  return jsonResponse(
+    200,
+    {
+      token_type: 'Bearer',
+      expires_in: TOKEN_LIFETIME_SECONDS,
+      ext_expires_in: TOKEN_LIFETIME_SECONDS,
+      access_token: accessToken,
+    },
+    { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' },
+  );
+}
+
+const routes = new RouteTable<EntraContext>([
+  { method: 'GET', pattern: '/{tenant}/v2.0/.well-known/openid-configuration', handle: openIdConfiguration },
+  { method: 'GET', pattern: '/{tenant}/discovery/v2.0/keys', handle: keys },
+  { method: 'GET', pattern: '/{tenant}/discovery/keys', handle: keys },
+  { method: 'POST', pattern: '/{tenant}/oauth2/v2.0/token', handle: token },
+]);
+
+/** True for the paths this module answers, so the server can tell a token call from a stray request. */
+export function isEntraPath(path: string): boolean {
+  return /^\/[^/]+\/(v2\.0\/\.well-known\/|discovery\/|oauth2\/)/i.test(path);
+}
+
+export async function handleEntra(request: SimRequest, context: EntraContext): Promise<SimResponse> {
+  const match = routes.match(request.method, request.url.pathname);
+  if (!match.found) {
+    return entraError(
+      match.methodNotAllowed ? 405 : 404,
+      'invalid_request',
+      900561,
+      `The tenant simulator does not implement ${request.method} ${request.url.pathname}; it serves the v2.0 openid-configuration, keys and token endpoints.`,
+      context.now,
+    );
+  }
+  return match.route.handle(request, match.params, context);
+}
+
+export function entraFault(rule: FaultRule, now: Date): SimResponse {
+  const status = rule.status ?? 503;
+  const response =
+    status === 429
+      ? entraError(429, 'temporarily_unavailable', 90055, 'There are too many incoming requests. Please try again later.', now)
+      : status >= 500
+        ? entraError(status, 'temporarily_unavailable', 90033, 'A transient error has occurred. Please try again.', now)
+        : entraError(status, 'invalid_request', 90000, 'Simulated failure injected through /_simulator/faults.', now);
+  if (rule.retryAfterSeconds !== undefined) response.headers = { ...response.headers, 'Retry-After': String(rule.retryAfterSeconds) };
+  return response;
+}

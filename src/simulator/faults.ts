@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { formatPath } from './fixture';
+
+export type ServiceName = 'graph' | 'exchange' | 'token';
+
+const faultRuleSchema = z
+  .strictObject({
+    service: z.enum(['graph', 'exchange', 'token'], { error: "expected 'graph', 'exchange' or 'token'" }),
+    /** Case-insensitive substring of the request path, or of the cmdlet name for Exchange; absent = every request. */
+    match: z.string().optional(),
+    status: z.number().int().min(400).max(599).optional(),
+    retryAfterSeconds: z.number().int().min(0).optional(),
+    /** Exchange only: answer with this exception in the cmdlet error envelope (`ServerBusyException`). */
+    exchangeError: z.string().min(1).optional(),
+    /** Destroy the connection without answering, as a dropped network path does. */
+    drop: z.boolean().optional(),
+    /** Apply to this many matching requests, then stop; absent = every time. */
+    times: z.number().int().min(1).optional(),
+  })
+  .refine((rule) => rule.status !== undefined || rule.exchangeError !== undefined || rule.drop === true, {
+    error: 'a rule needs status, exchangeError or drop: true',
+  })
+  .refine((rule) => rule.exchangeError === undefined || rule.service === 'exchange', {
+    error: 'exchangeError applies to service "exchange" only',
+    path: ['exchangeError'],
+  });
+
+const faultConfigSchema = z.strictObject({
+  latencyMs: z.number().int().min(0).max(600_000).optional(),
+  rules: z.array(faultRuleSchema).optional(),
+});
+
+export type FaultRule = z.infer<typeof faultRuleSchema>;
+export type FaultConfig = z.infer<typeof faultConfigSchema>;
+
+export function parseFaultConfig(json: unknown): { ok: true; config: FaultConfig } | { ok: false; problems: string[] } {
+  const result = faultConfigSchema.safeParse(json);
+  if (result.success) return { ok: true, config: result.data };
+  return { ok: false, problems: result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`) };
+}
+
+interface ActiveRule {
+  rule: FaultRule;
+  remaining: number | null;
+}
+
+/** Latency and scripted failures, set through `/_simulator/faults`. */
+export class FaultInjector {
+  private latency = 0;
+  private rules: ActiveRule[] = [];
+
+  get latencyMs(): number {
+    return this.latency;
+  }
+
+  set(config: FaultConfig): void {
+    this.latency = config.latencyMs ?? 0;
+    this.rules = (config.rules ?? []).map((rule) => ({ rule, remaining: rule.times ?? null }));
+  }
+
+  clear(): void {
+    this.set({});
+  }
+
+  /** The first live rule matching this request, counted as used. */
+  take(service: ServiceName, path: string, cmdlet: string | null): FaultRule | null {
+    for (const active of this.rules) {
+      if (active.rule.service !== service) continue;
+      if (active.remaining !== null && active.remaining <= 0) continue;
+      const needle = (active.rule.match ?? '').toLowerCase();
+      const matches =
+        needle === '' || path.toLowerCase().includes(needle) || (cmdlet !== null && cmdlet.toLowerCase().includes(needle));
+      if (!matches) continue;
+      if (active.remaining !== null) active.remaining -= 1;
+      return active.rule;
+    }
+    return null;
+  }
+
+  describe(): { latencyMs: number; rules: (FaultRule & { remaining: number | null })[] } {
+    return {
+      latencyMs: this.latency,
+      rules: this.rules.map((active) => ({ ...active.rule, remaining: active.remaining })),
+    };
+  }
+}
+
+export interface CallRecord {
+  at: string;
+  service: ServiceName;
+  method: string;
+  path: string;
+  cmdlet: string | null;
+  parameters: Record<string, unknown> | null;
+  /** What was answered, injected faults included; null when the connection was dropped. */
+  status: number | null;
+}
+
+/** Every Graph, Exchange and token call, in arrival order, for tests that prove exactly-once execution. */
+export class CallLog {
+  private records: CallRecord[] = [];
+
+  start(record: Omit<CallRecord, 'status'>): CallRecord {
+    const entry: CallRecord = { ...record, status: null };
+    this.records.push(entry);
+    return entry;
+  }
+
+  list(): CallRecord[] {
+    return structuredClone(this.records);
+  }
+
+  clear(): void {
+    this.records = [];
+  }
+}
