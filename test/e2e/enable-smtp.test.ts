@@ -1,0 +1,247 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { loadFixture, type TenantFixture } from '../../src/simulator/fixture';
+import { startSimulator } from '../../src/simulator/server';
+import { openDb } from '../../src/store/db';
+import { Store } from '../../src/store/store';
+import { startBotProcess, type BotProcess } from '../support/bot-process';
+import { actionVerbs, cardText, FakeConnector, requestIdOf, type CardJson } from '../support/fake-connector';
+import { TeamsClient, type TeamsUser } from '../support/teams';
+
+/**
+ * The walking skeleton end to end over real sockets: Teams-shaped activities into the bot
+ * process, the bot's replies into a fake Bot Connector, the tenant changes in the simulator.
+ */
+
+const fixturePath = join(__dirname, '..', '..', 'fixtures', 'demo-tenant.json');
+const fixture: TenantFixture = loadFixture(fixturePath);
+const byName = (name: string): TeamsUser => {
+  const u = fixture.users.find((x) => x.displayName === name);
+  if (!u) throw new Error(`demo fixture has no ${name}`);
+  return { id: u.id, name: u.displayName };
+};
+const members = (groupId: string | undefined) => new Set(fixture.groups?.find((g) => g.id === groupId)?.members ?? []);
+const itStaff = members(fixture.localMode?.itStaffGroupId);
+const approverIds = members(fixture.localMode?.approverGroupId);
+
+const alex = byName('Alex Wilber'); // IT staff, not an approver
+const megan = byName('Megan Bowen'); // approver
+const bob = fixture.users.find((u) => u.userPrincipalName === 'bob@contoso.com')!;
+const outsider = fixture.users.find((u) => !itStaff.has(u.id) && !approverIds.has(u.id) && u.mailbox)!;
+const outsiderUser: TeamsUser = { id: outsider.id, name: outsider.displayName };
+
+let simulator: Awaited<ReturnType<typeof startSimulator>>;
+let dispatcher: Agent;
+let connector: FakeConnector;
+let bot: BotProcess;
+let teams: TeamsClient;
+let dataDir: string;
+let certDir: string;
+let happyPathRequestId = '';
+const unknownUserQueries: string[] = [];
+const failedRequestIds: string[] = [];
+
+async function control<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  const res = await request(`${simulator.url}${path}`, {
+    method, dispatcher,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+interface SimCall { service: string; cmdlet: string | null; parameters: Record<string, unknown> | null; status: number }
+const setCasMailboxCalls = async () => (await control<SimCall[]>('GET', '/_simulator/calls')).filter((c) => c.cmdlet === 'Set-CASMailbox');
+const successfulSets = async () => (await setCasMailboxCalls()).filter((c) => c.status === 200);
+const mailboxOf = async (userId: string) => (await control<{ users: { id: string; mailbox: { smtpClientAuthenticationDisabled: boolean | null } | null }[] }>('GET', '/_simulator/state')).users.find((u) => u.id === userId)?.mailbox;
+
+beforeAll(async () => {
+  certDir = mkdtempSync(join(tmpdir(), 'smtp-gate-e2e-ca-'));
+  dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-e2e-data-'));
+  simulator = await startSimulator({ fixture, port: 0, certDir });
+  dispatcher = new Agent({ connect: { ca: readFileSync(simulator.caCertPath, 'utf8') } });
+  connector = new FakeConnector();
+  await connector.start();
+  bot = await startBotProcess({
+    DATA_DIR: dataDir,
+    TENANT_ID: fixture.tenant.id,
+    TENANT_CLIENT_ID: 'smtp-gate-test',
+    TENANT_CLIENT_SECRET: 'simulator-accepts-any',
+    AUTHORITY_HOST: simulator.url,
+    GRAPH_BASE_URL: simulator.url,
+    EXCHANGE_BASE_URL: simulator.url,
+    TENANT_CA_FILE: simulator.caCertPath,
+    IT_STAFF_GROUP_ID: fixture.localMode!.itStaffGroupId,
+    APPROVER_GROUP_ID: fixture.localMode!.approverGroupId,
+    TENANT_TIMEOUT_MS: '1500',
+    TENANT_MAX_RETRIES: '1',
+  });
+  teams = new TeamsClient(bot.url, connector.url, fixture.tenant.id);
+}, 60_000);
+
+afterAll(async () => {
+  await bot?.stop();
+  await connector?.stop();
+  await simulator?.close();
+  await dispatcher?.close();
+  rmSync(certDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  await control('POST', '/_simulator/reset');
+  connector.calls.length = 0;
+});
+
+/** IT staff asks, confirms; returns the request id and the approval card the approvers got. */
+async function requestEnableForBob(): Promise<{ requestId: string; approvalCard: { card: CardJson; id: string } }> {
+  expect(await teams.message(alex, 'enable SMTP for bob')).toBe(200);
+  const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[0]);
+  const requestId = requestIdOf(confirm.card);
+  const confirmed = await teams.press(alex, 'request.confirm', { requestId });
+  expect(confirmed.status).toBe(200);
+  expect(cardText(confirmed.body.value)).toContain('Waiting for approval');
+  const approvalCard = await connector.waitFor('the approval card', () => connector.postedCards().find((p) => actionVerbs(p.card).includes('request.approve')));
+  return { requestId, approvalCard };
+}
+
+test('IT staff enables SMTP AUTH for bob: confirm, one approval, exactly one Set-CASMailbox, verified and audited', async () => {
+  const { requestId, approvalCard } = await requestEnableForBob();
+  const confirmCard = connector.postedCards()[0]!.card;
+  expect(cardText(confirmCard)).toContain(bob.displayName);
+  expect(cardText(confirmCard)).toMatch(/Mailbox setting|Organization setting/);
+  expect(actionVerbs(confirmCard)).toEqual(['request.confirm', 'request.cancel']);
+  expect(JSON.stringify(confirmCard.actions)).not.toMatch(/bob@|SmtpClientAuthenticationDisabled|false/);
+  expect(await successfulSets()).toHaveLength(0);
+
+  const approved = await teams.press(megan, 'request.approve', { requestId });
+  expect(approved.status).toBe(200);
+  expect(approved.body.statusCode).toBe(200);
+  expect(approved.body.type).toBe('application/vnd.microsoft.card.adaptive');
+
+  const done = await connector.waitFor('the approval card updated to done', () => connector.updates(approvalCard.id).find((c) => cardText(c).includes('Done, verified')));
+  expect(cardText(done)).toContain('Megan Bowen');
+  const sets = await setCasMailboxCalls();
+  expect(sets).toHaveLength(1);
+  expect(sets[0]!.parameters).toEqual({ Identity: bob.userPrincipalName, SmtpClientAuthenticationDisabled: false });
+  expect(await mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+
+  // The requester's own copy of the card tells the same story.
+  const requesterCopyId = connector.postedCards()[0]!.id;
+  await connector.waitFor('the requester copy updated', () => connector.updates(requesterCopyId).find((c) => cardText(c).includes('Done, verified')));
+
+  happyPathRequestId = requestId;
+}, 60_000);
+
+test('the same approval clicked twice, concurrently and again later, writes once; the second click is told why', async () => {
+  const { requestId } = await requestEnableForBob();
+  const [first, second] = await Promise.all([
+    teams.press(megan, 'request.approve', { requestId }),
+    teams.press(megan, 'request.approve', { requestId }),
+  ]);
+  expect([first.status, second.status]).toEqual([200, 200]);
+  const texts = [cardText(first.body.value), cardText(second.body.value)];
+  expect(texts.filter((t) => /already decided|can't be changed any more/.test(t))).toHaveLength(1);
+  await waitUntil(async () => (await successfulSets()).length === 1);
+  const later = await teams.press(megan, 'request.approve', { requestId });
+  expect(cardText(later.body.value)).toMatch(/can't be changed any more|already decided/);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await setCasMailboxCalls()).toHaveLength(1);
+}, 60_000);
+
+test('the requester cannot approve their own request, and a non-approver cannot approve at all', async () => {
+  const { requestId } = await requestEnableForBob();
+  const own = await teams.press(alex, 'request.approve', { requestId });
+  expect(cardText(own.body.value)).toContain("You can't approve or reject your own request");
+  expect(cardText(own.body.value)).toContain('SELF_APPROVAL');
+  const stranger = await teams.press(outsiderUser, 'request.approve', { requestId });
+  expect(cardText(stranger.body.value)).toContain('Only members of the approvers group can approve');
+  expect(cardText(stranger.body.value)).toContain('NOT_APPROVER');
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await setCasMailboxCalls()).toHaveLength(0);
+  expect(await mailboxOf(bob.id)).toEqual(bob.mailbox);
+}, 60_000);
+
+test('an unknown user gets "no such user" naming what was searched, and no request', async () => {
+  const query = "Zebediah O'Nobody";
+  unknownUserQueries.push(query);
+  await teams.message(alex, `enable SMTP for ${query}`);
+  const reply = await connector.waitFor('the reply', () => connector.postedCards()[0]);
+  expect(cardText(reply.card)).toContain(`I found no user matching “${query}”`);
+  expect(cardText(reply.card)).toContain('USER_NOT_FOUND');
+  expect(actionVerbs(reply.card)).toEqual([]);
+}, 30_000);
+
+test('a Set-CASMailbox answered with 500 leaves the request failed with a code the user sees, and the mailbox unchanged', async () => {
+  const { requestId, approvalCard } = await requestEnableForBob();
+  await control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-CASMailbox', status: 500, times: 10 }] });
+  await teams.press(megan, 'request.approve', { requestId });
+  const failed = await connector.waitFor('the failure card', () => connector.updates(approvalCard.id).find((c) => cardText(c).includes('The change failed')));
+  expect(cardText(failed)).toContain('TENANT_UNAVAILABLE');
+  expect(await successfulSets()).toHaveLength(0);
+  expect(await mailboxOf(bob.id)).toEqual(bob.mailbox);
+  failedRequestIds.push(requestId);
+}, 60_000);
+
+test('a tenant that does not answer in time leaves the request failed with TENANT_TIMEOUT', async () => {
+  const { requestId, approvalCard } = await requestEnableForBob();
+  await control('POST', '/_simulator/faults', { latencyMs: 4000, rules: [] });
+  await teams.press(megan, 'request.approve', { requestId });
+  const failed = await connector.waitFor('the failure card', () => connector.updates(approvalCard.id).find((c) => cardText(c).includes('The change failed')), 40_000);
+  expect(cardText(failed)).toContain('TENANT_TIMEOUT');
+  await control('DELETE', '/_simulator/faults');
+  failedRequestIds.push(requestId);
+}, 60_000);
+
+test('a message from another tenant gets a polite refusal and nothing else', async () => {
+  await teams.message(alex, 'enable SMTP for bob', { tenantId: '11111111-2222-3333-4444-555555555555' });
+  const reply = await connector.waitFor('the reply', () => connector.postedCards()[0]);
+  expect(cardText(reply.card)).toContain('only works for the organization that installed it');
+  const calls = await control<SimCall[]>('GET', '/_simulator/calls');
+  expect(calls.filter((c) => c.service !== 'token')).toEqual([]);
+}, 30_000);
+
+test('smtp status answers with the state card and changes nothing', async () => {
+  await teams.message(alex, 'smtp status bob');
+  const reply = await connector.waitFor('the reply', () => connector.postedCards()[0]);
+  expect(cardText(reply.card)).toContain(bob.displayName);
+  expect(cardText(reply.card)).toMatch(/SMTP AUTH for this mailbox/);
+  expect(actionVerbs(reply.card)).toEqual([]);
+  expect(await setCasMailboxCalls()).toHaveLength(0);
+}, 30_000);
+
+test('the store holds the whole story: audit with before, after and approver; failed requests with their codes', async () => {
+  await bot.stop();
+  const store = new Store(await openDb({ dataDir }));
+  try {
+    const events = await store.auditEvents(happyPathRequestId);
+    const write = events.find((e) => e.action === 'tenant.write');
+    expect(write?.detail).toMatchObject({
+      cmdlet: 'Set-CASMailbox', identity: bob.userPrincipalName, readBackMatched: true,
+      before: { mailboxSmtpClientAuthenticationDisabled: bob.mailbox!.smtpClientAuthenticationDisabled },
+      after: { mailboxSmtpClientAuthenticationDisabled: false, effectiveEnabled: true },
+    });
+    expect(events.find((e) => e.action === 'request.approve')?.actorId).toBe(megan.id);
+    expect((await store.getRequest(happyPathRequestId))?.state).toBe('succeeded');
+    const failed = await Promise.all(failedRequestIds.map((id) => store.getRequest(id)));
+    expect(failed.map((r) => [r?.state, r?.errorCode])).toEqual([['failed', 'TENANT_UNAVAILABLE'], ['failed', 'TENANT_TIMEOUT']]);
+    const created = await store.db.query<{ n: number }>("SELECT count(*)::int AS n FROM requests WHERE params->>'query' = $1", [unknownUserQueries[0]]);
+    expect(created[0]!.n).toBe(0);
+    const denied = (await store.auditEvents()).filter((e) => e.action === 'action.denied').map((e) => e.detail.reason);
+    expect(denied).toEqual(expect.arrayContaining(['SELF_APPROVAL', 'NOT_APPROVER']));
+  } finally {
+    await store.close();
+  }
+}, 60_000);
+
+async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const localesDir = join(__dirname, '..', '..', 'locales');
+const translated = ['es', 'pt', 'zh-CN', 'ro'] as const;
+type Translated = (typeof translated)[number];
+
+/** Values that are the same as English on purpose. Keep these lists short. */
+const untranslatable = new Set(['SMTP Gate']);
+/** Words that are genuinely identical in a language; "Status" is the term Microsoft's pt-BR UI uses. */
+const sameAsEnglish: Partial<Record<Translated, ReadonlySet<string>>> = { pt: new Set(['Status']) };
+
+/** Microsoft identifiers, product names and emoji that must survive translation verbatim. */
+const protectedTokens = [
+  'SmtpClientAuthenticationDisabled',
+  '$true',
+  '$false',
+  '$null',
+  'SMTP AUTH',
+  'Exchange Online',
+  'Microsoft 365',
+  'docs/permissions.md',
+  'SMTP Gate',
+  '✅',
+  '⛔',
+];
+
+function load(language: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(localesDir, `${language}.json`), 'utf8')) as Record<string, unknown>;
+}
+
+/** Flattens a locale into dotted key → leaf value (leaves are kept as-is so non-strings can be reported). */
+function flatten(tree: Record<string, unknown>, prefix = ''): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(tree)) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [k, v] of flatten(value as Record<string, unknown>, `${prefix}${key}.`)) out.set(k, v);
+    } else {
+      out.set(`${prefix}${key}`, value);
+    }
+  }
+  return out;
+}
+
+function placeholders(value: string): string[] {
+  return [...new Set([...value.matchAll(/\{\{\s*([^{}]+?)\s*\}\}/g)].map((m) => m[1]!))].sort();
+}
+
+const hasLetters = (value: string) => /\p{L}/u.test(value);
+
+const english = flatten(load('en'));
+const locales = Object.fromEntries(translated.map((lng) => [lng, flatten(load(lng))])) as Record<Translated, Map<string, unknown>>;
+
+describe('locales', () => {
+  it('English has keys and only non-empty string values', () => {
+    expect(english.size).toBeGreaterThan(0);
+    const bad = [...english].filter(([, v]) => typeof v !== 'string' || v.trim() === '').map(([k]) => k);
+    expect(bad).toEqual([]);
+  });
+
+  describe.each(translated)('%s', (lng) => {
+    const locale = locales[lng];
+
+    it('has exactly the same keys as English', () => {
+      const missing = [...english.keys()].filter((k) => !locale.has(k));
+      const extra = [...locale.keys()].filter((k) => !english.has(k));
+      expect({ language: lng, missing, extra }).toEqual({ language: lng, missing: [], extra: [] });
+    });
+
+    it('has a non-empty string for every key', () => {
+      const bad = [...locale].filter(([, v]) => typeof v !== 'string' || v.trim() === '').map(([k]) => k);
+      expect(bad).toEqual([]);
+    });
+
+    it('uses the same {{placeholders}} as English in every string', () => {
+      const mismatches: Record<string, { en: string[]; [lng: string]: string[] }> = {};
+      for (const [key, en] of english) {
+        const value = locale.get(key);
+        if (typeof en !== 'string' || typeof value !== 'string') continue;
+        const expected = placeholders(en);
+        const actual = placeholders(value);
+        if (expected.join('|') !== actual.join('|')) mismatches[key] = { en: expected, [lng]: actual };
+      }
+      expect(mismatches).toEqual({});
+    });
+
+    it('translates every string that has words in it', () => {
+      const untranslated = [...english]
+        .filter(([key, en]) => typeof en === 'string' && locale.get(key) === en && hasLetters(en) && !untranslatable.has(en) && !sameAsEnglish[lng]?.has(en))
+        .map(([key]) => key);
+      expect(untranslated).toEqual([]);
+    });
+
+    it('keeps Microsoft identifiers and emoji verbatim', () => {
+      const lost: Record<string, string[]> = {};
+      for (const [key, en] of english) {
+        const value = locale.get(key);
+        if (typeof en !== 'string' || typeof value !== 'string') continue;
+        const missing = protectedTokens.filter((token) => en.includes(token) && !value.includes(token));
+        if (missing.length) lost[key] = missing;
+      }
+      expect(lost).toEqual({});
+    });
+  });
+
+  it('Romanian uses comma-below ș/ț, not cedilla ş/ţ', () => {
+    const cedilla = [...locales.ro].filter(([, v]) => typeof v === 'string' && /[şţŞŢ]/.test(v)).map(([k]) => k);
+    expect(cedilla).toEqual([]);
+  });
+});

@@ -1,0 +1,105 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+
+export interface ConnectorCall {
+  method: string;
+  path: string;
+  conversationId: string;
+  activityId: string | undefined;
+  activity: { type?: string; id?: string; text?: string; attachments?: { contentType: string; content: CardJson }[] } & Record<string, unknown>;
+}
+
+export interface CardJson {
+  body?: Record<string, unknown>[];
+  actions?: { type: string; title: string; verb?: string; data?: Record<string, unknown> }[];
+}
+
+/**
+ * A real HTTP server standing in for the Bot Connector (Teams' `serviceUrl`): it records
+ * what the bot sends and answers with activity ids, as Teams does.
+ */
+export class FakeConnector {
+  readonly calls: ConnectorCall[] = [];
+  private server?: Server;
+  private counter = 0;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer(async (req, res) => {
+      const body = await readBody(req);
+      const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(req.url ?? '');
+      if (!match) {
+        res.writeHead(404).end();
+        return;
+      }
+      const activity = body ? JSON.parse(body) : {};
+      const conversationId = decodeURIComponent(match[1]!);
+      const activityId = match[2] ? decodeURIComponent(match[2]) : undefined;
+      this.calls.push({ method: req.method ?? '', path: req.url ?? '', conversationId, activityId, activity });
+      const id = req.method === 'PUT' ? activityId : `activity-${++this.counter}`;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id }));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
+    this.url = `http://127.0.0.1:${(this.server!.address() as { port: number }).port}/`;
+  }
+
+  /** Posted (not updated) cards, oldest first. */
+  postedCards(): { call: ConnectorCall; card: CardJson; id: string }[] {
+    return this.calls
+      .filter((c) => c.method === 'POST')
+      .flatMap((c, i) => (c.activity.attachments ?? []).map((a) => ({ call: c, card: a.content, id: `activity-${i + 1}` })));
+  }
+
+  updates(activityId: string): CardJson[] {
+    return this.calls.filter((c) => c.method === 'PUT' && c.activityId === activityId).flatMap((c) => (c.activity.attachments ?? []).map((a) => a.content));
+  }
+
+  async waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = probe();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; connector saw:\n${JSON.stringify(this.calls, null, 1).slice(0, 4000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** All text on a card, for assertions on what a person reads. */
+export function cardText(card: CardJson | undefined): string {
+  const texts: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      const o = node as Record<string, unknown>;
+      if (typeof o.text === 'string') texts.push(o.text);
+      if (typeof o.title === 'string') texts.push(o.title);
+      if (typeof o.value === 'string') texts.push(o.value);
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(card?.body);
+  return texts.join('\n');
+}
+
+export function actionVerbs(card: CardJson | undefined): string[] {
+  return (card?.actions ?? []).map((a) => a.verb ?? String(a.data?.verb));
+}
+
+export function requestIdOf(card: CardJson | undefined): string {
+  const id = card?.actions?.find((a) => a.data?.requestId)?.data?.requestId;
+  if (typeof id !== 'string') throw new Error(`card has no requestId: ${JSON.stringify(card)}`);
+  return id;
+}
