@@ -24,6 +24,7 @@ const configSchema = z.object({
   EXCHANGE_BASE_URL: url.default('https://outlook.office365.com'),
   TENANT_CA_FILE: z.string().optional(),
   TENANT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  TENANT_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
 
   IT_STAFF_GROUP_ID: guid,
   APPROVER_GROUP_ID: guid,

@@ -25,6 +25,7 @@ function getInstance(): i18n {
       initAsync: false,
       interpolation: { escapeValue: false },
       returnNull: false,
+      showSupportNotice: false,
     });
   }
   return instance;

@@ -175,7 +175,7 @@ function graphSignIns(state: TenantState): Record<string, unknown>[] {
         // Entra error 53003 means a Conditional Access policy blocked the sign-in.
         conditionalAccessStatus: errorCode === 53003 ? 'failure' : errorCode === 0 ? 'success' : 'notApplied',
         ...signIn,
-        status: { failureReason: errorCode === 0 ? null : null, additionalDetails: null, ...signIn.status },
+        status: { failureReason: null, additionalDetails: null, ...signIn.status },
       });
     });
   }
@@ -511,7 +511,7 @@ function patchSecurityDefaults(call: GraphCall): SimResponse {
 }
 
 function listConditionalAccessPolicies(call: GraphCall): SimResponse {
-  queryOptions(call.request, ['$select', '$filter', '$top']);
+  queryOptions(call.request, []);
   return jsonResponse(200, {
     '@odata.context': metadata(call.version, 'identity/conditionalAccess/policies'),
     value: structuredClone(call.context.state.conditionalAccessPolicies),

@@ -13,7 +13,7 @@ export interface Tenant {
 /** Wires the two ports to their real adapters; local mode differs only in the configuration. */
 export function connectTenant(config: Config, policy: Partial<RetryPolicy> = {}): Tenant {
   const credential = createTenantCredential(config);
-  const retry = { attemptTimeoutMs: config.TENANT_TIMEOUT_MS, ...policy };
+  const retry = { attemptTimeoutMs: config.TENANT_TIMEOUT_MS, maxRetries: config.TENANT_MAX_RETRIES, ...policy };
   const graphHttp = new TenantHttp({ service: 'graph', caFile: config.TENANT_CA_FILE, policy: retry });
   const exchangeHttp = new TenantHttp({ service: 'exchange', caFile: config.TENANT_CA_FILE, policy: retry });
   return {

@@ -1,0 +1,43 @@
+import { ConfigError, loadConfig, redactedConfigSummary } from '../src/config';
+
+const valid = {
+  TENANT_ID: '7f3c1a2b-1111-4222-8333-944455566677',
+  TENANT_CLIENT_ID: 'app-id',
+  TENANT_CLIENT_SECRET: 'very-secret-value',
+  IT_STAFF_GROUP_ID: '11111111-1111-4111-8111-111111111111',
+  APPROVER_GROUP_ID: '22222222-2222-4222-8222-222222222222',
+};
+
+test('defaults fill in everything optional', () => {
+  const config = loadConfig(valid);
+  expect(config).toMatchObject({ PORT: 3978, DATA_DIR: './.data', LOG_LEVEL: 'info', GRAPH_BASE_URL: 'https://graph.microsoft.com', QUORUM_MEDIUM: 1 });
+});
+
+test('each missing or bad value gets its own line naming the setting', () => {
+  let error: unknown;
+  try {
+    loadConfig({ ...valid, TENANT_ID: 'not-a-guid', TENANT_CLIENT_SECRET: '', PORT: '99999', GRAPH_BASE_URL: 'graph' });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  const problems = (error as ConfigError).problems;
+  expect(problems).toEqual(expect.arrayContaining([
+    'TENANT_ID: expected a GUID',
+    'TENANT_CLIENT_SECRET: required but not set',
+    expect.stringMatching(/^PORT: /),
+    expect.stringMatching(/^GRAPH_BASE_URL: expected an absolute URL/),
+  ]));
+  expect(problems).toHaveLength(4);
+});
+
+test('an app id without its password is refused', () => {
+  expect(() => loadConfig({ ...valid, MicrosoftAppId: 'bot-app' })).toThrow(/MicrosoftAppPassword/);
+});
+
+test('the logged summary never holds a secret', () => {
+  const summary = redactedConfigSummary(loadConfig({ ...valid, MicrosoftAppId: 'bot', MicrosoftAppPassword: 'bot-password', DATABASE_URL: 'postgres://u:dbpass@h/db' }));
+  const text = JSON.stringify(summary);
+  expect(text).not.toMatch(/very-secret-value|bot-password|dbpass/);
+  expect(summary).toMatchObject({ TENANT_CLIENT_SECRET: '[set]', MicrosoftAppPassword: '[set]', TENANT_ID: valid.TENANT_ID });
+});

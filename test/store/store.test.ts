@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestRecord } from '../../src/requests/model';
+import { auditHash, genesisHash, Store } from '../../src/store/store';
+import { pgliteDatabase, postgresAvailable, postgresDatabase, type TestDatabase } from '../support/databases';
+
+const at = new Date('2026-11-23T10:00:00Z');
+
+function draft(overrides: Partial<RequestRecord> = {}): RequestRecord {
+  return {
+    id: randomUUID(), tenantId: 't', commandId: 'smtp-enable', state: 'draft', risk: 'medium', requiredApprovals: 1,
+    requesterId: 'alex', requesterName: 'Alex', targetUserId: 'bob', targetUpn: 'bob@contoso.com', targetDisplayName: 'Bob',
+    params: { query: 'bob' }, language: 'en', conversation: { conversation: { id: 'c1' } },
+    before: { mailboxSmtpClientAuthenticationDisabled: null, orgSmtpClientAuthenticationDisabled: true, effectiveEnabled: false },
+    after: null, verified: null, errorCode: null, createdAt: at, updatedAt: at, expiresAt: new Date(at.getTime() + 86_400_000),
+    ...overrides,
+  };
+}
+
+/**
+ * The same repository contract on both drivers. `database` resolves undefined only when
+ * PostgreSQL is absent outside CI (postgresAvailable has already said so, loudly).
+ */
+function storeContract(database: () => Promise<TestDatabase | undefined>) {
+  let store: Store | undefined;
+  let db: TestDatabase | undefined;
+  const test = (name: string, fn: (store: Store) => Promise<void>) => global.test(name, async () => {
+    if (store) await fn(store);
+  });
+
+  beforeAll(async () => {
+    db = await database();
+    if (db) store = new Store(await db.open());
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.cleanup();
+  });
+
+  test('a request round-trips with its JSON fields intact', async (store) => {
+    const r = draft();
+    await store.insertRequest(r);
+    expect(await store.getRequest(r.id)).toEqual(r);
+  });
+
+  test('of 20 concurrent compare-and-sets from the same state exactly one wins', async (store) => {
+    const r = draft({ state: 'approved' });
+    await store.insertRequest(r);
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.transition(r.id, 'approved', 'executing', at)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect((await store.getRequest(r.id))?.state).toBe('executing');
+  });
+
+  test('a transition records after-state, verification and error code only when given', async (store) => {
+    const r = draft({ state: 'executing' });
+    await store.insertRequest(r);
+    const after = { mailboxSmtpClientAuthenticationDisabled: false, orgSmtpClientAuthenticationDisabled: true, effectiveEnabled: true };
+    const moved = await store.transition(r.id, 'executing', 'succeeded', at, { after, verified: true });
+    expect(moved).toMatchObject({ state: 'succeeded', after, verified: true, errorCode: null, before: r.before });
+  });
+
+  test('an approver decides once per request', async (store) => {
+    const r = draft({ state: 'pending' });
+    await store.insertRequest(r);
+    const approval = { requestId: r.id, approverId: 'megan', approverName: 'Megan', decision: 'approve' as const, comment: null, at };
+    const results = await Promise.all([store.addApproval(approval), store.addApproval(approval), store.addApproval({ ...approval, decision: 'reject' })]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await store.approvals(r.id)).toHaveLength(1);
+  });
+
+  test('an activity id is new only the first time', async (store) => {
+    const id = randomUUID();
+    expect(await store.firstDelivery(id, at)).toBe(true);
+    expect(await store.firstDelivery(id, at)).toBe(false);
+  });
+
+  test('concurrent audit appends form one unbroken hash chain', async (store) => {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.appendAudit({ at, requestId: null, actorId: `u${i}`, action: 'test.event', detail: { i, nested: { b: 1, a: [1, 2] } } })));
+    const events = await store.auditEvents();
+    let prev = genesisHash;
+    for (const e of events) {
+      expect(e.prevHash).toBe(prev);
+      expect(auditHash(e.prevHash, e)).toBe(e.hash);
+      prev = e.hash;
+    }
+    expect(events.filter((e) => e.action === 'test.event')).toHaveLength(10);
+  });
+
+  test('settings are stored and replaced', async (store) => {
+    await store.setSetting('approvals-conversation', { id: 'one' }, at);
+    await store.setSetting('approvals-conversation', { id: 'two' }, at);
+    expect(await store.getSetting('approvals-conversation')).toEqual({ id: 'two' });
+  });
+}
+
+describe('store on PGlite', () => {
+  storeContract(async () => pgliteDatabase());
+});
+
+describe('store on PostgreSQL', () => {
+  storeContract(async () => ((await postgresAvailable()) ? postgresDatabase() : undefined));
+});

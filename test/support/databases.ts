@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { openDb, type Db } from '../../src/store/db';
+
+export const postgresUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Is a PostgreSQL server reachable? In CI its absence is a failure, locally a loud skip. */
+export async function postgresAvailable(): Promise<boolean> {
+  const client = new Client({ connectionString: postgresUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch (error) {
+    if (process.env.CI === 'true') throw new Error(`PostgreSQL is required in CI but ${postgresUrl} is unreachable: ${(error as Error).message}`);
+    process.stderr.write(`\n*** SKIPPING the PostgreSQL half of the store tests: ${postgresUrl} is unreachable (${(error as Error).message}). ***\n\n`);
+    return false;
+  }
+}
+
+export interface TestDatabase {
+  name: string;
+  open(): Promise<Db>;
+  /** Drops what open() created. */
+  cleanup(): Promise<void>;
+}
+
+export function pgliteDatabase(): TestDatabase {
+  return { name: 'PGlite', open: () => openDb({}), cleanup: async () => {} };
+}
+
+/** A schema of its own on the shared server, dropped afterwards. */
+export function postgresDatabase(): TestDatabase {
+  const schema = `smtp_gate_test_${randomBytes(6).toString('hex')}`;
+  return {
+    name: 'PostgreSQL',
+    open: () => openDb({ databaseUrl: postgresUrl, schema }),
+    async cleanup() {
+      const client = new Client({ connectionString: postgresUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    },
+  };
+}
