@@ -17,7 +17,7 @@ const configSchema = z.object({
   MicrosoftAppTenantId: z.string().default(''),
 
   TENANT_ID: guid,
-  TENANT_CLIENT_ID: z.string().min(1, 'required'),
+  TENANT_CLIENT_ID: guid,
   TENANT_CLIENT_SECRET: z.string().min(1, 'required'),
   AUTHORITY_HOST: url.default('https://login.microsoftonline.com'),
   GRAPH_BASE_URL: url.default('https://graph.microsoft.com'),

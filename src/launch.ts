@@ -121,7 +121,7 @@ async function localMode(): Promise<void> {
     MicrosoftAppPassword: '',
     TENANT_ID: fixture.tenant.id,
     // The simulator accepts any client credential; these are placeholders, not secrets.
-    TENANT_CLIENT_ID: 'smtp-gate-local',
+    TENANT_CLIENT_ID: '00000000-0000-4000-8000-00000000a11c',
     TENANT_CLIENT_SECRET: 'local-simulator',
     AUTHORITY_HOST: simulatorUrl,
     GRAPH_BASE_URL: simulatorUrl,

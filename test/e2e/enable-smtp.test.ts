@@ -69,7 +69,7 @@ beforeAll(async () => {
   bot = await startBotProcess({
     DATA_DIR: dataDir,
     TENANT_ID: fixture.tenant.id,
-    TENANT_CLIENT_ID: 'smtp-gate-test',
+    TENANT_CLIENT_ID: '00000000-0000-4000-8000-0000000007e5',
     TENANT_CLIENT_SECRET: 'simulator-accepts-any',
     AUTHORITY_HOST: simulator.url,
     GRAPH_BASE_URL: simulator.url,

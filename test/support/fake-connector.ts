@@ -5,6 +5,8 @@ export interface ConnectorCall {
   path: string;
   conversationId: string;
   activityId: string | undefined;
+  /** The id this server answered with. */
+  answeredId: string | undefined;
   activity: { type?: string; id?: string; text?: string; attachments?: { contentType: string; content: CardJson }[] } & Record<string, unknown>;
 }
 
@@ -34,8 +36,8 @@ export class FakeConnector {
       const activity = body ? JSON.parse(body) : {};
       const conversationId = decodeURIComponent(match[1]!);
       const activityId = match[2] ? decodeURIComponent(match[2]) : undefined;
-      this.calls.push({ method: req.method ?? '', path: req.url ?? '', conversationId, activityId, activity });
       const id = req.method === 'PUT' ? activityId : `activity-${++this.counter}`;
+      this.calls.push({ method: req.method ?? '', path: req.url ?? '', conversationId, activityId, answeredId: id, activity });
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id }));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
@@ -46,7 +48,7 @@ export class FakeConnector {
   postedCards(): { call: ConnectorCall; card: CardJson; id: string }[] {
     return this.calls
       .filter((c) => c.method === 'POST')
-      .flatMap((c, i) => (c.activity.attachments ?? []).map((a) => ({ call: c, card: a.content, id: `activity-${i + 1}` })));
+      .flatMap((c) => (c.activity.attachments ?? []).map((a) => ({ call: c, card: a.content, id: c.answeredId! })));
   }
 
   updates(activityId: string): CardJson[] {
