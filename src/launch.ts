@@ -17,7 +17,8 @@ const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
 
 function run(name: string, args: string[], env: NodeJS.ProcessEnv, cwd = root): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  // A pipe we never close: the Playground exits when its standard input ends.
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['pipe', 'inherit', 'inherit'] });
   children.push({ name, child });
   child.on('exit', (code, signal) => {
     if (!stopping) {
@@ -76,7 +77,8 @@ function playgroundConfig(fixture: TenantFixture, me: TenantFixture['users'][num
     `${indent}userPrincipleName: ${q(u.userPrincipalName)}`, `${indent}aadObjectId: ${q(u.id)}`,
     `${indent}givenName: ${q(u.givenName ?? '')}`, `${indent}surname: ${q(u.surname ?? '')}`, `${indent}email: ${q(u.mail ?? u.userPrincipalName)}`,
   ].join('\n');
-  const others = fixture.users.filter((u) => u.id !== me.id);
+  // The Playground's schema wants exactly five other users.
+  const others = fixture.users.filter((u) => u.id !== me.id).slice(0, 5);
   return [
     'version: "0.1.1"',
     `tenantId: ${q(fixture.tenant.id)}`,
@@ -136,7 +138,8 @@ async function localMode(): Promise<void> {
   const itStaff = roleMembers(fixture, fixture.localMode.itStaffGroupId);
   const approvers = roleMembers(fixture, fixture.localMode.approverGroupId);
   const staffUser = itStaff.find((u) => !approvers.some((a) => a.id === u.id)) ?? itStaff[0];
-  const approverUser = approvers.find((u) => u.id !== staffUser?.id);
+  // An approver who is also IT staff can say "approvals here" in their own Playground chat.
+  const approverUser = approvers.find((u) => u.id !== staffUser?.id && itStaff.includes(u)) ?? approvers.find((u) => u.id !== staffUser?.id);
   const endUser = fixture.users.find((u) => !itStaff.includes(u) && !approvers.includes(u) && u.mailbox);
   const lines = [
     '',
@@ -155,7 +158,7 @@ async function localMode(): Promise<void> {
       const dir = join(dataDir, 'playground', String(p.port));
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, '.m365agentsplayground.yml'), playgroundConfig(fixture, p.user));
-      run(`playground (${p.label})`, [playgroundCli, '-e', `http://127.0.0.1:${botPort}/api/messages`, '-c', 'msteams', '-p', String(p.port), '--disable-telemetry'], { ...common, BROWSER: 'none' }, dir);
+      run(`playground (${p.label})`, [playgroundCli, '-e', `http://127.0.0.1:${botPort}/api/messages`, '-c', 'msteams', '-p', String(p.port), '--disable-telemetry'], { ...common, TEAMSAPPTESTER_BROWSER: 'none' }, dir);
       lines.push(`  Playground as ${p.label.padEnd(9)} ${p.user.displayName} <${p.user.userPrincipalName}>: http://localhost:${p.port}`);
     }
   } else {
@@ -168,7 +171,11 @@ async function localMode(): Promise<void> {
     `  Approvers: ${approvers.map((u) => u.displayName).join(', ')}`,
     `  End users: everyone else, e.g. ${endUser?.displayName ?? '—'}`,
     '',
-    'Try, as IT staff: "enable SMTP for bob", then Confirm; the approver approves in their Playground.',
+    'Try it:',
+    `  1. As the approver${approverUser ? ` (${approverUser.displayName})` : ''}, type "approvals here" so approval cards come to that chat.`,
+    `  2. As IT staff${staffUser ? ` (${staffUser.displayName})` : ''}, type "enable SMTP for bob" and press Confirm.`,
+    '  3. As the approver, press Approve: the change runs once, is read back, and both cards say so.',
+    '  Also: "smtp status bob", "help", or the same in Spanish, Portuguese, Chinese or Romanian.',
     'Ctrl-C stops everything.',
     '',
   );

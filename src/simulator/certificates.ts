@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import forge from 'node-forge';
@@ -100,16 +100,14 @@ async function readUsableCertificates(dir: string): Promise<SimulatorCertificate
     throw error;
   }
   try {
-    const ca = forge.pki.certificateFromPem(caPem);
-    const cert = forge.pki.certificateFromPem(certPem);
-    const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-    const certKey = cert.publicKey as forge.pki.rsa.PublicKey;
-    const renewBy = new Date(Date.now() + RENEW_BEFORE_MS);
+    const ca = new X509Certificate(caPem);
+    const cert = new X509Certificate(certPem);
+    const renewBy = Date.now() + RENEW_BEFORE_MS;
     const usable =
-      ca.verify(cert) &&
-      certKey.n.equals(key.n) &&
-      cert.validity.notAfter > renewBy &&
-      ca.validity.notAfter > renewBy;
+      cert.verify(ca.publicKey) &&
+      cert.checkPrivateKey(createPrivateKey(keyPem)) &&
+      Date.parse(cert.validTo) > renewBy &&
+      Date.parse(ca.validTo) > renewBy;
     return usable ? { caCertPath, caPem, certPem, keyPem } : null;
   } catch {
     return null;
@@ -136,7 +134,7 @@ async function generateAndWrite(dir: string): Promise<SimulatorCertificates> {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  caCert.sign(caKeys.privateKey, forge.md.sha256.create());
+  signCertificate(caCert, caKeys.privateKeyPem);
 
   const serverKeys = rsaKeyPair();
   const serverCert = forge.pki.createCertificate();
@@ -161,11 +159,11 @@ async function generateAndWrite(dir: string): Promise<SimulatorCertificates> {
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  serverCert.sign(caKeys.privateKey, forge.md.sha256.create());
+  signCertificate(serverCert, caKeys.privateKeyPem);
 
   const caPem = forge.pki.certificateToPem(caCert);
   const certPem = forge.pki.certificateToPem(serverCert);
-  const keyPem = forge.pki.privateKeyToPem(serverKeys.privateKey);
+  const keyPem = serverKeys.privateKeyPem;
   // The key goes last: readers treat the set as complete only once all three files exist.
   await writeAtomically(path.join(dir, CA_FILE), caPem, 0o644);
   await writeAtomically(path.join(dir, CERT_FILE), certPem, 0o644);
@@ -174,17 +172,26 @@ async function generateAndWrite(dir: string): Promise<SimulatorCertificates> {
   return { caCertPath: path.join(dir, CA_FILE), caPem, certPem, keyPem };
 }
 
-function rsaKeyPair(): { publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.rsa.PrivateKey } {
-  // Node's native generator takes milliseconds where forge's pure-JS one takes seconds.
+// Node's native RSA is used for key generation and signing; forge's pure-JS RSA takes seconds.
+function rsaKeyPair(): { publicKey: forge.pki.rsa.PublicKey; privateKeyPem: string } {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
-  return {
-    publicKey: forge.pki.publicKeyFromPem(publicKey) as forge.pki.rsa.PublicKey,
-    privateKey: forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey,
-  };
+  return { publicKey: forge.pki.publicKeyFromPem(publicKey) as forge.pki.rsa.PublicKey, privateKeyPem: privateKey };
+}
+
+/** What forge's `certificate.sign(key, sha256)` does, with the RSA operation done by Node. */
+function signCertificate(certificate: forge.pki.Certificate, signerKeyPem: string): void {
+  const algorithm = forge.pki.oids.sha256WithRSAEncryption as string;
+  certificate.signatureOid = algorithm;
+  certificate.siginfo.algorithmOid = algorithm;
+  // getTBSCertificate is public in node-forge but missing from its type definitions.
+  const tbs = (forge.pki as unknown as { getTBSCertificate(cert: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(certificate);
+  (certificate as forge.pki.Certificate & { tbsCertificate: forge.asn1.Asn1 }).tbsCertificate = tbs;
+  const der = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
+  certificate.signature = sign('sha256', der, signerKeyPem).toString('binary');
 }
 
 function serialNumber(): string {

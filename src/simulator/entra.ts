@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FaultRule } from './faults';
-import { jsonResponse, RouteTable, type SimRequest, type SimResponse } from './http';
+import { header, jsonResponse, RouteTable, type SimRequest, type SimResponse } from './http';
 import type { TenantState } from './state';
 import { resourceForScope, TOKEN_LIFETIME_SECONDS, type TokenAuthority } from './tokens';
 
@@ -12,7 +12,6 @@ export interface EntraContext {
   now: Date;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -102,20 +101,15 @@ async function token(request: SimRequest, params: Record<string, string>, contex
     return entraError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`, now);
   }
 
-  const clientId = form.get('client_id');
+  // client_secret_basic: the client id and secret may come in an HTTP Basic header instead of the form.
+  const basic = /^Basic\s+(.+)$/i.exec(header(request, 'authorization') ?? '');
+  const [basicId, basicSecret] = basic ? Buffer.from(basic[1] as string, 'base64').toString('utf8').split(':', 2).map(decodeURIComponent) : [];
+  const clientId = form.get('client_id') || basicId;
   if (!clientId) return missing('client_id');
-  if (!GUID.test(clientId)) {
-    return entraError(
-      400,
-      'unauthorized_client',
-      700016,
-      `Application with identifier '${clientId}' was not found in the directory '${state.tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
-      now,
-    );
-  }
 
-  // The simulator accepts any secret or signed assertion: it stands in for a tenant, not for key management.
-  const secret = form.get('client_secret');
+  // Any client id and secret or signed assertion is accepted: the simulator stands in for a tenant,
+  // not for an app registration's credentials.
+  const secret = form.get('client_secret') || basicSecret;
   const assertion = form.get('client_assertion');
   let clientAuthentication: 'secret' | 'assertion';
   if (secret) {

@@ -156,6 +156,23 @@ const SIGN_IN_FILTER: FilterSchema = {
   },
 };
 
+const SIGN_IN_SELECTABLE = [
+  'id',
+  'createdDateTime',
+  'userDisplayName',
+  'userPrincipalName',
+  'userId',
+  'appId',
+  'appDisplayName',
+  'ipAddress',
+  'clientAppUsed',
+  'conditionalAccessStatus',
+  'isInteractive',
+  'resourceDisplayName',
+  'resourceId',
+  'status',
+];
+
 function graphSignIns(state: TenantState): Record<string, unknown>[] {
   const signIns: Record<string, unknown>[] = [];
   for (const user of state.users) {
@@ -560,9 +577,13 @@ function listSignIns(call: GraphCall): SimResponse {
   if (orderby !== null && !/^\s*createdDateTime(\s+desc)?\s*$/i.test(orderby)) {
     throw new GraphQueryError(400, 'Request_UnsupportedQuery', 'Unsupported Query.');
   }
+  const selected = selection(call.request, SIGN_IN_SELECTABLE, SIGN_IN_SELECTABLE, 'microsoft.graph.signIn');
   const matching = applyFilter(graphSignIns(state), query.get('$filter'), SIGN_IN_FILTER, (signIn) => signIn);
   const page = paginate(matching, call.request, { defaultTop: 1000, maxTop: 1000 });
-  return collection(call, 'auditLogs/signIns', page);
+  return collection(call, selectFragment('auditLogs/signIns', selected), {
+    ...page,
+    items: selected.explicit ? page.items.map((signIn) => project(signIn, selected.properties)) : page.items,
+  });
 }
 
 function listOrganization(call: GraphCall): SimResponse {

@@ -1,4 +1,8 @@
-import { startTestSimulator, type TestSimulator } from './simulatorClient';
+import { ClientSecretCredential } from '@azure/identity';
+import { Client, PageIterator } from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import * as https from 'node:https';
+import { CLIENT_ID, startTestSimulator, type TestSimulator } from './simulatorClient';
 
 describe('simulated Microsoft Graph', () => {
   let sim: TestSimulator;
@@ -173,6 +177,33 @@ describe('simulated Microsoft Graph', () => {
     expect(result.json.value[0]).toMatchObject({ userPrincipalName: 'scanner2@contoso.com', clientAppUsed: 'Authenticated SMTP', status: { errorCode: 50126 } });
     expect(Date.parse(result.json.value[0].createdDateTime)).toBeGreaterThan(Date.parse(result.json.value[1].createdDateTime));
     expect(result.json['@odata.nextLink']).toBeDefined();
+  });
+
+  test('the real Graph SDK client, authenticated through @azure/identity, reads users and follows nextLink', async () => {
+    const agent = new https.Agent({ ca: sim.ca });
+    try {
+      const credential = new ClientSecretCredential(sim.tenantId, CLIENT_ID, 'any-secret', { authorityHost: sim.simulator.url, disableInstanceDiscovery: true, agent });
+      const client = Client.initWithMiddleware({
+        authProvider: new TokenCredentialAuthenticationProvider(credential, { scopes: ['https://graph.microsoft.com/.default'] }),
+        baseUrl: `${sim.simulator.url}/`,
+        // The SDK sends the token only to Graph's own hosts and these; it wants a hostname, without the port.
+        customHosts: new Set([new URL(sim.simulator.url).hostname]),
+        // undici 7's Agent works with Node 20's fetch, but its types differ from the ones bundled with @types/node.
+        fetchOptions: { dispatcher: sim.dispatcher } as unknown as RequestInit,
+      });
+      const bob = await client.api('/users/bob@contoso.com').select('id,displayName').get();
+      expect(bob.displayName).toBe('Bob Smith');
+      const ids: string[] = [];
+      const firstPage = await client.api('/users').select('id').top(4).get();
+      await new PageIterator(client, firstPage, (user: { id: string }) => {
+        ids.push(user.id);
+        return true;
+      }).iterate();
+      expect(ids).toEqual(sim.fixture.users.map((user) => user.id));
+      await expect(client.api('/users/nobody@contoso.com').get()).rejects.toMatchObject({ statusCode: 404, code: 'Request_ResourceNotFound' });
+    } finally {
+      agent.destroy();
+    }
   });
 
   test('an endpoint the simulator lacks fails loudly instead of pretending', async () => {

@@ -31,13 +31,14 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
 }
 
 describe('npm run simulator', () => {
+  // Each test starts a process through tsx; running them side by side halves the wait.
   let dataDir: string;
-  beforeEach(() => {
+  beforeAll(() => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'smtp-gate-main-'));
   });
-  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  test('a bad fixture is reported by path and the simulator does not start', async () => {
+  test.concurrent('a bad fixture is reported by path and the simulator does not start', async () => {
     const broken = JSON.parse(readFileSync(DEMO_FIXTURE_PATH, 'utf8'));
     broken.users[2].mailbox = { smtpClientAuthenticationDisabled: 'maybe' };
     const fixturePath = path.join(dataDir, 'broken.json');
@@ -49,7 +50,7 @@ describe('npm run simulator', () => {
     expect(process.output()).not.toContain('listening');
   });
 
-  test('starts with the demo tenant, prints its URL and CA path, and stops cleanly on SIGTERM', async () => {
+  test.concurrent('starts with the demo tenant, prints its URL and CA path, and stops cleanly on SIGTERM', async () => {
     const process = run({ SIMULATOR_PORT: '0', DATA_DIR: dataDir });
     await waitFor(() => /listening on https:\/\/localhost:\d+/.test(process.output()), 15_000);
     const url = /(https:\/\/localhost:\d+)/.exec(process.output())?.[1] as string;
