@@ -149,10 +149,11 @@ async function localMode(): Promise<void> {
   ];
 
   if ((process.env.PLAYGROUND ?? '').toLowerCase() !== 'off') {
+    const firstPort = Number(process.env.PLAYGROUND_PORT ?? 56150);
     const playgrounds: { label: string; user: TenantFixture['users'][number]; port: number }[] = [];
-    if (staffUser) playgrounds.push({ label: 'IT staff', user: staffUser, port: 56150 });
-    if (approverUser) playgrounds.push({ label: 'approver', user: approverUser, port: 56151 });
-    if (endUser) playgrounds.push({ label: 'end user', user: endUser, port: 56152 });
+    if (staffUser) playgrounds.push({ label: 'IT staff', user: staffUser, port: firstPort });
+    if (approverUser) playgrounds.push({ label: 'approver', user: approverUser, port: firstPort + 1 });
+    if (endUser) playgrounds.push({ label: 'end user', user: endUser, port: firstPort + 2 });
     const playgroundCli = require.resolve('@microsoft/m365agentsplayground/cli.js');
     for (const p of playgrounds) {
       const dir = join(dataDir, 'playground', String(p.port));
