@@ -214,6 +214,67 @@ test('smtp status answers with the state card and changes nothing', async () => 
   expect(await setCasMailboxCalls()).toHaveLength(0);
 }, 30_000);
 
+test('Teams redelivering the same activity gets no second card and no second request', async () => {
+  const id = 'redelivered-activity-1';
+  await teams.message(alex, 'enable SMTP for bob', { id });
+  await teams.message(alex, 'enable SMTP for bob', { id });
+  await connector.waitFor('the first reply', () => connector.postedCards()[0]);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(connector.postedCards()).toHaveLength(1);
+}, 30_000);
+
+test('Spanish in, Spanish out: "habilita SMTP para bob" gets a Spanish confirmation card', async () => {
+  await teams.message(alex, 'habilita SMTP para bob');
+  const reply = await connector.waitFor('the reply', () => connector.postedCards()[0]);
+  expect(cardText(reply.card)).toContain('Habilitar SMTP AUTH para Bob Smith');
+  expect((reply.card.actions ?? []).map((a) => a.title)).toEqual(['Confirmar', 'Cancelar']);
+}, 30_000);
+
+test('several people match: a pick card, and picking one drafts the request for that person only', async () => {
+  await teams.message(alex, 'enable SMTP for Bo');
+  const pick = await connector.waitFor('the pick card', () => connector.postedCards()[0]);
+  expect(cardText(pick.card)).toContain('Several people match');
+  const jones = fixture.users.find((u) => u.displayName === 'Bob Jones')!;
+  const choice = pick.card.actions!.find((a) => a.title.includes(jones.userPrincipalName))!;
+  expect(choice.data).toEqual({ verb: 'user.pick', requestId: expect.any(String), userId: jones.id });
+  const forged = await teams.press(alex, 'user.pick', { requestId: choice.data!.requestId, userId: fixture.users.find((u) => u.displayName === 'Alex Wilber')!.id });
+  expect(cardText(forged.body.value)).toContain('BAD_ACTION_DATA');
+  const picked = await teams.press(alex, 'user.pick', choice.data!);
+  expect(cardText(picked.body.value)).toContain('Enable SMTP AUTH for Bob Jones');
+  expect(actionVerbs(picked.body.value)).toEqual(['request.confirm', 'request.cancel']);
+}, 30_000);
+
+test('Action.Submit from older clients: the same verbs in a message value update the clicked card', async () => {
+  await teams.message(alex, 'enable SMTP for bob');
+  const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[0]);
+  const requestId = requestIdOf(confirm.card);
+  expect(await teams.submit(alex, { verb: 'request.cancel', requestId }, { replyToId: confirm.id })).toBe(200);
+  const updated = await connector.waitFor('the card updated', () => connector.updates(confirm.id)[0]);
+  expect(cardText(updated)).toContain('Cancelled');
+  const again = await teams.press(alex, 'request.confirm', { requestId });
+  expect(cardText(again.body.value)).toContain("can't be changed any more: it is Cancelled");
+}, 30_000);
+
+test('tampered card data is refused with a clear card: unknown verb, missing or foreign request id', async () => {
+  const unknown = await teams.press(alex, 'request.explode', { requestId: '00000000-0000-4000-8000-000000000000' });
+  expect(cardText(unknown.body.value)).toContain('UNKNOWN_ACTION');
+  const missing = await teams.press(megan, 'request.approve', {});
+  expect(cardText(missing.body.value)).toContain('BAD_ACTION_DATA');
+  const foreign = await teams.press(megan, 'request.approve', { requestId: '00000000-0000-4000-8000-000000000000' });
+  expect(cardText(foreign.body.value)).toContain('REQUEST_NOT_FOUND');
+  expect(await setCasMailboxCalls()).toHaveLength(0);
+}, 30_000);
+
+test('/healthz answers 503 while the tenant is unreachable and 200 again when it is back', async () => {
+  expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+  await control('POST', '/_simulator/faults', { rules: [{ service: 'graph', status: 503 }] });
+  const down = await fetch(`${bot.url}/healthz`);
+  expect(down.status).toBe(503);
+  expect(await down.json()).toEqual({ store: 'ok', tenant: 'unreachable' });
+  await control('DELETE', '/_simulator/faults');
+  expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+}, 30_000);
+
 test('the store holds the whole story: audit with before, after and approver; failed requests with their codes', async () => {
   await bot.stop();
   const store = new Store(await openDb({ dataDir }));

@@ -35,6 +35,14 @@ export class TeamsClient {
     return res.status;
   }
 
+  /** Presses an Action.Submit button: a message whose value holds the card's data. */
+  async submit(user: TeamsUser, value: Record<string, unknown>, options: { replyToId?: string } = {}): Promise<number> {
+    const activity = { ...this.base(user, `a:${user.id}`), type: 'message', text: '', value, replyToId: options.replyToId };
+    const res = await fetch(`${this.botUrl}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+    await res.text();
+    return res.status;
+  }
+
   /** Presses an Action.Execute button: the `adaptiveCard/action` invoke; returns the card Teams would show. */
   async press(user: TeamsUser, verb: string, data: Record<string, unknown>, options: { conversationId?: string; replyToId?: string } = {}): Promise<{ status: number; body: { statusCode?: number; type?: string; value?: import('./fake-connector').CardJson } }> {
     const activity = {
