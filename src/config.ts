@@ -15,6 +15,9 @@ const configSchema = z.object({
   MicrosoftAppPassword: z.string().default(''),
   MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
   MicrosoftAppTenantId: z.string().default(''),
+  /** Where the Bot Framework channel's signing keys are published; only sovereign clouds (and tests) change it. */
+  BOT_OPENID_METADATA_URL: url.optional(),
+  BOT_TOKEN_ISSUER: z.string().optional(),
 
   TENANT_ID: guid,
   TENANT_CLIENT_ID: guid,

@@ -11,6 +11,23 @@ export interface BotEdge {
   anonymous: boolean;
 }
 
+/**
+ * Overriding one endpoint makes botbuilder drop every public-cloud default
+ * (BotFrameworkAuthenticationFactory), so the rest are restated here, as AuthenticationConstants has them.
+ */
+function publicCloudWith(config: Config): Record<string, unknown> {
+  return {
+    ValidateAuthority: true,
+    ToChannelFromBotLoginUrl: 'https://login.microsoftonline.com/botframework.com',
+    ToChannelFromBotOAuthScope: 'https://api.botframework.com',
+    ToBotFromChannelTokenIssuer: config.BOT_TOKEN_ISSUER ?? 'https://api.botframework.com',
+    OAuthUrl: 'https://api.botframework.com',
+    ToBotFromChannelOpenIdMetadataUrl: config.BOT_OPENID_METADATA_URL ?? 'https://login.botframework.com/v1/.well-known/openidconfiguration',
+    ToBotFromEmulatorOpenIdMetadataUrl: 'https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration',
+    CallerId: 'urn:botframework:azure',
+  };
+}
+
 /** With an empty MicrosoftAppId the adapter runs anonymously, as the Agents Playground expects. */
 export function createBotEdge(config: Config, logger: Logger): BotEdge {
   const auth = new ConfigurationBotFrameworkAuthentication({
@@ -18,6 +35,7 @@ export function createBotEdge(config: Config, logger: Logger): BotEdge {
     MicrosoftAppPassword: config.MicrosoftAppPassword,
     MicrosoftAppType: config.MicrosoftAppType,
     MicrosoftAppTenantId: config.MicrosoftAppTenantId,
+    ...(config.BOT_OPENID_METADATA_URL || config.BOT_TOKEN_ISSUER ? publicCloudWith(config) : {}),
   } as ConfigurationBotFrameworkAuthenticationOptions);
   const adapter = new CloudAdapter(auth);
   adapter.onTurnError = async (context, error) => {
