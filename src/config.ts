@@ -36,6 +36,7 @@ const configSchema = z.object({
   QUORUM_HIGH: z.coerce.number().int().min(0).max(5).default(2),
   QUORUM_CRITICAL: z.coerce.number().int().min(0).max(5).default(2),
   REQUEST_TTL_HOURS: z.coerce.number().positive().default(24),
+  JOB_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -3,6 +3,7 @@ import type { Config } from './config';
 import { createBotEdge } from './bot/adapter';
 import { BotNotifier, SmtpGateBot } from './bot/bot';
 import { Dispatcher } from './core/dispatcher';
+import { JobRunner } from './requests/jobs';
 import type { Logger } from './log';
 import { openDb } from './store/db';
 import { Store } from './store/store';
@@ -13,11 +14,17 @@ export interface RunningServer {
   url: string;
   port: number;
   store: Store;
+  /** Runs the jobs due now (the interval does it too); resolves with how many ran. */
+  runDueJobs(): Promise<number>;
+  /** Waits for work that continues after replies (executions, card updates). */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface ServerOptions {
   retryPolicy?: Partial<RetryPolicy>;
+  /** The clock (tests move it to make requests expire and changes revert). */
+  now?: () => Date;
 }
 
 /** Restify with two routes: the Bot Framework endpoint and a health check. */
@@ -25,8 +32,13 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const store = new Store(await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
   const tenant: Tenant = connectTenant(config, options.retryPolicy);
   const edge = createBotEdge(config, logger);
-  const dispatcher = new Dispatcher({ config, store, tenant, notifier: new BotNotifier(edge.adapter, config.MicrosoftAppId), logger });
+  const now = options.now ?? (() => new Date());
+  const dispatcher = new Dispatcher({ config, store, tenant, notifier: new BotNotifier(edge.adapter, config.MicrosoftAppId), logger, now });
   const bot = new SmtpGateBot(dispatcher, logger);
+  const jobs = new JobRunner({ store, lifecycle: dispatcher.lifecycle, logger, now });
+  // Before taking traffic: settle what a crash left half-done.
+  const reconciled = await dispatcher.lifecycle.reconcile();
+  if (reconciled) logger.warn({ reconciled }, 'reconciled requests a previous run left executing');
 
   const server = restify.createServer({ name: 'smtp-gate', handleUncaughtExceptions: false });
   server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: 256 * 1024 }));
@@ -62,12 +74,16 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   // Both loopback addresses (and the rest): '::' is dual-stack on Linux.
   await new Promise<void>((resolve) => server.listen(config.PORT, '::', () => resolve()));
   const port = (server.address() as { port: number }).port;
+  jobs.start(config.JOB_INTERVAL_MS);
   return {
     url: `http://localhost:${port}`,
     port,
     store,
+    runDueJobs: () => jobs.runDue(),
+    drain: () => bot.drain(),
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await jobs.stop();
       await bot.drain();
       await tenant.close();
       await store.close();

@@ -79,9 +79,14 @@ export function requestCard(t: Translate, { request, approvals }: RequestView, a
   if (rejectedBy.length) details.push([t('request.rejectedBy'), rejectedBy.join(', ')]);
   details.push([t('request.status'), t(`request.state.${request.state}`)]);
 
+  const durationMs = Number(request.params.durationMs ?? 0);
   if (request.state === 'succeeded' && request.after) {
     body.push(paragraph(t(request.verified ? 'request.doneVerified' : 'request.doneNotVerified'), { color: request.verified ? 'Good' : 'Warning', weight: 'Bolder' }));
+    if (durationMs > 0) body.push(paragraph(t('request.revertsOn', { date: formatUtc(new Date(request.updatedAt.getTime() + durationMs)) })));
     body.push(facts([...stateFacts(t, request.after), ...details]));
+  } else if (request.state === 'reverted') {
+    body.push(paragraph(t('request.revertedNote'), { weight: 'Bolder' }));
+    body.push(facts([...(request.after ? stateFacts(t, request.after) : []), ...details]));
   } else if (request.state === 'failed') {
     body.push(paragraph(t('request.failed', { code: request.errorCode ?? 'INTERNAL' }), { color: 'Attention', weight: 'Bolder' }));
     if (request.errorCode) body.push(paragraph(t(`errors.${request.errorCode}`, { service: '', operation: '', status: '' }), { isSubtle: true }));
@@ -89,6 +94,7 @@ export function requestCard(t: Translate, { request, approvals }: RequestView, a
   } else {
     if (request.before) body.push(paragraph(t('request.currentState'), { weight: 'Bolder', spacing: 'Medium' }), facts(stateFacts(t, request.before)));
     body.push(facts(details));
+    if (durationMs > 0) body.push(paragraph(t('request.timeBoxed', { duration: formatDuration(t, durationMs) })));
     if (request.state === 'draft') body.push(paragraph(t('request.confirmPrompt', { count: request.requiredApprovals })));
     if (request.state === 'pending') body.push(paragraph(t('request.waiting', { count: request.requiredApprovals - approvedBy.length })));
   }
@@ -104,6 +110,9 @@ export function requestCard(t: Translate, { request, approvals }: RequestView, a
   }
   if (request.state === 'pending' && audience === 'requester') {
     actions.push(execute(t('action.cancelRequest'), verbs.cancel, data));
+  }
+  if (request.state === 'succeeded' && request.before) {
+    actions.push(execute(t('action.undo'), verbs.undo, data));
   }
   return card(body, actions);
 }
@@ -121,4 +130,16 @@ export function pickUserCard(t: Translate, requestId: string, query: string, can
 
 export function helpCard(t: Translate, examples: string[], lead?: string): AdaptiveCard {
   return card([...(lead ? [paragraph(lead, { weight: 'Bolder' })] : []), heading(t('help.title')), paragraph(t('help.intro')), ...examples.map((e) => paragraph(`• ${e}`, { spacing: 'Small' }))]);
+}
+
+function formatUtc(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** "7 days", "2 weeks", "36 hours": the largest unit that divides the duration. */
+export function formatDuration(t: Translate, ms: number): string {
+  const hours = Math.round(ms / 3_600_000);
+  if (hours % 168 === 0) return t('duration.weeks', { count: hours / 168 });
+  if (hours % 24 === 0) return t('duration.days', { count: hours / 24 });
+  return t('duration.hours', { count: hours });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { helpCard, messageCard, pickUserCard } from '../cards/builders';
 import { allVerbs, verbs } from '../cards/verbs';
-import { commands } from '../commands/registry';
+import { changeCommandSetting, commands } from '../commands/registry';
 import type { ChangeCommand, CommandContext, CommandDefinition } from '../commands/types';
 import { quorumFor, type Config } from '../config';
 import { AppError, toAppError } from '../errors';
@@ -41,7 +41,7 @@ export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {
     this.now = deps.now ?? (() => new Date());
     this.newId = deps.newId ?? randomUUID;
-    this.lifecycle = new RequestLifecycle({ ...deps, now: this.now });
+    this.lifecycle = new RequestLifecycle({ ...deps, now: this.now, newId: this.newId });
     this.roles = new RoleLookup(deps.tenant.directory, { itStaffGroupId: deps.config.IT_STAFF_GROUP_ID, approverGroupId: deps.config.APPROVER_GROUP_ID }, this.now);
   }
 
@@ -51,7 +51,19 @@ export class Dispatcher {
     const t = translator(language);
     try {
       this.checkTenant(turn);
-      if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return [];
+      if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) {
+        return (await this.deps.store.activityResponse<Reply[]>(turn.activityId)) ?? [];
+      }
+      const replies = await this.answerMessage(turn, parsed, language, t);
+      await this.deps.store.saveActivityResponse(turn.activityId, replies);
+      return replies;
+    } catch (error) {
+      return [{ card: this.errorCard(t, error) }];
+    }
+  }
+
+  private async answerMessage(turn: MessageTurn, parsed: ReturnType<typeof parseUtterance>, language: Language, t: Translate): Promise<Reply[]> {
+    try {
       if (!parsed) return [{ card: helpCard(t, this.examples(language), t('errors.UNKNOWN_COMMAND')) }];
       const command = parsed.command;
       const params = command.params.safeParse(parsed.args);
@@ -62,7 +74,7 @@ export class Dispatcher {
         throw new AppError('NOT_IT_STAFF');
       }
       if (command.kind === 'read') return [{ card: await command.run(this.commandContext(turn, t, language), params.data) }];
-      return [await this.draftChange(turn, command, params.data.user ?? '', language)];
+      return [await this.draftChange(turn, command, params.data.user ?? '', language, parsed.durationMs)];
     } catch (error) {
       return [{ card: this.errorCard(t, error) }];
     }
@@ -135,13 +147,17 @@ export class Dispatcher {
         await this.lifecycle.audit(request.id, actor, `request.${decision}`, { approverName: turn.userName, comment });
         if (decision === 'reject') {
           const rejected = await this.lifecycle.move(request, 'rejected', actor);
-          return respond(rejected, () => this.lifecycle.refreshCards(request.id));
+          return respond(rejected, async () => {
+            await this.lifecycle.refreshCards(request.id);
+            if (rejected) await this.lifecycle.notifyRequester(rejected, 'rejected');
+          });
         }
         const approvals = (await this.deps.store.approvals(request.id)).filter((a) => a.decision === 'approve' && a.approverId !== request.requesterId);
         if (approvals.length < request.requiredApprovals) return respond(undefined, () => this.lifecycle.refreshCards(request.id));
         const approved = await this.lifecycle.move(request, 'approved', actor);
         return respond(approved, async () => {
           await this.lifecycle.refreshCards(request.id);
+          if (approved) await this.lifecycle.notifyRequester(approved, 'approved');
           await this.lifecycle.execute(request.id);
         });
       }
@@ -157,9 +173,26 @@ export class Dispatcher {
         const targeted = await this.deps.store.setDraftTarget(request.id, { userId: user.id, upn: user.userPrincipalName, displayName: user.displayName }, before, this.now());
         return respond(targeted);
       }
+      case verbs.undo: {
+        // Undo is a new request for the reverse change, under the same gating as any other.
+        if (request.state !== 'succeeded' || !request.before || !request.targetUserId) throw new AppError('REQUEST_CLOSED', { state: request.state });
+        if (!(await this.rolesOf(turn)).itStaff) throw new AppError('NOT_IT_STAFF');
+        const reverse = changeCommandSetting(request.before.mailboxSmtpClientAuthenticationDisabled);
+        const draft = await this.draftChange(turn, reverse, request.targetUpn ?? '', language, undefined, request.targetUserId);
+        return respond(undefined, async () => {
+          const activityId = await this.deps.notifier.send(turn.conversation, draft.card);
+          if (activityId) await this.cardPosted(draft, activityId, turn.conversation);
+        });
+      }
       default:
         throw new AppError('UNKNOWN_ACTION');
     }
+  }
+
+  private async userById(id: string): Promise<DirectoryUser> {
+    const user = await this.tenantCall(() => this.deps.tenant.directory.getUser(id));
+    if (!user) throw new AppError('USER_NOT_FOUND', { query: id });
+    return user;
   }
 
   /** Remembers where a request's card was posted, so later changes update that copy. */
@@ -185,28 +218,26 @@ export class Dispatcher {
     };
   }
 
-  private async draftChange(turn: MessageTurn, command: ChangeCommand, query: string, language: Language): Promise<Reply> {
+  private async draftChange(turn: TurnContext, command: ChangeCommand, query: string, language: Language, durationMs?: number, targetId?: string): Promise<Reply> {
     const t = translator(language);
-    const resolved = await this.resolveOne(query);
+    const resolved = targetId ? { kind: 'found' as const, user: await this.userById(targetId) } : await this.resolveOne(query);
     const now = this.now();
     const base: RequestRecord = {
       id: this.newId(), tenantId: turn.tenantId!, commandId: command.id, state: 'draft', risk: command.risk,
       requiredApprovals: quorumFor(this.deps.config, command.risk), requesterId: turn.userId!, requesterName: turn.userName,
-      targetUserId: null, targetUpn: null, targetDisplayName: null, params: { query }, language, conversation: turn.conversation,
+      targetUserId: null, targetUpn: null, targetDisplayName: null, params: { query, ...(durationMs ? { durationMs } : {}) }, language, conversation: turn.conversation,
       before: null, after: null, verified: null, errorCode: null, createdAt: now, updatedAt: now,
       expiresAt: new Date(now.getTime() + this.deps.config.REQUEST_TTL_HOURS * 3_600_000),
     };
     if (resolved.kind === 'ambiguous') {
-      const request = { ...base, params: { query, candidates: resolved.candidates.map((c) => c.id) } };
-      await this.deps.store.insertRequest(request);
-      await this.lifecycle.audit(request.id, turn.userId!, 'request.created', { command: command.id, query, ambiguous: true });
+      const request = { ...base, params: { ...base.params, candidates: resolved.candidates.map((c) => c.id) } };
+      await this.lifecycle.create(request, { command: command.id, query, ambiguous: true });
       return { card: pickUserCard(t, request.id, query, resolved.candidates), track: { requestId: request.id, audience: 'requester', language } };
     }
     const user = resolved.user;
     const before = await this.stateOrThrow(user);
     const request: RequestRecord = { ...base, targetUserId: user.id, targetUpn: user.userPrincipalName, targetDisplayName: user.displayName, before };
-    await this.deps.store.insertRequest(request);
-    await this.lifecycle.audit(request.id, turn.userId!, 'request.created', { command: command.id, target: user.userPrincipalName, before });
+    await this.lifecycle.create(request, { command: command.id, target: user.userPrincipalName, before, durationMs: durationMs ?? null });
     return { card: await this.lifecycle.cardFor(request, 'requester', language), track: { requestId: request.id, audience: 'requester', language } };
   }
 

@@ -6,6 +6,29 @@ export interface ParsedUtterance {
   command: CommandDefinition;
   args: Record<string, string>;
   language: Language;
+  /** "… for 7 days": a time-boxed change that reverts by itself. */
+  durationMs?: number;
+}
+
+const hour = 3_600_000;
+const unitMs: Record<string, number> = {
+  h: hour, hour: hour, hours: hour, hora: hour, horas: hour, ora: hour, ore: hour, 小时: hour, 个小时: hour,
+  d: 24 * hour, day: 24 * hour, days: 24 * hour, dia: 24 * hour, dias: 24 * hour, zi: 24 * hour, zile: 24 * hour, 天: 24 * hour,
+  w: 168 * hour, week: 168 * hour, weeks: 168 * hour, semana: 168 * hour, semanas: 168 * hour,
+  saptamana: 168 * hour, saptamani: 168 * hour, 周: 168 * hour, 星期: 168 * hour, 个星期: 168 * hour,
+};
+
+/** A trailing duration in any of our languages, matched on folded text ("por 7 días" → "por 7 dias"). */
+const trailingDuration = new RegExp(
+  `[\\s,，]*(?:(?:for|por|durante|pentru|timp\\s+de)\\s+)?(\\d{1,4})\\s*(${Object.keys(unitMs).sort((a, b) => b.length - a.length).join('|')})\\s*$`, 'u');
+
+/** Splits "bob for 7 days" into the rest and the duration; at most a year. */
+export function extractDuration(folded: string): { rest: number; durationMs: number } | undefined {
+  const match = trailingDuration.exec(folded);
+  if (!match) return undefined;
+  const durationMs = Number(match[1]) * unitMs[match[2]!]!;
+  if (durationMs <= 0 || durationMs > 366 * 24 * hour) return undefined;
+  return { rest: match.index, durationMs };
 }
 
 /**
@@ -60,8 +83,13 @@ export function cleanUtterance(text: string): string {
 
 /** Utterance → command, arguments and the language it was written in; undefined when nothing matches. */
 export function parseUtterance(text: string): ParsedUtterance | undefined {
-  const original = cleanUtterance(text);
-  const folded = fold(original);
+  let original = cleanUtterance(text);
+  let folded = fold(original);
+  const duration = extractDuration(folded);
+  if (duration) {
+    original = original.slice(0, duration.rest);
+    folded = folded.slice(0, duration.rest);
+  }
   let best: { pattern: CompiledPattern; match: RegExpExecArray } | undefined;
   for (const pattern of patterns) {
     const match = pattern.regex.exec(folded);
@@ -71,7 +99,8 @@ export function parseUtterance(text: string): ParsedUtterance | undefined {
   const args: Record<string, string> = {};
   const span = best.match.indices?.groups?.user;
   if (span) args.user = original.slice(span[0], span[1]).trim();
-  return { command: best.pattern.command, args, language: best.pattern.language };
+  const timeBoxed = duration && best.pattern.command.kind === 'change' ? { durationMs: duration.durationMs } : {};
+  return { command: best.pattern.command, args, language: best.pattern.language, ...timeBoxed };
 }
 
 /** A best guess at the language of text no command matched, from its script and common words. */

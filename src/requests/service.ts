@@ -1,16 +1,16 @@
-import { requestCard, type CardAudience } from '../cards/builders';
-import { commandById } from '../commands/registry';
+import { randomUUID } from 'node:crypto';
+import { messageCard, requestCard, type CardAudience } from '../cards/builders';
+import { changeCommandSetting, commandById } from '../commands/registry';
 import type { ChangeCommand } from '../commands/types';
 import type { Config } from '../config';
 import type { Notifier } from '../core/turn';
 import { AppError, toAppError } from '../errors';
 import { translator, type Language } from '../i18n';
 import type { Logger } from '../log';
-import type { Store } from '../store/store';
+import type { JobKind, RequestPatch, Store } from '../store/store';
 import type { Tenant } from '../tenant';
 import { readSmtpState } from '../tenant/smtp-state';
 import { allowedTransitions, type ConversationRef, type MailboxSmtpState, type RequestRecord, type RequestState } from './model';
-import type { RequestPatch } from '../store/store';
 
 /** Settings key of the conversation approval cards go to (`approvals here`). */
 export const approvalsConversationKey = 'approvals-conversation';
@@ -22,11 +22,21 @@ export interface LifecycleDeps {
   notifier: Notifier;
   logger: Logger;
   now: () => Date;
+  newId?: () => string;
 }
+
+/** How long before expiry approvers are reminded (half the lifetime for short-lived requests). */
+const reminderLeadMs = 4 * 3_600_000;
+
+type RequesterEvent = 'approved' | 'rejected' | 'succeeded' | 'failed' | 'expired' | 'reverted';
 
 /** The request state machine: every move a compare-and-set, every move audited. */
 export class RequestLifecycle {
-  constructor(private readonly deps: LifecycleDeps) {}
+  private readonly newId: () => string;
+
+  constructor(private readonly deps: LifecycleDeps) {
+    this.newId = deps.newId ?? randomUUID;
+  }
 
   /** Moves a request along one edge; undefined when another click or instance moved it first. */
   async move(request: RequestRecord, to: RequestState, actorId: string | null, patch: RequestPatch = {}): Promise<RequestRecord | undefined> {
@@ -34,8 +44,43 @@ export class RequestLifecycle {
       throw new AppError('ILLEGAL_TRANSITION', { from: request.state, to });
     }
     const moved = await this.deps.store.transition(request.id, request.state, to, this.deps.now(), patch);
-    if (moved) await this.audit(moved.id, actorId, 'request.transition', { from: request.state, to, ...patch });
+    if (!moved) return undefined;
+    await this.audit(moved.id, actorId, 'request.transition', { from: request.state, to, ...patch });
+    await this.scheduleFor(moved);
     return moved;
+  }
+
+  /** The jobs each state implies: open requests expire (with a reminder), time-boxed ones revert. */
+  private async scheduleFor(request: RequestRecord): Promise<void> {
+    const schedule = (kind: JobKind, runAt: Date) => this.deps.store.scheduleJob({ id: this.newId(), kind, requestId: request.id, runAt });
+    switch (request.state) {
+      case 'draft':
+        await schedule('request.expire', request.expiresAt);
+        break;
+      case 'pending': {
+        await schedule('request.expire', request.expiresAt);
+        const lifetime = request.expiresAt.getTime() - this.deps.now().getTime();
+        await schedule('request.remind', new Date(request.expiresAt.getTime() - Math.min(reminderLeadMs, lifetime / 2)));
+        break;
+      }
+      case 'approved': case 'rejected': case 'cancelled':
+        await this.deps.store.cancelJobs(request.id, ['request.expire', 'request.remind']);
+        break;
+      case 'succeeded': {
+        const durationMs = Number(request.params.durationMs ?? 0);
+        if (durationMs > 0) await schedule('request.revert', new Date(this.deps.now().getTime() + durationMs));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** A new request row, audited and scheduled like any other move. */
+  async create(request: RequestRecord, detail: Record<string, unknown>): Promise<void> {
+    await this.deps.store.insertRequest(request);
+    await this.audit(request.id, request.requesterId, 'request.created', detail);
+    await this.scheduleFor(request);
   }
 
   audit(requestId: string | null, actorId: string | null, action: string, detail: Record<string, unknown>): Promise<void> {
@@ -55,14 +100,18 @@ export class RequestLifecycle {
       try {
         await this.deps.notifier.update(post.conversation, post.activityId, await this.cardFor(request, post.audience, post.language));
       } catch (error) {
-        this.deps.logger.warn({ err: error, requestId, activityId: post.activityId }, 'could not update a posted card');
+        this.deps.logger.warn({ err: errorSummary(error), requestId, activityId: post.activityId }, 'could not update a posted card');
       }
     }
   }
 
+  private async approvalsConversation(request: RequestRecord): Promise<ConversationRef> {
+    return (await this.deps.store.getSetting<ConversationRef>(approvalsConversationKey)) ?? request.conversation;
+  }
+
   /** Posts the approvers' copy of the card to the approvals conversation, or the requester's when none is set. */
   async postApprovalCard(request: RequestRecord): Promise<void> {
-    const conversation = (await this.deps.store.getSetting<ConversationRef>(approvalsConversationKey)) ?? request.conversation;
+    const conversation = await this.approvalsConversation(request);
     const card = await this.cardFor(request, 'approvers', request.language);
     const activityId = await this.deps.notifier.send(conversation, card);
     if (activityId) {
@@ -71,18 +120,72 @@ export class RequestLifecycle {
   }
 
   /**
-   * Runs an approved request exactly once: whoever wins approved → executing does the write;
-   * everyone else returns. Then reads the value back and records before, after and the match.
+   * Tells the requester, in their own chat, what happened. Teams answers 403 when the app is no
+   * longer installed for them: that is logged, never a crash.
+   */
+  async notifyRequester(request: RequestRecord, event: RequesterEvent): Promise<void> {
+    const t = translator(request.language);
+    const text = t(`notify.${event}`, { name: request.targetDisplayName ?? '', code: request.errorCode ?? '' });
+    try {
+      await this.deps.notifier.send(request.conversation, messageCard(t, text, request.id));
+    } catch (error) {
+      this.deps.logger.warn({ err: errorSummary(error), requestId: request.id, event }, 'could not notify the requester');
+      await this.audit(request.id, null, 'notify.failed', { event, reason: errorSummary(error) });
+    }
+  }
+
+  /**
+   * Runs an approved request exactly once: whoever wins approved → executing does the write, under
+   * the request's execution lock so a restarting instance can tell a live execution from a crash.
    */
   async execute(requestId: string): Promise<void> {
-    const approved = await this.deps.store.getRequest(requestId);
-    if (!approved || approved.state !== 'approved') return;
-    const request = await this.move(approved, 'executing', null);
-    if (!request) return;
-    const command = commandById(request.commandId) as ChangeCommand | undefined;
+    await this.deps.store.withExecutionLock(requestId, async () => {
+      const approved = await this.deps.store.getRequest(requestId);
+      if (!approved || approved.state !== 'approved') return;
+      const request = await this.move(approved, 'executing', null);
+      if (request) await this.applyChange(request, 'execute');
+    });
+  }
+
+  /**
+   * Start-up: a request left `executing` by a crash is settled by reading the tenant's actual value —
+   * done if it already matches, written once more if it does not, never blindly re-run.
+   */
+  async reconcile(): Promise<number> {
+    let settled = 0;
+    for (const stuck of await this.deps.store.requestsIn('executing')) {
+      await this.deps.store.withExecutionLock(stuck.id, async () => {
+        const request = await this.deps.store.getRequest(stuck.id);
+        if (request?.state !== 'executing') return;
+        const command = changeCommandOf(request);
+        let current: MailboxSmtpState | 'no-mailbox' | undefined;
+        try {
+          current = request.targetUpn ? await readSmtpState(this.deps.tenant.exchange, request.targetUpn) : undefined;
+        } catch (error) {
+          this.deps.logger.warn({ err: errorSummary(error), requestId: request.id }, 'reconcile: tenant unreadable, will retry at next start');
+          return;
+        }
+        settled++;
+        if (command && current && current !== 'no-mailbox' && command.verify(current)) {
+          await this.audit(request.id, null, 'request.reconciled', { outcome: 'already-applied', after: current });
+          const done = await this.move(request, 'succeeded', null, { after: current, verified: true });
+          await this.refreshCards(request.id);
+          if (done) await this.notifyRequester(done, 'succeeded');
+          return;
+        }
+        await this.audit(request.id, null, 'request.reconciled', { outcome: 'retrying-once', current: current ?? null });
+        await this.applyChange(request, 'reconcile');
+      });
+    }
+    return settled;
+  }
+
+  /** Write, read back, record before/after/match, settle the request, update every card. */
+  private async applyChange(request: RequestRecord, reason: 'execute' | 'reconcile'): Promise<void> {
+    const command = changeCommandOf(request);
     const upn = request.targetUpn;
     let failure: AppError | undefined;
-    if (!command || command.kind !== 'change' || !upn) {
+    if (!command || !upn) {
       failure = new AppError('INTERNAL');
     } else {
       try {
@@ -91,30 +194,98 @@ export class RequestLifecycle {
         failure = toAppError(error);
       }
     }
-    let after: MailboxSmtpState | undefined;
-    try {
-      const state = upn ? await readSmtpState(this.deps.tenant.exchange, upn) : 'no-mailbox';
-      if (state !== 'no-mailbox') after = state;
-    } catch (error) {
-      this.deps.logger.warn({ err: error, requestId }, 'read-back after the write failed');
-    }
-    const verified = !failure && after !== undefined && command?.kind === 'change' && command.verify(after);
+    const after = upn ? await this.readBack(upn, request.id) : undefined;
+    const verified = !failure && after !== undefined && command !== undefined && command.verify(after);
     if (!failure && after && !verified) failure = new AppError('VERIFY_MISMATCH');
     await this.audit(request.id, null, 'tenant.write', {
+      reason,
       cmdlet: 'Set-CASMailbox',
       identity: upn,
-      parameters: { SmtpClientAuthenticationDisabled: command?.kind === 'change' ? command.desiredMailboxValue : null },
+      parameters: { SmtpClientAuthenticationDisabled: command ? command.desiredMailboxValue : null },
       before: request.before,
       after: after ?? null,
       readBackMatched: verified,
       errorCode: failure?.code ?? null,
     });
+    let settled: RequestRecord | undefined;
     if (failure) {
-      this.deps.logger.error({ err: failure.cause ?? failure, requestId, code: failure.code }, 'request failed');
-      await this.move(request, 'failed', null, { after: after ?? null, verified: false, errorCode: failure.code });
+      this.deps.logger.error({ err: errorSummary(failure.cause ?? failure), requestId: request.id, code: failure.code }, 'request failed');
+      settled = await this.move(request, 'failed', null, { after: after ?? null, verified: false, errorCode: failure.code });
     } else {
-      await this.move(request, 'succeeded', null, { after: after ?? null, verified: after !== undefined });
+      settled = await this.move(request, 'succeeded', null, { after: after ?? null, verified: after !== undefined });
     }
     await this.refreshCards(request.id);
+    if (settled) await this.notifyRequester(settled, settled.state === 'failed' ? 'failed' : 'succeeded');
   }
+
+  private async readBack(upn: string, requestId: string): Promise<MailboxSmtpState | undefined> {
+    try {
+      const state = await readSmtpState(this.deps.tenant.exchange, upn);
+      return state === 'no-mailbox' ? undefined : state;
+    } catch (error) {
+      this.deps.logger.warn({ err: errorSummary(error), requestId }, 'read-back after the write failed');
+      return undefined;
+    }
+  }
+
+  /** Expiry job: an unanswered request closes; its cards say so; the requester hears of it. */
+  async expire(requestId: string): Promise<void> {
+    const request = await this.deps.store.getRequest(requestId);
+    if (!request || (request.state !== 'draft' && request.state !== 'pending')) return;
+    const expired = await this.move(request, 'expired', null);
+    if (!expired) return;
+    await this.refreshCards(requestId);
+    if (request.state === 'pending') await this.notifyRequester(expired, 'expired');
+  }
+
+  /** Reminder job: approvers are told a pending request is about to expire. */
+  async remind(requestId: string): Promise<void> {
+    const request = await this.deps.store.getRequest(requestId);
+    if (request?.state !== 'pending') return;
+    const t = translator(request.language);
+    const text = t('notify.reminder', { name: request.targetDisplayName ?? '', requester: request.requesterName, expires: formatUtc(request.expiresAt) });
+    await this.deps.notifier.send(await this.approvalsConversation(request), messageCard(t, text, request.id));
+    await this.audit(request.id, null, 'request.reminded', { expiresAt: request.expiresAt.toISOString() });
+  }
+
+  /** Revert job of a time-boxed change: the mailbox goes back to its value before the request. */
+  async revert(requestId: string): Promise<void> {
+    const request = await this.deps.store.getRequest(requestId);
+    if (request?.state !== 'succeeded' || !request.before || !request.targetUpn) return;
+    const restore = changeCommandSetting(request.before.mailboxSmtpClientAuthenticationDisabled);
+    let failure: AppError | undefined;
+    try {
+      await restore.execute(this.deps.tenant, { userPrincipalName: request.targetUpn });
+    } catch (error) {
+      failure = toAppError(error);
+    }
+    const after = await this.readBack(request.targetUpn, request.id);
+    const verified = !failure && after !== undefined && restore.verify(after);
+    await this.audit(request.id, null, 'tenant.write', {
+      reason: 'revert', cmdlet: 'Set-CASMailbox', identity: request.targetUpn,
+      parameters: { SmtpClientAuthenticationDisabled: restore.desiredMailboxValue },
+      before: request.after, after: after ?? null, readBackMatched: verified, errorCode: failure?.code ?? null,
+    });
+    // A failed revert stays due: the job runner tries again after its lease.
+    if (failure || !verified) throw failure ?? new AppError('VERIFY_MISMATCH');
+    const reverted = await this.move(request, 'reverted', null, { after });
+    await this.refreshCards(request.id);
+    if (reverted) await this.notifyRequester(reverted, 'reverted');
+  }
+}
+
+function changeCommandOf(request: RequestRecord): ChangeCommand | undefined {
+  const command = commandById(request.commandId);
+  return command?.kind === 'change' ? command : undefined;
+}
+
+function formatUtc(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** What may be logged of an error: its name, code and message, never a request with headers. */
+function errorSummary(error: unknown): string {
+  if (error instanceof AppError) return error.code;
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
+  return String(error).slice(0, 300);
 }

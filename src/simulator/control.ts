@@ -1,3 +1,4 @@
+import { applyAppRegistrationPatch, describeAppRegistration, parseAppRegistrationPatch, type AppRegistration } from './app';
 import { FixtureError, parseFixture, type TenantFixture } from './fixture';
 import { parseFaultConfig, type CallLog, type FaultInjector } from './faults';
 import { jsonResponse, readJson, RouteTable, type SimRequest, type SimResponse } from './http';
@@ -10,6 +11,8 @@ export interface ControlTarget {
   readonly state: TenantState;
   readonly faults: FaultInjector;
   readonly calls: CallLog;
+  /** SMTP Gate's app registration: granted roles and accepted credentials. */
+  app: AppRegistration;
   /** Replaces the live tenant with `fixture`, or with the fixture the simulator started with. */
   reset(fixture?: TenantFixture): void;
 }
@@ -76,6 +79,28 @@ const routes = new RouteTable<ControlTarget>([
   },
   {
     method: 'GET',
+    pattern: '/_simulator/app',
+    handle: (_request, _params, target) => jsonResponse(200, describeAppRegistration(target.app)),
+  },
+  {
+    // Changes what later tokens carry and what Entra accepts; tokens already issued keep their roles, as in Entra.
+    method: 'POST',
+    pattern: '/_simulator/app',
+    handle: (request, _params, target) => {
+      const body = readJson(request);
+      if (!body.ok) return controlError(400, 'InvalidApp', `Invalid app registration: invalid JSON: ${body.reason}`);
+      const parsed = parseAppRegistrationPatch(body.value);
+      if (!parsed.ok) {
+        return controlError(400, 'InvalidApp', ['Invalid app registration:', ...parsed.problems.map((problem) => `  ${problem}`)].join('\n'), {
+          problems: parsed.problems,
+        });
+      }
+      target.app = applyAppRegistrationPatch(target.app, parsed.patch);
+      return jsonResponse(200, describeAppRegistration(target.app));
+    },
+  },
+  {
+    method: 'GET',
     pattern: '/_simulator/calls',
     handle: (_request, _params, target) => jsonResponse(200, target.calls.list()),
   },
@@ -98,7 +123,7 @@ export async function handleControl(request: SimRequest, target: ControlTarget):
   if (!match.found) {
     return match.methodNotAllowed
       ? controlError(405, 'MethodNotAllowed', `${request.method} is not allowed on ${request.url.pathname}.`)
-      : controlError(404, 'NotFound', `No control endpoint at ${request.url.pathname}; see fixture-format.md for /_simulator/state, reset, faults and calls.`);
+      : controlError(404, 'NotFound', `No control endpoint at ${request.url.pathname}; see fixture-format.md for /_simulator/state, reset, faults, calls and app.`);
   }
   return match.route.handle(request, match.params, target);
 }

@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import type { FaultRule } from './faults';
+import { randomUUID, X509Certificate } from 'node:crypto';
+import type { AppRegistration } from './app';
+import { retryAfterHeader, type FaultRule } from './faults';
 import { header, jsonResponse, RouteTable, type SimRequest, type SimResponse } from './http';
 import type { TenantState } from './state';
 import { resourceForScope, TOKEN_LIFETIME_SECONDS, type TokenAuthority } from './tokens';
@@ -10,6 +11,7 @@ export interface EntraContext {
   state: TenantState;
   authority: TokenAuthority;
   now: Date;
+  app: AppRegistration;
 }
 
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
@@ -107,17 +109,28 @@ async function token(request: SimRequest, params: Record<string, string>, contex
   const clientId = form.get('client_id') || basicId;
   if (!clientId) return missing('client_id');
 
-  // Any client id and secret or signed assertion is accepted: the simulator stands in for a tenant,
-  // not for an app registration's credentials.
+  // Unless the app registration lists its secrets or certificates (POST /_simulator/app), any
+  // client secret or well-formed assertion is accepted.
   const secret = form.get('client_secret') || basicSecret;
   const assertion = form.get('client_assertion');
   let clientAuthentication: 'secret' | 'assertion';
   if (secret) {
+    if (context.app.clientSecrets !== null && !context.app.clientSecrets.includes(secret)) {
+      return entraError(
+        401,
+        'invalid_client',
+        7000215,
+        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+        now,
+      );
+    }
     clientAuthentication = 'secret';
   } else if (assertion) {
     if (form.get('client_assertion_type') !== JWT_BEARER || assertion.split('.').length !== 3) {
       return entraError(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.', now);
     }
+    const rejection = await checkClientAssertion(assertion, clientId, context);
+    if (rejection) return rejection;
     clientAuthentication = 'assertion';
   } else {
     return entraError(
@@ -164,6 +177,7 @@ async function token(request: SimRequest, params: Record<string, string>, contex
     resource,
     clientAuthentication,
     now,
+    roles: resource.audience === 'https://graph.microsoft.com' ? context.app.graphRoles : context.app.exchangeRoles,
   });
   return jsonResponse(
     200,
@@ -175,6 +189,53 @@ async function token(request: SimRequest, params: Record<string, string>, contex
     },
     { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' },
   );
+}
+
+/**
+ * A certificate credential's client assertion (RFC 7523): signed with the private key of a
+ * certificate registered on the app, naming it by thumbprint (`x5t` = SHA-1, `x5t#S256` = SHA-256).
+ */
+async function checkClientAssertion(assertion: string, clientId: string, context: EntraContext): Promise<SimResponse | null> {
+  const { now } = context;
+  const jose = await import('jose');
+  let header: Record<string, unknown>;
+  let claims: Record<string, unknown>;
+  try {
+    header = jose.decodeProtectedHeader(assertion) as Record<string, unknown>;
+    claims = jose.decodeJwt(assertion) as Record<string, unknown>;
+  } catch {
+    return entraError(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.', now);
+  }
+  if (claims.sub !== clientId || claims.iss !== clientId) {
+    return entraError(401, 'invalid_client', 700023, 'Client assertion audience claim does not match Realm issuer.', now);
+  }
+  if (typeof claims.exp === 'number' && claims.exp * 1000 < now.getTime() - 5 * 60_000) {
+    return entraError(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.', now);
+  }
+  if (context.app.certificates === null) return null;
+  const thumbprint = (typeof header['x5t#S256'] === 'string' ? header['x5t#S256'] : header.x5t) as string | undefined;
+  const sha256 = typeof header['x5t#S256'] === 'string';
+  const registered = context.app.certificates.find((pem) => {
+    const certificate = new X509Certificate(pem);
+    const fingerprint = Buffer.from((sha256 ? certificate.fingerprint256 : certificate.fingerprint).replace(/:/g, ''), 'hex').toString('base64url');
+    return thumbprint !== undefined && fingerprint === thumbprint.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  });
+  if (!registered) {
+    return entraError(
+      401,
+      'invalid_client',
+      700027,
+      `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '${thumbprint ?? ''}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${clientId}'.]`,
+      now,
+    );
+  }
+  try {
+    const algorithm = typeof header.alg === 'string' ? header.alg : 'RS256';
+    await jose.jwtVerify(assertion, await jose.importX509(registered, algorithm), { currentDate: now, clockTolerance: 300 });
+  } catch {
+    return entraError(401, 'invalid_client', 700027, 'Client assertion contains an invalid signature.', now);
+  }
+  return null;
 }
 
 const routes = new RouteTable<EntraContext>([
@@ -211,6 +272,6 @@ export function entraFault(rule: FaultRule, now: Date): SimResponse {
       : status >= 500
         ? entraError(status, 'temporarily_unavailable', 90033, 'A transient error has occurred. Please try again.', now)
         : entraError(status, 'invalid_request', 90000, 'Simulated failure injected through /_simulator/faults.', now);
-  if (rule.retryAfterSeconds !== undefined) response.headers = { ...response.headers, 'Retry-After': String(rule.retryAfterSeconds) };
+  response.headers = { ...response.headers, ...retryAfterHeader(rule, now) };
   return response;
 }

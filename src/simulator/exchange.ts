@@ -1,4 +1,5 @@
-import type { FaultRule } from './faults';
+import type { AppRegistration } from './app';
+import { retryAfterHeader, type FaultRule } from './faults';
 import type { FixtureUser } from './fixture';
 import { header, jsonResponse, readJson, type SimRequest, type SimResponse } from './http';
 import type { TenantState } from './state';
@@ -11,6 +12,7 @@ import { bearerToken, deterministicGuid, EXCHANGE_RESOURCE, type TokenAuthority,
 export interface ExchangeContext {
   state: TenantState;
   authority: TokenAuthority;
+  app: AppRegistration;
   now: Date;
   requestId: string;
   clientRequestId: string;
@@ -179,6 +181,8 @@ type CmdletOutcome = { ok: true; value: Record<string, unknown>[]; warnings?: st
 
 interface CmdletDefinition {
   name: string;
+  /** Exchange management roles any one of which includes the cmdlet (Exchange's "permissions required" tables). */
+  roles: readonly string[];
   parameters: Record<string, ParameterType>;
   mandatory?: string[];
   run(state: TenantState, parameters: Record<string, unknown>): CmdletOutcome;
@@ -239,9 +243,13 @@ function limitResults(items: Record<string, unknown>[], parameters: Record<strin
 // OPATH filters are a language of their own; the simulator understands the one question SMTP Gate asks.
 const CAS_FILTER = /^\s*SmtpClientAuthenticationDisabled\s+-(eq|ne)\s+\$(true|false|null)\s*$/i;
 
+const RECIPIENT_READ = ['Mail Recipients', 'View-Only Recipients'];
+const CONFIGURATION_READ = ['Organization Configuration', 'View-Only Configuration'];
+
 const CMDLETS: CmdletDefinition[] = [
   {
     name: 'Get-CASMailbox',
+    roles: RECIPIENT_READ,
     parameters: { Identity: 'identity', Filter: 'string', ResultSize: 'resultSize' },
     run(state, parameters) {
       if (typeof parameters.Identity === 'string') {
@@ -276,6 +284,7 @@ const CMDLETS: CmdletDefinition[] = [
   },
   {
     name: 'Set-CASMailbox',
+    roles: ['Mail Recipients'],
     parameters: { Identity: 'identity', SmtpClientAuthenticationDisabled: 'booleanOrNull', Confirm: 'common' },
     mandatory: ['Identity'],
     run(state, parameters) {
@@ -291,6 +300,7 @@ const CMDLETS: CmdletDefinition[] = [
   },
   {
     name: 'Get-Mailbox',
+    roles: RECIPIENT_READ,
     parameters: { Identity: 'identity', ResultSize: 'resultSize' },
     run(state, parameters) {
       const toMailbox = (user: FixtureUser): Record<string, unknown> => ({
@@ -316,6 +326,7 @@ const CMDLETS: CmdletDefinition[] = [
   },
   {
     name: 'Get-User',
+    roles: RECIPIENT_READ,
     parameters: { Identity: 'identity', ResultSize: 'resultSize' },
     run(state, parameters) {
       const toUser = (user: FixtureUser): Record<string, unknown> => ({
@@ -339,6 +350,7 @@ const CMDLETS: CmdletDefinition[] = [
   },
   {
     name: 'Get-TransportConfig',
+    roles: ['Organization Transport Settings', 'View-Only Configuration'],
     parameters: {},
     run(state) {
       return {
@@ -356,6 +368,7 @@ const CMDLETS: CmdletDefinition[] = [
   },
   {
     name: 'Set-TransportConfig',
+    roles: ['Organization Transport Settings'],
     parameters: { SmtpClientAuthenticationDisabled: 'boolean', Confirm: 'common' },
     run(state, parameters) {
       const value = parameters.SmtpClientAuthenticationDisabled;
@@ -368,6 +381,7 @@ const CMDLETS: CmdletDefinition[] = [
   },
   {
     name: 'Get-OrganizationConfig',
+    roles: CONFIGURATION_READ,
     parameters: {},
     run(state) {
       return {
@@ -385,6 +399,7 @@ const CMDLETS: CmdletDefinition[] = [
   },
   {
     name: 'Get-AuthenticationPolicy',
+    roles: CONFIGURATION_READ,
     parameters: { Identity: 'identity' },
     run(state, parameters) {
       const toPolicy = (policy: { name: string; allowBasicAuthSmtp: boolean }): Record<string, unknown> => ({
@@ -514,6 +529,20 @@ async function routeExchange(request: SimRequest, context: ExchangeContext): Pro
       message: `The term '${invocation.cmdlet}' is not recognized as a name of a cmdlet, function, script file, or executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.`,
     });
   }
+  const tokenRoles = Array.isArray(check.claims.roles) ? (check.claims.roles as unknown[]) : [];
+  if (!tokenRoles.includes('Exchange.ManageAsApp')) {
+    return jsonResponse(403, {
+      error: {
+        code: 'Forbidden',
+        message: `The application ${String(check.claims.appid ?? '')} has not been granted the Exchange.ManageAsApp application permission of Office 365 Exchange Online.`,
+      },
+    });
+  }
+  // RBAC decides which cmdlets exist for the caller; the REST endpoint says so with a 401.
+  if (!definition.roles.some((role) => context.app.exchangeManagementRoles.some((held) => held.toLowerCase() === role.toLowerCase()))) {
+    const message = `User is not allowed to call ${definition.name}`;
+    return jsonResponse(401, { error: { code: 'Unauthorized', message, innererror: { message, type: 'Microsoft.Exchange.Admin.OData.Core.ODataServiceException' } } });
+  }
   const bound = bindParameters(definition, invocation.parameters);
   if (!bound.ok) return failureResponse(bound.failure);
   const outcome = definition.run(state, bound.values);
@@ -581,6 +610,6 @@ export function exchangeFault(rule: FaultRule, context: ExchangeContext): SimRes
   } else {
     response = jsonResponse(status, { error: { code: status >= 500 ? 'InternalServerError' : 'BadRequest', message: 'Simulated failure injected through /_simulator/faults.' } });
   }
-  if (rule.retryAfterSeconds !== undefined) response.headers = { ...response.headers, 'Retry-After': String(rule.retryAfterSeconds) };
+  response.headers = { ...response.headers, ...retryAfterHeader(rule, context.now) };
   return withExchangeHeaders(response, context);
 }

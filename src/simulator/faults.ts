@@ -10,12 +10,16 @@ const faultRuleSchema = z
     match: z.string().optional(),
     status: z.number().int().min(400).max(599).optional(),
     retryAfterSeconds: z.number().int().min(0).optional(),
+    /** Send Retry-After as an HTTP date (now + retryAfterSeconds) instead of delta-seconds; both forms are legal. */
+    retryAfterHttpDate: z.boolean().optional(),
     /** Exchange only: answer with this exception in the cmdlet error envelope (`ServerBusyException`). */
     exchangeError: z.string().min(1).optional(),
     /** Destroy the connection without answering, as a dropped network path does. */
     drop: z.boolean().optional(),
     /** Apply to this many matching requests, then stop; absent = every time. */
     times: z.number().int().min(1).optional(),
+    /** Apply to this share of matching requests (0–1), chosen pseudo-randomly from the simulator's seed. */
+    probability: z.number().min(0).max(1).optional(),
   })
   .refine((rule) => rule.status !== undefined || rule.exchangeError !== undefined || rule.drop === true, {
     error: 'a rule needs status, exchangeError or drop: true',
@@ -48,12 +52,18 @@ interface ActiveRule {
 export class FaultInjector {
   private latency = 0;
   private rules: ActiveRule[] = [];
+  private random: () => number;
+
+  constructor(private readonly seed = 1) {
+    this.random = mulberry32(seed);
+  }
 
   get latencyMs(): number {
     return this.latency;
   }
 
   set(config: FaultConfig): void {
+    this.random = mulberry32(this.seed);
     this.latency = config.latencyMs ?? 0;
     this.rules = (config.rules ?? []).map((rule) => ({ rule, remaining: rule.times ?? null }));
   }
@@ -71,6 +81,7 @@ export class FaultInjector {
       const matches =
         needle === '' || path.toLowerCase().includes(needle) || (cmdlet !== null && cmdlet.toLowerCase().includes(needle));
       if (!matches) continue;
+      if (active.rule.probability !== undefined && this.random() >= active.rule.probability) continue;
       if (active.remaining !== null) active.remaining -= 1;
       return active.rule;
     }
@@ -113,4 +124,23 @@ export class CallLog {
   clear(): void {
     this.records = [];
   }
+}
+
+/** A small seeded PRNG, so a probabilistic fault plan repeats from run to run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The Retry-After header a fault answers with, in the form the rule asks for. */
+export function retryAfterHeader(rule: FaultRule, now: Date): Record<string, string> {
+  if (rule.retryAfterSeconds === undefined) return {};
+  if (rule.retryAfterHttpDate) return { 'Retry-After': new Date(now.getTime() + rule.retryAfterSeconds * 1000).toUTCString() };
+  return { 'Retry-After': String(rule.retryAfterSeconds) };
 }

@@ -178,8 +178,11 @@ function crossCheck(fixture: TenantFixture): string[] {
     if (groupIds.has(id)) problems.push(`groups[${index}].id: duplicate group id '${group.id}'`);
     if (userIndexById.has(id)) problems.push(`groups[${index}].id: '${group.id}' is already a user id`);
     groupIds.add(id);
+  });
+  // A member is a user or, for nested groups, another group.
+  (fixture.groups ?? []).forEach((group, index) => {
     group.members.forEach((member, memberIndex) => {
-      if (!userIndexById.has(member.toLowerCase())) {
+      if (!userIndexById.has(member.toLowerCase()) && !groupIds.has(member.toLowerCase())) {
         problems.push(`groups[${index}].members[${memberIndex}]: no user with id '${member}'`);
       }
     });

@@ -1,4 +1,4 @@
-import type { FaultRule } from './faults';
+import { retryAfterHeader, type CallLog, type FaultInjector, type FaultRule } from './faults';
 import type { FixtureGroup, FixtureUser } from './fixture';
 import { header, jsonResponse, readJson, RouteTable, type SimRequest, type SimResponse } from './http';
 import {
@@ -19,6 +19,9 @@ export interface GraphContext {
   now: Date;
   requestId: string;
   clientRequestId: string;
+  /** For `$batch`: each inner request meets the fault rules and lands in the call log like a request of its own. */
+  faults?: FaultInjector;
+  calls?: CallLog;
 }
 
 type Version = 'v1.0' | 'beta';
@@ -28,6 +31,8 @@ interface GraphCall {
   params: Record<string, string>;
   context: GraphContext;
   version: Version;
+  /** The access token's `roles` claim: the application permissions granted to the caller. */
+  roles: readonly string[];
 }
 
 const GRAPH_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
@@ -215,6 +220,17 @@ function queryOptions(request: SimRequest, supported: string[]): URLSearchParams
   const query = request.url.searchParams;
   for (const name of query.keys()) {
     if (!name.startsWith('$')) continue;
+    if (name === '$search' && supported.includes('$search')) {
+      // Directory objects answer $search only in advanced query mode.
+      if (header(request, 'ConsistencyLevel')?.toLowerCase() !== 'eventual') {
+        throw new GraphQueryError(
+          400,
+          'Request_UnsupportedQuery',
+          "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+        );
+      }
+      continue;
+    }
     if (name === '$search' || name === '$expand' || name === '$apply') {
       throw new GraphQueryError(400, 'Request_UnsupportedQuery', `The tenant simulator does not support ${name} here; use $filter.`);
     }
@@ -237,6 +253,51 @@ function applyFilter<T>(items: T[], filter: string | null, schema: FilterSchema,
     throw new GraphQueryError(400, 'BadRequest', error.message);
   }
   return items.filter((item) => evaluateFilter(expression, objectReader(toEntity(item))));
+}
+
+const SEARCH_CLAUSE = /^"([A-Za-z]+):([^"]*)"$/;
+
+/** Graph's tokenized search words: runs of letters or digits (a name's parts, an address's parts). */
+function searchWords(text: string): string[] {
+  return text.toLocaleLowerCase().split(/[^\p{L}\p{N}]+/u).filter((word) => word !== '');
+}
+
+/**
+ * `$search="displayName:wa" OR "mail:wa"`: each clause matches when every word of its term starts
+ * a word of the property (Graph tokenizes displayName, mail, userPrincipalName and the like).
+ */
+function applySearch<T>(items: T[], search: string | null, searchable: string[], toEntity: (item: T) => Record<string, unknown>): T[] {
+  if (search === null) return items;
+  const parts = search.trim().split(/\s+(AND|OR)\s+(?=")/);
+  const clauses: { property: string; words: string[] }[] = [];
+  const operators: string[] = [];
+  parts.forEach((part, index) => {
+    if (index % 2 === 1) {
+      operators.push(part);
+      return;
+    }
+    const match = SEARCH_CLAUSE.exec(part.trim());
+    const property = match ? searchable.find((name) => name.toLowerCase() === (match[1] as string).toLowerCase()) : undefined;
+    if (!match || !property) {
+      throw new GraphQueryError(400, 'Request_UnsupportedQuery', `Syntax error: character '${part.trim()[0] ?? ''}' is not valid at position 0 in '${search}'. Use "property:term" clauses joined by AND or OR.`);
+    }
+    clauses.push({ property, words: searchWords(match[2] as string) });
+  });
+  const matches = (entity: Record<string, unknown>, clause: { property: string; words: string[] }): boolean => {
+    const value = entity[clause.property];
+    if (typeof value !== 'string') return false;
+    const words = searchWords(value);
+    return clause.words.every((term) => words.some((word) => word.startsWith(term)));
+  };
+  return items.filter((item) => {
+    const entity = toEntity(item);
+    let result = matches(entity, clauses[0] as { property: string; words: string[] });
+    operators.forEach((operator, index) => {
+      const next = matches(entity, clauses[index + 1] as { property: string; words: string[] });
+      result = operator === 'AND' ? result && next : result || next;
+    });
+    return result;
+  });
 }
 
 function selection(request: SimRequest, selectable: string[], defaults: string[], entityType: string): { properties: string[]; explicit: boolean } {
@@ -384,11 +445,12 @@ function getUser(call: GraphCall): SimResponse {
 }
 
 function listUsers(call: GraphCall): SimResponse {
-  const query = queryOptions(call.request, ['$select', '$filter', '$top', '$skiptoken', '$orderby', '$count']);
+  const query = queryOptions(call.request, ['$select', '$filter', '$top', '$skiptoken', '$orderby', '$count', '$search']);
   const { state } = call.context;
   const selected = selection(call.request, USER_SELECTABLE, USER_DEFAULT_PROPERTIES, 'microsoft.graph.user');
   const toEntity = (user: FixtureUser): Record<string, unknown> => graphUser(state, user);
-  const matching = orderBy(applyFilter([...state.users], query.get('$filter'), USER_FILTER, toEntity), call.request, ['displayName', 'userPrincipalName'], toEntity);
+  const searched = applySearch([...state.users], query.get('$search'), ['displayName', 'givenName', 'surname', 'mail', 'userPrincipalName', 'mailNickname'], toEntity);
+  const matching = orderBy(applyFilter(searched, query.get('$filter'), USER_FILTER, toEntity), call.request, ['displayName', 'userPrincipalName'], toEntity);
   const count = countRequested(call) ? matching.length : undefined;
   const page = paginate(matching, call.request, { defaultTop: 100, maxTop: 999 });
   return collection(
@@ -448,10 +510,11 @@ function memberOf(call: GraphCall): SimResponse {
 }
 
 function listGroups(call: GraphCall): SimResponse {
-  const query = queryOptions(call.request, ['$select', '$filter', '$top', '$skiptoken', '$orderby', '$count']);
+  const query = queryOptions(call.request, ['$select', '$filter', '$top', '$skiptoken', '$orderby', '$count', '$search']);
   const { state } = call.context;
   const selected = selection(call.request, GROUP_DEFAULT_PROPERTIES, GROUP_DEFAULT_PROPERTIES, 'microsoft.graph.group');
-  const matching = orderBy(applyFilter([...state.groups], query.get('$filter'), GROUP_FILTER, graphGroup), call.request, ['displayName'], graphGroup);
+  const searched = applySearch([...state.groups], query.get('$search'), ['displayName', 'mailNickname', 'description'], graphGroup);
+  const matching = orderBy(applyFilter(searched, query.get('$filter'), GROUP_FILTER, graphGroup), call.request, ['displayName'], graphGroup);
   const count = countRequested(call) ? matching.length : undefined;
   const page = paginate(matching, call.request, { defaultTop: 100, maxTop: 999 });
   return collection(
@@ -478,24 +541,24 @@ function getGroup(call: GraphCall): SimResponse {
   });
 }
 
-function groupMembers(call: GraphCall): SimResponse {
+function memberEntity(state: TenantState, member: FixtureUser | FixtureGroup, selected: { properties: string[] }): Record<string, unknown> {
+  if ('members' in member) return { '@odata.type': '#microsoft.graph.group', ...project(graphGroup(member), GROUP_DEFAULT_PROPERTIES.filter((p) => selected.properties.includes(p) || p === 'id')) };
+  return { '@odata.type': '#microsoft.graph.user', ...project(graphUser(state, member), selected.properties) };
+}
+
+/** `/members` lists direct members (users and nested groups); `/transitiveMembers` flattens nested groups. */
+function groupMembers(call: GraphCall, transitive: boolean): SimResponse {
   queryOptions(call.request, ['$select', '$top', '$skiptoken', '$count']);
   const group = findGroup(call);
   if ('status' in group) return group;
   const { state } = call.context;
   const selected = selection(call.request, USER_SELECTABLE, USER_DEFAULT_PROPERTIES, 'microsoft.graph.user');
-  const members = group.members.map((id) => state.userById(id)).filter((user): user is FixtureUser => user !== undefined);
+  const members = transitive
+    ? state.transitiveMemberIds(group).map((id) => state.userById(id) ?? state.groupById(id)).filter((m): m is FixtureUser | FixtureGroup => m !== undefined)
+    : state.directMembers(group);
   const count = countRequested(call) ? members.length : undefined;
   const page = paginate(members, call.request, { defaultTop: 100, maxTop: 999 });
-  return collection(
-    call,
-    'directoryObjects',
-    {
-      ...page,
-      items: page.items.map((user) => ({ '@odata.type': '#microsoft.graph.user', ...project(graphUser(state, user), selected.properties) })),
-    },
-    count,
-  );
+  return collection(call, 'directoryObjects', { ...page, items: page.items.map((member) => memberEntity(state, member, selected)) }, count);
 }
 
 function securityDefaults(context: GraphContext): Record<string, unknown> {
@@ -613,27 +676,45 @@ interface GraphRoute {
   method: string;
   pattern: string;
   versions?: Version[];
+  /** Application permissions any one of which lets a token through (Graph's permissions reference for the call). */
+  permissions: readonly string[];
+  /** How Graph words the 403 for this call, when it is not the generic Authorization_RequestDenied. */
+  denied?: (missing: readonly string[]) => { code: string; message: string };
   handle(call: GraphCall): SimResponse;
 }
 
+const USER_READ = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+const GROUP_READ = ['GroupMember.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+const POLICY_READ = ['Policy.Read.All', 'Policy.ReadWrite.ConditionalAccess', 'Policy.ReadWrite.SecurityDefaults'];
+const AUTH_METHOD_READ = ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'];
+const AUDIT_READ = ['AuditLog.Read.All'];
+const ORGANIZATION_READ = ['Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+
 const GRAPH_ROUTES: GraphRoute[] = [
-  { method: 'GET', pattern: '/users', handle: listUsers },
-  { method: 'GET', pattern: '/users/{user}', handle: getUser },
-  { method: 'POST', pattern: '/users/{user}/checkMemberGroups', handle: checkMemberGroups },
-  { method: 'POST', pattern: '/users/{user}/getMemberGroups', handle: getMemberGroups },
-  { method: 'GET', pattern: '/users/{user}/memberOf', handle: memberOf },
-  { method: 'GET', pattern: '/users/{user}/authentication/requirements', versions: ['beta'], handle: getAuthenticationRequirements },
-  { method: 'PATCH', pattern: '/users/{user}/authentication/requirements', versions: ['beta'], handle: patchAuthenticationRequirements },
-  { method: 'GET', pattern: '/groups', handle: listGroups },
-  { method: 'GET', pattern: '/groups/{group}', handle: getGroup },
-  { method: 'GET', pattern: '/groups/{group}/members', handle: groupMembers },
-  { method: 'GET', pattern: '/groups/{group}/transitiveMembers', handle: groupMembers },
-  { method: 'GET', pattern: '/policies/identitySecurityDefaultsEnforcementPolicy', handle: getSecurityDefaults },
-  { method: 'PATCH', pattern: '/policies/identitySecurityDefaultsEnforcementPolicy', handle: patchSecurityDefaults },
-  { method: 'GET', pattern: '/identity/conditionalAccess/policies', handle: listConditionalAccessPolicies },
-  { method: 'GET', pattern: '/identity/conditionalAccess/policies/{policy}', handle: getConditionalAccessPolicy },
-  { method: 'GET', pattern: '/auditLogs/signIns', handle: listSignIns },
-  { method: 'GET', pattern: '/organization', handle: listOrganization },
+  { method: 'GET', pattern: '/users', permissions: USER_READ, handle: listUsers },
+  { method: 'GET', pattern: '/users/{user}', permissions: USER_READ, handle: getUser },
+  { method: 'POST', pattern: '/users/{user}/checkMemberGroups', permissions: GROUP_READ, handle: checkMemberGroups },
+  { method: 'POST', pattern: '/users/{user}/getMemberGroups', permissions: GROUP_READ, handle: getMemberGroups },
+  { method: 'GET', pattern: '/users/{user}/memberOf', permissions: GROUP_READ, handle: memberOf },
+  { method: 'GET', pattern: '/users/{user}/authentication/requirements', versions: ['beta'], permissions: AUTH_METHOD_READ, handle: getAuthenticationRequirements },
+  { method: 'PATCH', pattern: '/users/{user}/authentication/requirements', versions: ['beta'], permissions: ['UserAuthenticationMethod.ReadWrite.All'], handle: patchAuthenticationRequirements },
+  { method: 'GET', pattern: '/groups', permissions: GROUP_READ, handle: listGroups },
+  { method: 'GET', pattern: '/groups/{group}', permissions: GROUP_READ, handle: getGroup },
+  { method: 'GET', pattern: '/groups/{group}/members', permissions: GROUP_READ, handle: (call) => groupMembers(call, false) },
+  { method: 'GET', pattern: '/groups/{group}/transitiveMembers', permissions: GROUP_READ, handle: (call) => groupMembers(call, true) },
+  { method: 'GET', pattern: '/policies/identitySecurityDefaultsEnforcementPolicy', permissions: POLICY_READ, handle: getSecurityDefaults },
+  { method: 'PATCH', pattern: '/policies/identitySecurityDefaultsEnforcementPolicy', permissions: ['Policy.ReadWrite.SecurityDefaults'], handle: patchSecurityDefaults },
+  { method: 'GET', pattern: '/identity/conditionalAccess/policies', permissions: POLICY_READ, handle: listConditionalAccessPolicies },
+  { method: 'GET', pattern: '/identity/conditionalAccess/policies/{policy}', permissions: POLICY_READ, handle: getConditionalAccessPolicy },
+  {
+    method: 'GET',
+    pattern: '/auditLogs/signIns',
+    permissions: AUDIT_READ,
+    // The sign-in log names the missing permission in its 403, unlike the directory.
+    denied: () => ({ code: 'Authentication_MSGraphPermissionMissing', message: 'Calling principal does not have required MSGraph permissions AuditLog.Read.All' }),
+    handle: listSignIns,
+  },
+  { method: 'GET', pattern: '/organization', permissions: ORGANIZATION_READ, handle: listOrganization },
 ];
 
 const routeTable = new RouteTable<GraphCall>(
@@ -644,6 +725,10 @@ const routeTable = new RouteTable<GraphCall>(
       if (route.versions && !route.versions.includes(call.version)) {
         const segment = route.pattern.split('/').pop() as string;
         return graphError(call.context, 400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
+      }
+      if (!route.permissions.some((permission) => call.roles.includes(permission))) {
+        const denied = route.denied?.(route.permissions) ?? { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' };
+        return graphError(call.context, 403, denied.code, denied.message);
       }
       return route.handle({ ...call, params });
     },
@@ -699,7 +784,13 @@ async function routeGraph(request: SimRequest, context: GraphContext): Promise<S
     });
   }
 
-  const call: GraphCall = { request, params: {}, context, version };
+  const roles = Array.isArray(check.claims.roles) ? (check.claims.roles as unknown[]).filter((r): r is string => typeof r === 'string') : [];
+  if (request.method === 'POST' && /^\/\$batch\/?$/.test(rest)) return batch(request, context, version);
+  return routeAuthenticated(request, context, version, rest, roles);
+}
+
+async function routeAuthenticated(request: SimRequest, context: GraphContext, version: Version, rest: string, roles: readonly string[]): Promise<SimResponse> {
+  const call: GraphCall = { request, params: {}, context, version, roles };
   const match = routeTable.match(request.method, rest);
   if (!match.found) {
     if (match.methodNotAllowed) {
@@ -732,7 +823,77 @@ export function graphFault(rule: FaultRule, context: GraphContext): SimResponse 
           : status >= 500
             ? ['InternalServerError', 'An internal server error occurred.']
             : ['BadRequest', 'Simulated failure injected through /_simulator/faults.'];
-  const headers: Record<string, string> = {};
-  if (rule.retryAfterSeconds !== undefined) headers['Retry-After'] = String(rule.retryAfterSeconds);
+  const headers = retryAfterHeader(rule, context.now);
   return withGraphHeaders(graphError(context, status, code, message, headers), context);
+}
+
+// ----- JSON batching -----------------------------------------------------------------------
+
+/** Graph's documented limit on the number of requests in one `$batch`. */
+export const GRAPH_BATCH_LIMIT = 20;
+
+interface BatchItem {
+  id: string;
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+function parseBatch(request: SimRequest): { ok: true; items: BatchItem[] } | { ok: false; message: string } {
+  const body = readJson(request);
+  const requests = body.ok ? (body.value as { requests?: unknown } | null)?.requests : undefined;
+  if (!Array.isArray(requests)) return { ok: false, message: "Invalid batch payload format: the body must be an object with a 'requests' array." };
+  if (requests.length > GRAPH_BATCH_LIMIT) {
+    return { ok: false, message: `Number of requests in the batch (${requests.length}) exceeds the limit of ${GRAPH_BATCH_LIMIT}.` };
+  }
+  const ids = new Set<string>();
+  for (const item of requests as Partial<BatchItem>[]) {
+    if (typeof item?.id !== 'string' || item.id === '' || typeof item.method !== 'string' || typeof item.url !== 'string') {
+      return { ok: false, message: "Invalid batch payload format: every request needs 'id', 'method' and 'url'." };
+    }
+    if (ids.has(item.id)) return { ok: false, message: `Batch request ids must be unique; '${item.id}' is repeated.` };
+    ids.add(item.id);
+    if (item.body !== undefined && !Object.keys(item.headers ?? {}).some((name) => name.toLowerCase() === 'content-type')) {
+      return { ok: false, message: `Request '${item.id}' has a body but no Content-Type header.` };
+    }
+    if (/^https?:/i.test(item.url) || /^\/?(v1\.0|beta)\//i.test(item.url)) {
+      return { ok: false, message: `Request '${item.id}': the url must be relative to the batch endpoint's version, such as '/users/{id}'.` };
+    }
+  }
+  return { ok: true, items: requests as BatchItem[] };
+}
+
+/**
+ * `POST /$batch`: up to 20 requests answered one by one, each with its own status, headers and
+ * body. A throttled item answers 429 with its own Retry-After while its neighbours succeed; the
+ * Graph SDK does not retry items for the caller.
+ */
+async function batch(request: SimRequest, context: GraphContext, version: Version): Promise<SimResponse> {
+  const parsed = parseBatch(request);
+  if (!parsed.ok) return graphError(context, 400, 'BadRequest', parsed.message);
+  const responses = [];
+  for (const item of parsed.items) {
+    const target = `/${version}${item.url.startsWith('/') ? '' : '/'}${item.url}`;
+    const headers: Record<string, string> = { authorization: header(request, 'authorization') ?? '' };
+    for (const [name, value] of Object.entries(item.headers ?? {})) headers[name.toLowerCase()] = value;
+    const inner: SimRequest = {
+      method: item.method.toUpperCase(),
+      target,
+      url: new URL(target, request.origin),
+      headers,
+      body: item.body === undefined ? Buffer.alloc(0) : Buffer.from(typeof item.body === 'string' ? item.body : JSON.stringify(item.body), 'utf8'),
+      origin: request.origin,
+    };
+    const record = context.calls?.start({ at: context.now.toISOString(), service: 'graph', method: inner.method, path: target, cmdlet: null, parameters: { $batch: item.id } });
+    const rule = context.faults?.take('graph', inner.url.pathname, null);
+    const answer = rule && !rule.drop ? graphFault(rule, context) : await handleGraph(inner, context);
+    if (record) record.status = answer.status;
+    const answerHeaders: Record<string, string> = {};
+    for (const [name, value] of Object.entries(answer.headers ?? {})) {
+      if (!/^(request-id|client-request-id|odata-version)$/i.test(name)) answerHeaders[name] = value;
+    }
+    responses.push({ id: item.id, status: answer.status, headers: answerHeaders, body: answer.json ?? null });
+  }
+  return jsonResponse(200, { responses });
 }

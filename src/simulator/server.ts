@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { applyAppRegistrationPatch, defaultAppRegistration, type AppRegistration, type AppRegistrationPatch } from './app';
 import { ensureSimulatorCertificates, ensureTokenSigningKey } from './certificates';
 import { handleControl, isControlPath, type ControlTarget } from './control';
 import { entraFault, handleEntra, isEntraPath } from './entra';
@@ -26,6 +27,10 @@ export interface SimulatorOptions {
   /** Where the CA, the server certificate and the token-signing key live (created on first use). */
   certDir: string;
   now?: () => Date;
+  /** SMTP Gate's app registration as the tenant sees it (granted roles, accepted credentials); everything by default. */
+  app?: AppRegistrationPatch;
+  /** Seed of the pseudo-random choice behind fault rules with a `probability`, so runs repeat. */
+  faultSeed?: number;
 }
 
 export interface RunningSimulator {
@@ -38,19 +43,25 @@ export interface RunningSimulator {
 
 class Simulator implements ControlTarget {
   state: TenantState;
-  readonly faults = new FaultInjector();
+  readonly faults: FaultInjector;
   readonly calls = new CallLog();
+  app: AppRegistration;
 
   constructor(
     private readonly originalFixture: TenantFixture,
     readonly authority: TokenAuthority,
     readonly now: () => Date,
+    private readonly originalApp: AppRegistration,
+    faultSeed: number,
   ) {
     this.state = new TenantState(originalFixture);
+    this.app = originalApp;
+    this.faults = new FaultInjector(faultSeed);
   }
 
   reset(fixture?: TenantFixture): void {
     this.state = new TenantState(fixture ?? this.originalFixture);
+    this.app = this.originalApp;
     this.faults.clear();
     this.calls.clear();
   }
@@ -105,7 +116,7 @@ class Simulator implements ControlTarget {
 
     const requestId = randomUUID();
     const clientRequestId = header(request, 'client-request-id') ?? requestId;
-    const context = { state: this.state, authority: this.authority, now: this.now(), requestId, clientRequestId };
+    const context = { state: this.state, authority: this.authority, app: this.app, now: this.now(), requestId, clientRequestId, faults: this.faults, calls: this.calls };
 
     const rule = this.faults.take(service, path, invocation.cmdlet);
     if (rule?.drop) {
@@ -191,7 +202,8 @@ function closeServer(server: https.Server): Promise<void> {
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
   const certificates = await ensureSimulatorCertificates(options.certDir);
   const authority = await TokenAuthority.create(await ensureTokenSigningKey(options.certDir));
-  const simulator = new Simulator(options.fixture, authority, options.now ?? (() => new Date()));
+  const app = applyAppRegistrationPatch(defaultAppRegistration(), options.app ?? {});
+  const simulator = new Simulator(options.fixture, authority, options.now ?? (() => new Date()), app, options.faultSeed ?? 1);
 
   const servers: https.Server[] = [];
   let origin = '';

@@ -67,9 +67,38 @@ export class TenantState {
     return this.groups.find((group) => group.id.toLowerCase() === wanted);
   }
 
-  isMember(group: FixtureGroup, userId: string): boolean {
-    const wanted = userId.toLowerCase();
-    return group.members.some((member) => member.toLowerCase() === wanted);
+  /** Transitive membership: through nested groups, as checkMemberGroups and transitiveMembers see it. */
+  isMember(group: FixtureGroup, objectId: string): boolean {
+    const wanted = objectId.toLowerCase();
+    return this.transitiveMemberIds(group).some((member) => member === wanted);
+  }
+
+  /** Direct members: users and nested groups, in fixture order. */
+  directMembers(group: FixtureGroup): (FixtureUser | FixtureGroup)[] {
+    return group.members
+      .map((id) => this.userById(id) ?? this.groupById(id))
+      .filter((member): member is FixtureUser | FixtureGroup => member !== undefined);
+  }
+
+  /** Every object below the group (users and groups), each once, lower-case ids; cycles are harmless. */
+  transitiveMemberIds(group: FixtureGroup): string[] {
+    const seen = new Set<string>([group.id.toLowerCase()]);
+    const order: string[] = [];
+    const queue = [...group.members];
+    while (queue.length > 0) {
+      const id = (queue.shift() as string).toLowerCase();
+      if (seen.has(id)) continue;
+      seen.add(id);
+      order.push(id);
+      const nested = this.groupById(id);
+      if (nested) queue.push(...nested.members);
+    }
+    return order;
+  }
+
+  groupByName(name: string): FixtureGroup | undefined {
+    const wanted = name.toLowerCase();
+    return this.groups.find((group) => group.displayName.toLowerCase() === wanted || group.mailNickname.toLowerCase() === wanted);
   }
 
   /** Exchange's recipient alias; Microsoft 365 derives it from the UPN's local part. */

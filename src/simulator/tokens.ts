@@ -88,6 +88,8 @@ export class TokenAuthority {
     resource: ResourceDefinition;
     clientAuthentication: 'secret' | 'assertion';
     now: Date;
+    /** Application permissions granted to the app for this resource; the resource's defaults when absent. */
+    roles?: readonly string[];
   }): Promise<string> {
     const issuedAt = Math.floor(input.now.getTime() / 1000);
     const issuer = `https://sts.windows.net/${input.tenantId}/`;
@@ -106,7 +108,7 @@ export class TokenAuthority {
       idtyp: 'app',
       oid: servicePrincipalId,
       sub: servicePrincipalId,
-      roles: input.resource.roles,
+      roles: [...(input.roles ?? input.resource.roles)],
       tid: input.tenantId,
       uti: randomUUID().replace(/-/g, '').slice(0, 22),
       ver: '1.0',

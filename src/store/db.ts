@@ -7,6 +7,8 @@ import { Pool, type PoolClient } from 'pg';
 export interface Db {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
+  /** Runs `work` on one connection held throughout (session-level locks live as long as it). */
+  session<T>(work: (session: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -35,14 +37,16 @@ async function openPglite(dataDir: string | undefined, schema: string | undefine
     pglite = await PGlite.create();
   }
   if (schema) await pglite.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}; SET search_path TO ${quoteIdent(schema)}`);
-  const wrap = (q: Pick<PGlite, 'query'>): Omit<Db, 'close' | 'transaction'> => ({
+  const wrap = (q: Pick<PGlite, 'query'>): Omit<Db, 'close' | 'transaction' | 'session'> => ({
     async query<T>(sql: string, params: unknown[] = []) {
       return (await q.query<T>(sql, params)).rows;
     },
   });
   const db: Db = {
     ...wrap(pglite),
-    transaction: (work) => pglite.transaction((tx) => work({ ...wrap(tx), transaction: (inner) => inner(db), close: async () => {} })),
+    transaction: (work) => pglite.transaction((tx) => work({ ...wrap(tx), transaction: (inner) => inner(db), session: (inner) => inner(db), close: async () => {} })),
+    // PGlite is one connection in one process: every call already shares the session.
+    session: (work) => work(db),
     close: () => pglite.close(),
   };
   return db;
@@ -60,6 +64,7 @@ function openPg(databaseUrl: string, schema: string | undefined): Db {
       return (await client.query(sql, params)).rows as T[];
     },
     transaction: (work) => work(onClient(client)),
+    session: (work) => work(onClient(client)),
     close: async () => {},
   });
   return {
@@ -81,6 +86,14 @@ function openPg(databaseUrl: string, schema: string | undefined): Db {
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
         throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async session(work) {
+      const client = await pool.connect();
+      try {
+        return await work(onClient(client));
       } finally {
         client.release();
       }

@@ -44,6 +44,23 @@ export interface AuditEvent {
   hash: string;
 }
 
+export type JobKind = 'request.expire' | 'request.remind' | 'request.revert';
+
+export interface Job {
+  id: string;
+  kind: JobKind;
+  requestId: string;
+  runAt: Date;
+  state: 'scheduled' | 'running' | 'done' | 'cancelled';
+  attempts: number;
+}
+
+interface JobRow { id: string; kind: JobKind; request_id: string; run_at: Date | string; state: Job['state']; attempts: number }
+
+function toJob(r: JobRow): Job {
+  return { id: r.id, kind: r.kind, requestId: r.request_id, runAt: new Date(r.run_at), state: r.state, attempts: r.attempts };
+}
+
 export const genesisHash = '0'.repeat(64);
 
 export function auditHash(prevHash: string, e: Pick<AuditEvent, 'at' | 'requestId' | 'actorId' | 'action' | 'detail'>): string {
@@ -164,6 +181,73 @@ export class Store {
       requestId ? 'SELECT * FROM audit_events WHERE request_id = $1 ORDER BY seq' : 'SELECT * FROM audit_events ORDER BY seq',
       requestId ? [requestId] : []);
     return rows.map((r) => ({ seq: Number(r.seq), at: new Date(r.at), requestId: r.request_id, actorId: r.actor_id, action: r.action, detail: r.detail, prevHash: r.prev_hash, hash: r.hash }));
+  }
+
+  /** Schedules a job once per (kind, request); scheduling it again keeps the first. */
+  async scheduleJob(job: { id: string; kind: JobKind; requestId: string; runAt: Date }): Promise<void> {
+    await this.db.query('INSERT INTO jobs (id, kind, request_id, run_at) VALUES ($1,$2,$3,$4) ON CONFLICT (kind, request_id) DO NOTHING',
+      [job.id, job.kind, job.requestId, job.runAt]);
+  }
+
+  /** Drops a request's jobs that have not started (the request was decided or closed). */
+  async cancelJobs(requestId: string, kinds: JobKind[]): Promise<void> {
+    await this.db.query("UPDATE jobs SET state = 'cancelled' WHERE request_id = $1 AND kind = ANY($2::text[]) AND state = 'scheduled'", [requestId, kinds]);
+  }
+
+  /**
+   * Claims up to `limit` due jobs for this instance. A job whose claimer died (lease expired) is
+   * due again. SKIP LOCKED lets concurrent instances claim disjoint sets.
+   */
+  async claimDueJobs(now: Date, leaseMs: number, limit = 10): Promise<Job[]> {
+    const rows = await this.db.query<JobRow>(
+      `UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $2
+       WHERE id IN (
+         SELECT id FROM jobs
+         WHERE run_at <= $1 AND (state = 'scheduled' OR (state = 'running' AND locked_until < $1))
+         ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [now, new Date(now.getTime() + leaseMs), limit]);
+    return rows.map(toJob);
+  }
+
+  async finishJob(id: string, error?: string): Promise<void> {
+    await this.db.query("UPDATE jobs SET state = 'done', locked_until = NULL, last_error = $2 WHERE id = $1", [id, error ?? null]);
+  }
+
+  async jobs(requestId: string): Promise<Job[]> {
+    return (await this.db.query<JobRow>('SELECT * FROM jobs WHERE request_id = $1 ORDER BY run_at, kind', [requestId])).map(toJob);
+  }
+
+  /** Requests a crash left mid-write: reconciled against the tenant at start-up. */
+  async requestsIn(state: RequestState): Promise<RequestRecord[]> {
+    return (await this.db.query<RequestRow>('SELECT * FROM requests WHERE state = $1 ORDER BY created_at', [state])).map(toRequest);
+  }
+
+  /** Keeps the answer to an activity so a redelivery gets the same one. */
+  async saveActivityResponse(activityId: string, response: unknown): Promise<void> {
+    await this.db.query('UPDATE processed_activities SET response = $2 WHERE activity_id = $1', [activityId, JSON.stringify(response)]);
+  }
+
+  async activityResponse<T>(activityId: string): Promise<T | undefined> {
+    const rows = await this.db.query<{ response: T | null }>('SELECT response FROM processed_activities WHERE activity_id = $1', [activityId]);
+    return rows[0]?.response ?? undefined;
+  }
+
+  /**
+   * Runs `work` while holding the request's execution lock, a session-level advisory lock: it is
+   * released when the holder finishes or its connection dies with its process. Undefined when another
+   * live instance holds it (that one is executing the request right now).
+   */
+  async withExecutionLock<T>(requestId: string, work: () => Promise<T>): Promise<T | undefined> {
+    return this.db.session(async (session) => {
+      const [row] = await session.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext('smtp-gate-exec:' || $1)) AS locked", [requestId]);
+      if (!row?.locked) return undefined;
+      try {
+        return await work();
+      } finally {
+        await session.query("SELECT pg_advisory_unlock(hashtext('smtp-gate-exec:' || $1))", [requestId]);
+      }
+    });
   }
 
   async setSetting(key: string, value: unknown, at: Date): Promise<void> {

@@ -2,7 +2,8 @@ import { AuthenticationHandler, Client, GraphError, type Context, type Middlewar
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import type { TokenCredential } from '@azure/identity';
 import { graphScope } from './credential';
-import { TenantHttp, TenantHttpError, type SendOptions } from './http';
+import { errorFromResponse, TenantHttp, TenantHttpError, type SendOptions } from './http';
+import { graphPermissionFor } from './permissions';
 
 export interface DirectoryUser {
   id: string;
@@ -13,6 +14,36 @@ export interface DirectoryUser {
   surname: string | null;
   preferredLanguage: string | null;
   accountEnabled: boolean;
+}
+
+export interface DirectoryGroup {
+  id: string;
+  displayName: string;
+  mailNickname: string;
+}
+
+export interface GraphBatchRequest {
+  id: string;
+  method: 'GET' | 'POST';
+  /** Relative to the version: `/users/{id}?$select=…`. */
+  url: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface GraphBatchResponse {
+  id: string;
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** Microsoft Graph accepts at most 20 requests in one `$batch`. */
+export const GRAPH_BATCH_LIMIT = 20;
+
+function headerValue(headers: Record<string, string>, name: string): string | undefined {
+  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
+  return key === undefined ? undefined : headers[key];
 }
 
 export type UserResolution =
@@ -51,7 +82,7 @@ class TenantHttpMiddleware implements Middleware {
 export class GraphDirectory {
   private readonly client: Client;
 
-  constructor(credential: TokenCredential, graphBaseUrl: string, private readonly http: TenantHttp) {
+  constructor(private readonly credential: TokenCredential, private readonly graphBaseUrl: string, private readonly http: TenantHttp) {
     const auth = new TokenCredentialAuthenticationProvider(credential, { scopes: [graphScope] });
     const authentication = new AuthenticationHandler(auth);
     authentication.setNext(new TenantHttpMiddleware(http));
@@ -116,13 +147,141 @@ export class GraphDirectory {
     return result.value;
   }
 
+  /**
+   * Graph JSON batching: up to 20 requests per round trip (Graph's limit), answered item by item.
+   * Items answered 429/503/504 are sent again after their own Retry-After — the SDK does not retry
+   * inside a batch — up to the policy's retries; every other answer is returned as is.
+   */
+  async batch(requests: GraphBatchRequest[]): Promise<Map<string, GraphBatchResponse>> {
+    const results = new Map<string, GraphBatchResponse>();
+    for (let start = 0; start < requests.length; start += GRAPH_BATCH_LIMIT) {
+      let pending = requests.slice(start, start + GRAPH_BATCH_LIMIT);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const answers = await this.sendBatch(pending);
+        const again: GraphBatchRequest[] = [];
+        let wait = 0;
+        for (const request of pending) {
+          const answer = answers.get(request.id) ?? { id: request.id, status: 500, headers: {}, body: null };
+          const retryable = [429, 503, 504].includes(answer.status) && attempt < this.http.policy.maxRetries;
+          if (retryable) {
+            again.push(request);
+            wait = Math.max(wait, this.http.backoffMs(attempt, headerValue(answer.headers, 'retry-after')));
+          } else {
+            results.set(request.id, answer);
+          }
+        }
+        if (again.length > 0) await this.http.pause(wait);
+        pending = again;
+      }
+    }
+    return results;
+  }
+
+  /** A batch item's failure as the same typed error a direct call would raise. */
+  batchError(operation: string, answer: GraphBatchResponse): TenantHttpError {
+    const error = (answer.body as { error?: { code?: string; message?: string } } | null)?.error;
+    const failure = new TenantHttpError('graph', operation, 'status', answer.status, error?.code, error?.message, headerValue(answer.headers, 'request-id'));
+    return withPermission(operation, failure) as TenantHttpError;
+  }
+
+  private async sendBatch(requests: GraphBatchRequest[]): Promise<Map<string, GraphBatchResponse>> {
+    const operation = 'POST /$batch';
+    let token: string;
+    try {
+      token = (await this.credential.getToken(graphScope))?.token ?? '';
+    } catch (error) {
+      throw new TenantHttpError('graph', operation, 'status', 401, (error as Error).name, (error as Error).message, undefined, { cause: error });
+    }
+    const response = await this.http.send({
+      operation,
+      method: 'POST',
+      url: `${this.graphBaseUrl}/v1.0/$batch`,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        requests: requests.map((r) => ({ id: r.id, method: r.method, url: r.url, ...(r.body !== undefined ? { body: r.body, headers: { 'Content-Type': 'application/json', ...r.headers } } : r.headers ? { headers: r.headers } : {}) })),
+      }),
+      // We only batch reads (GETs and getMemberGroups), so sending the batch again is harmless.
+      idempotent: true,
+    });
+    if (response.status !== 200) throw errorFromResponse('graph', operation, response);
+    const body = JSON.parse(response.text) as { responses?: GraphBatchResponse[] };
+    return new Map((body.responses ?? []).map((answer) => [answer.id, { ...answer, headers: answer.headers ?? {} }]));
+  }
+
+  /** Per-user MFA (Graph beta `authentication/requirements`; there is no v1.0 equivalent). */
+  async getPerUserMfaState(userId: string): Promise<'disabled' | 'enabled' | 'enforced'> {
+    const result = await this.call<{ perUserMfaState: 'disabled' | 'enabled' | 'enforced' }>('GET /users/{id}/authentication/requirements', () =>
+      this.client.api(`/users/${encodeURIComponent(userId)}/authentication/requirements`).version('beta').get());
+    return result.perUserMfaState;
+  }
+
+  /** Every user matching `filter` (or all), following `@odata.nextLink` to the last page. */
+  async listAllUsers(filter?: string, pageSize = 999): Promise<DirectoryUser[]> {
+    const users: DirectoryUser[] = [];
+    let request = this.client.api('/users').select(userFields).top(pageSize);
+    if (filter) request = request.filter(filter);
+    let page = await this.call<{ value: DirectoryUser[]; '@odata.nextLink'?: string }>('GET /users', () => request.get());
+    users.push(...page.value);
+    while (page['@odata.nextLink']) {
+      const next = page['@odata.nextLink'];
+      page = await this.call<{ value: DirectoryUser[]; '@odata.nextLink'?: string }>('GET /users', () => this.client.api(next).get());
+      users.push(...page.value);
+    }
+    return users;
+  }
+
+  /** A group by object id, display name or mail nickname; undefined when none, every match when several share the name. */
+  async findGroups(idOrName: string): Promise<DirectoryGroup[]> {
+    if (guidPattern.test(idOrName)) {
+      try {
+        return [await this.call<DirectoryGroup>('GET /groups', () => this.client.api(`/groups/${idOrName}`).select('id,displayName,mailNickname').get())];
+      } catch (error) {
+        if (error instanceof TenantHttpError && error.status === 404) return [];
+        throw error;
+      }
+    }
+    const literal = odataString(idOrName);
+    const page = await this.call<{ value: DirectoryGroup[] }>('GET /groups', () =>
+      this.client.api('/groups').filter(`displayName eq ${literal} or mailNickname eq ${literal}`).select('id,displayName,mailNickname').top(10).get());
+    return page.value;
+  }
+
+  /** Every user below a group, nested groups flattened, every page followed; each user once. */
+  async groupUsers(groupId: string, pageSize = 999): Promise<DirectoryUser[]> {
+    const operation = 'GET /groups/{id}/transitiveMembers';
+    const seen = new Set<string>();
+    const users: DirectoryUser[] = [];
+    type MemberPage = { value: (DirectoryUser & { '@odata.type'?: string })[]; '@odata.nextLink'?: string };
+    let page = await this.call<MemberPage>(operation, () =>
+      this.client.api(`/groups/${encodeURIComponent(groupId)}/transitiveMembers`).select(userFields).top(pageSize).get());
+    for (;;) {
+      for (const member of page.value) {
+        if (member['@odata.type'] !== '#microsoft.graph.user' || seen.has(member.id)) continue;
+        seen.add(member.id);
+        const { ['@odata.type']: _type, ...user } = member;
+        users.push(user);
+      }
+      const next = page['@odata.nextLink'];
+      if (!next) return users;
+      page = await this.call<MemberPage>(operation, () => this.client.api(next).get());
+    }
+  }
+
   private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (error) {
-      throw toTenantHttpError(operation, error);
+      throw withPermission(operation, toTenantHttpError(operation, error));
     }
   }
+}
+
+/** Graph's 403 rarely names the permission; we know which one each operation needs. */
+export function withPermission(operation: string, error: unknown): unknown {
+  if (error instanceof TenantHttpError && error.status === 403 && graphPermissionFor[operation]) {
+    return error.withRequiredPermission(graphPermissionFor[operation] as string);
+  }
+  return error;
 }
 
 function toTenantHttpError(operation: string, error: unknown): unknown {

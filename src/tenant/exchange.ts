@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { exchangeScope } from './credential';
 import { errorFromResponse, TenantHttp, TenantHttpError, type HttpResponse } from './http';
+import { EXCHANGE_APP_PERMISSION, exchangeRoleFor } from './permissions';
 
 /**
  * The Exchange port over the Exchange Online admin API's InvokeCommand endpoint — the one the
@@ -15,10 +16,16 @@ interface CmdletSpec {
   idempotent: boolean;
 }
 
+// Every Set-* we send names the absolute end value, so sending it twice ends the same as once.
 const cmdlets = {
   'Get-CASMailbox': { idempotent: true },
   'Set-CASMailbox': { idempotent: true },
+  'Get-Mailbox': { idempotent: true },
+  'Get-User': { idempotent: true },
   'Get-TransportConfig': { idempotent: true },
+  'Set-TransportConfig': { idempotent: true },
+  'Get-OrganizationConfig': { idempotent: true },
+  'Get-AuthenticationPolicy': { idempotent: true },
 } satisfies Record<string, CmdletSpec>;
 
 export type CmdletName = keyof typeof cmdlets;
@@ -26,6 +33,11 @@ export type CmdletName = keyof typeof cmdlets;
 export interface CasMailbox {
   identity: string;
   smtpClientAuthenticationDisabled: boolean | null;
+}
+
+export interface AuthenticationPolicy {
+  name: string;
+  allowBasicAuthSmtp: boolean;
 }
 
 export class ExchangeAdmin {
@@ -58,32 +70,84 @@ export class ExchangeAdmin {
     return { smtpClientAuthenticationDisabled: asNullableBoolean(rows[0]?.SmtpClientAuthenticationDisabled) ?? true };
   }
 
-  async invoke(cmdlet: CmdletName, parameters: Record<string, unknown>): Promise<Record<string, unknown>[]> {
-    const operation = cmdlet;
-    let token: string;
+  /** The user's own Exchange authentication policy (Get-User), null when none is assigned. */
+  async getUserAuthenticationPolicy(identity: string): Promise<string | null | undefined> {
     try {
-      token = (await this.credential.getToken(exchangeScope))?.token ?? '';
+      const rows = await this.invoke('Get-User', { Identity: identity });
+      const policy = rows[0]?.AuthenticationPolicy;
+      return typeof policy === 'string' && policy !== '' ? policy : null;
     } catch (error) {
-      throw new TenantHttpError('exchange', operation, 'status', 401, (error as Error).name, undefined, undefined, { cause: error });
+      if (isObjectNotFound(error)) return undefined;
+      throw error;
     }
-    const response = await this.http.send({
-      operation,
-      method: 'POST',
-      url: `${this.exchangeBaseUrl}/adminapi/beta/${this.tenantId}/InvokeCommand`,
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        // Routes the call to the tenant's system mailbox, as the PowerShell module does.
-        'x-anchormailbox': `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${this.tenantId}`,
-      },
-      body: JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } }),
-      idempotent: cmdlets[cmdlet].idempotent,
-      isTransient: isTransientExchangeError,
-    });
-    if (response.status < 200 || response.status >= 300) throw errorFromResponse('exchange', operation, withDetails(response));
-    const body = JSON.parse(response.text) as { value?: Record<string, unknown>[] };
-    return body.value ?? [];
   }
+
+  /** The organization's default authentication policy (Get-OrganizationConfig), null when none. */
+  async getDefaultAuthenticationPolicy(): Promise<string | null> {
+    const rows = await this.invoke('Get-OrganizationConfig', {});
+    const policy = rows[0]?.DefaultAuthenticationPolicy;
+    return typeof policy === 'string' && policy !== '' ? policy : null;
+  }
+
+  async getAuthenticationPolicies(): Promise<AuthenticationPolicy[]> {
+    const rows = await this.invoke('Get-AuthenticationPolicy', {});
+    return rows.map((row) => ({ name: String(row.Name ?? row.Identity ?? ''), allowBasicAuthSmtp: asNullableBoolean(row.AllowBasicAuthSmtp) ?? true }));
+  }
+
+  /** Mailboxes by their SMTP AUTH setting (`-Filter`), every page followed. */
+  async listCasMailboxes(smtpClientAuthenticationDisabled: boolean | null, options: { pageSize?: number } = {}): Promise<CasMailbox[]> {
+    const value = smtpClientAuthenticationDisabled === null ? '$null' : smtpClientAuthenticationDisabled ? '$true' : '$false';
+    const rows = await this.invoke('Get-CASMailbox', { Filter: `SmtpClientAuthenticationDisabled -eq ${value}`, ResultSize: 'Unlimited' }, { pageSize: options.pageSize ?? 1000 });
+    return rows.map((row) => ({ identity: String(row.Identity ?? ''), smtpClientAuthenticationDisabled: asNullableBoolean(row.SmtpClientAuthenticationDisabled) }));
+  }
+
+  async invoke(cmdlet: CmdletName, parameters: Record<string, unknown>, options: { pageSize?: number } = {}): Promise<Record<string, unknown>[]> {
+    const operation = cmdlet;
+    const rows: Record<string, unknown>[] = [];
+    let url: string | undefined = `${this.exchangeBaseUrl}/adminapi/beta/${this.tenantId}/InvokeCommand`;
+    while (url) {
+      let token: string;
+      try {
+        token = (await this.credential.getToken(exchangeScope))?.token ?? '';
+      } catch (error) {
+        throw new TenantHttpError('exchange', operation, 'status', 401, (error as Error).name, (error as Error).message, undefined, { cause: error });
+      }
+      const response = await this.http.send({
+        operation,
+        method: 'POST',
+        url,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          // Routes the call to the tenant's system mailbox, as the PowerShell module does.
+          'x-anchormailbox': `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${this.tenantId}`,
+          ...(options.pageSize ? { prefer: `odata.maxpagesize=${options.pageSize}` } : {}),
+        },
+        body: JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } }),
+        idempotent: cmdlets[cmdlet].idempotent,
+        isTransient: isTransientExchangeError,
+      });
+      if (response.status < 200 || response.status >= 300) throw withExchangePermission(cmdlet, errorFromResponse('exchange', operation, withDetails(response)));
+      const body = JSON.parse(response.text) as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string };
+      rows.push(...(body.value ?? []));
+      // The next page is the same cmdlet posted again to the link (as the PowerShell module does).
+      url = body['@odata.nextLink'];
+    }
+    return rows;
+  }
+}
+
+/**
+ * Exchange's REST endpoint refuses a cmdlet outside the service principal's RBAC roles with
+ * 401 `Unauthorized` "User is not allowed to call X" (MicrosoftDocs/office-docs-powershell#7970);
+ * a token without Exchange.ManageAsApp is refused outright.
+ */
+function withExchangePermission(cmdlet: CmdletName, error: TenantHttpError): TenantHttpError {
+  if (/is not allowed to call/i.test(error.microsoftMessage ?? '')) return error.withRequiredPermission(exchangeRoleFor[cmdlet] ?? cmdlet);
+  if (error.status === 403) {
+    return error.withRequiredPermission(/ManageAsApp/i.test(error.microsoftMessage ?? '') ? EXCHANGE_APP_PERMISSION : exchangeRoleFor[cmdlet] ?? EXCHANGE_APP_PERMISSION);
+  }
+  return error;
 }
 
 function isTransientExchangeError(response: HttpResponse): boolean {

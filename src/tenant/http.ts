@@ -6,11 +6,15 @@ export type TenantService = 'graph' | 'exchange';
 
 /** Retry behaviour as plain data (STYLE.md, after ky): which answers are retried, how often, how long. */
 export interface RetryPolicy {
+  /** Answers that mean "try again later". 429 is retried for every call (the service did not run it); the rest only for idempotent ones. */
   retryStatuses: readonly number[];
   maxRetries: number;
+  /** Exponential backoff when the answer has no Retry-After: base × 2^attempt, capped, with jitter. */
   baseDelayMs: number;
   maxDelayMs: number;
-  /** No attempt starts after this much time has passed since the first. */
+  /** Share of each backoff that is random (0 = none, 1 = full jitter), so parallel callers spread out. */
+  jitter: number;
+  /** No attempt starts after this much time has passed since the first; a Retry-After beyond it ends the call. */
   deadlineMs: number;
   attemptTimeoutMs: number;
 }
@@ -20,6 +24,7 @@ export const defaultRetryPolicy: RetryPolicy = {
   maxRetries: 4,
   baseDelayMs: 500,
   maxDelayMs: 30_000,
+  jitter: 0.5,
   deadlineMs: 60_000,
   attemptTimeoutMs: 10_000,
 };
@@ -36,21 +41,42 @@ export class TenantHttpError extends Error {
     readonly microsoftCode: string | undefined,
     readonly microsoftMessage: string | undefined,
     readonly requestId: string | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; requiredPermission?: string },
   ) {
-    super(`${service} ${operation} failed: ${kind === 'status' ? `HTTP ${status} ${microsoftCode ?? ''} ${microsoftMessage ?? ''}`.trim() : kind}`, options);
+    super(
+      `${service} ${operation} failed: ${kind === 'status' ? `HTTP ${status} ${microsoftCode ?? ''} ${microsoftMessage ?? ''}`.trim() : kind}${options?.requiredPermission ? ` (needs ${options.requiredPermission})` : ''}`,
+      options,
+    );
     this.name = kind === 'status' ? 'TenantHttpError' : kind === 'timeout' ? 'TenantTimeoutError' : 'TenantNetworkError';
+    this.requiredPermission = options?.requiredPermission;
+  }
+
+  /**
+   * Set when Microsoft refused the call for want of a permission: the Graph application
+   * permission or Exchange management role (docs/permissions.md) that would allow it.
+   */
+  readonly requiredPermission: string | undefined;
+
+  /** The same failure, now known to be a missing permission. */
+  withRequiredPermission(permission: string): TenantHttpError {
+    return new TenantHttpError(this.service, this.operation, this.kind, this.status, this.microsoftCode, this.microsoftMessage, this.requestId, {
+      cause: this.cause,
+      requiredPermission: permission,
+    });
   }
 
   toAppError(): AppError {
-    const code: ErrorCode = this.kind === 'timeout' ? 'TENANT_TIMEOUT'
+    const code: ErrorCode = this.requiredPermission ? 'TENANT_PERMISSION_DENIED'
+      : this.kind === 'timeout' ? 'TENANT_TIMEOUT'
       : this.kind === 'network' ? 'TENANT_UNAVAILABLE'
       : this.status === 401 ? 'TENANT_AUTH_FAILED'
       : this.status === 403 ? 'TENANT_PERMISSION_DENIED'
       : this.status === 429 ? 'TENANT_THROTTLED'
       : this.status !== undefined && this.status >= 500 ? 'TENANT_UNAVAILABLE'
       : 'TENANT_BAD_REQUEST';
-    return new AppError(code, { service: this.service, operation: this.operation, status: this.status ?? 0 }, { cause: this });
+    const params: Record<string, string | number> = { service: this.service, operation: this.operation, status: this.status ?? 0 };
+    if (this.requiredPermission) params.permission = this.requiredPermission;
+    return new AppError(code, params, { cause: this });
   }
 }
 
@@ -72,13 +98,40 @@ export interface SendOptions {
   isTransient?: (response: HttpResponse) => boolean;
 }
 
-export interface TenantHttpOptions {
-  service: TenantService;
-  caFile?: string;
-  policy?: Partial<RetryPolicy>;
+export interface RetryEvent {
+  operation: string;
+  /** 1 for the first retry. */
+  attempt: number;
+  delayMs: number;
+  status?: number;
+  failure?: FailureKind;
+}
+
+/** Clock, randomness and sleep are injected so tests assert the waits instead of sitting through them. */
+export interface TenantHttpHooks {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   now?: () => number;
+  onRetry?: (event: RetryEvent) => void;
+}
+
+export interface TenantHttpOptions extends TenantHttpHooks {
+  service: TenantService;
+  caFile?: string;
+  policy?: Partial<RetryPolicy>;
+}
+
+/** `Retry-After` as milliseconds from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
+export function retryAfterMs(value: string | undefined, now: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+}
+
+function isRetryable(policy: RetryPolicy, o: SendOptions, response: HttpResponse): boolean {
+  if (policy.retryStatuses.includes(response.status)) return o.idempotent || response.status === 429;
+  return o.idempotent && (o.isTransient?.(response) ?? false);
 }
 
 /** One HTTP layer per Microsoft API: retries by policy, then answers or throws a TenantHttpError. */
@@ -111,17 +164,24 @@ export class TenantHttp {
       } catch (error) {
         failure = this.transportError(o, error);
       }
-      const retryable = response
-        ? (this.policy.retryStatuses.includes(response.status) && (o.idempotent || response.status === 429))
-          || (o.idempotent && (o.isTransient?.(response) ?? false))
-        : o.idempotent;
+      const retryable = response ? isRetryable(this.policy, o, response) : o.idempotent;
       const delay = this.delayFor(attempt, response);
       if (!retryable || attempt >= this.policy.maxRetries || this.now() - started + delay > this.policy.deadlineMs) {
         if (failure) throw failure;
         return response!;
       }
+      this.options.onRetry?.({ operation: o.operation, attempt: attempt + 1, delayMs: delay, status: response?.status, failure: failure?.kind });
       await this.sleep(delay);
     }
+  }
+
+  /** The wait before retry number `attempt + 1` of something answered with this Retry-After (for callers that retry parts, like `$batch` items). */
+  backoffMs(attempt: number, retryAfter: string | undefined): number {
+    return this.delayFor(attempt, retryAfter === undefined ? undefined : { status: 429, headers: { 'retry-after': retryAfter }, text: '' });
+  }
+
+  pause(ms: number): Promise<void> {
+    return this.sleep(ms);
   }
 
   private async attempt(o: SendOptions): Promise<HttpResponse> {
@@ -137,15 +197,15 @@ export class TenantHttp {
     return { status: res.statusCode, headers, text: await res.body.text() };
   }
 
-  /** Retry-After (seconds or an HTTP date) wins; otherwise exponential backoff with full jitter, capped. */
-  private delayFor(attempt: number, response: HttpResponse | undefined): number {
-    const retryAfter = response?.headers['retry-after'];
-    if (retryAfter) {
-      const seconds = Number(retryAfter);
-      const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - this.now();
-      if (Number.isFinite(ms)) return Math.min(Math.max(ms, 0), this.policy.maxDelayMs);
-    }
-    return Math.round(this.random() * Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** attempt));
+  /**
+   * Retry-After (seconds or an HTTP date) is obeyed as given — waiting less only earns another 429 —
+   * and the deadline decides whether it is worth waiting; otherwise exponential backoff, capped, jittered.
+   */
+  delayFor(attempt: number, response: HttpResponse | undefined): number {
+    const retryAfter = retryAfterMs(response?.headers['retry-after'], this.now());
+    if (retryAfter !== undefined) return retryAfter;
+    const ceiling = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** attempt);
+    return Math.round(ceiling * (1 - this.policy.jitter) + this.random() * ceiling * this.policy.jitter);
   }
 
   private transportError(o: SendOptions, error: unknown): TenantHttpError {

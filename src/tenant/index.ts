@@ -2,7 +2,7 @@ import type { Config } from '../config';
 import { createTenantCredential } from './credential';
 import { GraphDirectory } from './directory';
 import { ExchangeAdmin } from './exchange';
-import { TenantHttp, type RetryPolicy } from './http';
+import { TenantHttp, type RetryPolicy, type TenantHttpHooks } from './http';
 
 export interface Tenant {
   directory: GraphDirectory;
@@ -11,11 +11,11 @@ export interface Tenant {
 }
 
 /** Wires the two ports to their real adapters; local mode differs only in the configuration. */
-export function connectTenant(config: Config, policy: Partial<RetryPolicy> = {}): Tenant {
+export function connectTenant(config: Config, policy: Partial<RetryPolicy> = {}, hooks: TenantHttpHooks = {}): Tenant {
   const credential = createTenantCredential(config);
   const retry = { attemptTimeoutMs: config.TENANT_TIMEOUT_MS, maxRetries: config.TENANT_MAX_RETRIES, ...policy };
-  const graphHttp = new TenantHttp({ service: 'graph', caFile: config.TENANT_CA_FILE, policy: retry });
-  const exchangeHttp = new TenantHttp({ service: 'exchange', caFile: config.TENANT_CA_FILE, policy: retry });
+  const graphHttp = new TenantHttp({ service: 'graph', caFile: config.TENANT_CA_FILE, policy: retry, ...hooks });
+  const exchangeHttp = new TenantHttp({ service: 'exchange', caFile: config.TENANT_CA_FILE, policy: retry, ...hooks });
   return {
     directory: new GraphDirectory(credential, config.GRAPH_BASE_URL, graphHttp),
     exchange: new ExchangeAdmin(credential, config.EXCHANGE_BASE_URL, config.TENANT_ID, exchangeHttp),

@@ -78,5 +78,6 @@ test('only the requester confirms a draft and only approvers see approve/reject'
   expect(verbsOf('draft', 'requester')).toEqual(['request.confirm', 'request.cancel']);
   expect(verbsOf('draft', 'approvers')).toEqual([]);
   expect(verbsOf('pending', 'approvers')).toEqual(['request.approve', 'request.reject']);
-  expect(verbsOf('succeeded', 'approvers')).toEqual([]);
+  expect(verbsOf('succeeded', 'approvers')).toEqual(['request.undo']);
+  expect(verbsOf('failed', 'approvers')).toEqual([]);
 });

@@ -48,6 +48,11 @@ function placeholders(value: string): string[] {
 
 const hasLetters = (value: string) => /\p{L}/u.test(value);
 
+/** i18next plural keys (`days_one`, `days_few`, …) differ by language; they share a base key. */
+const pluralSuffix = /_(zero|one|two|few|many|other)$/;
+const baseKey = (key: string) => key.replace(pluralSuffix, '');
+const pluralBases = (map: Map<string, unknown>) => new Set([...map.keys()].filter((k) => pluralSuffix.test(k)).map(baseKey));
+
 const english = flatten(load('en'));
 const locales = Object.fromEntries(translated.map((lng) => [lng, flatten(load(lng))])) as Record<Translated, Map<string, unknown>>;
 
@@ -61,10 +66,17 @@ describe('locales', () => {
   describe.each(translated)('%s', (lng) => {
     const locale = locales[lng];
 
-    it('has exactly the same keys as English', () => {
-      const missing = [...english.keys()].filter((k) => !locale.has(k));
-      const extra = [...locale.keys()].filter((k) => !english.has(k));
-      expect({ language: lng, missing, extra }).toEqual({ language: lng, missing: [], extra: [] });
+    it('has exactly the same keys as English, with the plural forms its language needs', () => {
+      const englishBases = new Set([...english.keys()].map(baseKey));
+      const localeBases = new Set([...locale.keys()].map(baseKey));
+      const missing = [...englishBases].filter((k) => !localeBases.has(k));
+      const extra = [...localeBases].filter((k) => !englishBases.has(k));
+      const categories = new Intl.PluralRules(lng).resolvedOptions().pluralCategories;
+      const wrongPlurals = [...pluralBases(english)].filter((base) => {
+        const forms = [...locale.keys()].filter((k) => baseKey(k) === base && k !== base).map((k) => k.slice(base.length + 1)).sort();
+        return forms.join('|') !== [...categories].sort().join('|');
+      });
+      expect({ language: lng, missing, extra, wrongPlurals }).toEqual({ language: lng, missing: [], extra: [], wrongPlurals: [] });
     });
 
     it('has a non-empty string for every key', () => {
@@ -74,8 +86,8 @@ describe('locales', () => {
 
     it('uses the same {{placeholders}} as English in every string', () => {
       const mismatches: Record<string, { en: string[]; [lng: string]: string[] }> = {};
-      for (const [key, en] of english) {
-        const value = locale.get(key);
+      for (const [key, value] of locale) {
+        const en = english.get(key) ?? english.get(`${baseKey(key)}_other`);
         if (typeof en !== 'string' || typeof value !== 'string') continue;
         const expected = placeholders(en);
         const actual = placeholders(value);

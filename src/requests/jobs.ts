@@ -1,0 +1,73 @@
+import type { Logger } from '../log';
+import type { Job, Store } from '../store/store';
+import type { RequestLifecycle } from './service';
+
+export interface JobRunnerOptions {
+  store: Store;
+  lifecycle: RequestLifecycle;
+  logger: Logger;
+  now: () => Date;
+  /** How long a claimed job is this instance's before another may take it over. */
+  leaseMs?: number;
+  /** After this many failed attempts a job is closed with its last error. */
+  maxAttempts?: number;
+}
+
+/** Runs due jobs; every instance runs one, and the store hands each job to one of them. */
+export class JobRunner {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+
+  constructor(private readonly options: JobRunnerOptions) {
+    this.leaseMs = options.leaseMs ?? 5 * 60_000;
+    this.maxAttempts = options.maxAttempts ?? 5;
+  }
+
+  /** Claims and runs what is due now; resolves with how many jobs ran. */
+  runDue(): Promise<number> {
+    // One pass at a time per instance; a tick during a pass joins it.
+    this.running ??= this.pass().finally(() => { this.running = undefined; });
+    return this.running;
+  }
+
+  private async pass(): Promise<number> {
+    let ran = 0;
+    for (;;) {
+      const jobs = await this.options.store.claimDueJobs(this.options.now(), this.leaseMs);
+      if (jobs.length === 0) return ran;
+      for (const job of jobs) {
+        await this.runOne(job);
+        ran++;
+      }
+    }
+  }
+
+  private async runOne(job: Job): Promise<void> {
+    const { lifecycle, store, logger } = this.options;
+    try {
+      if (job.kind === 'request.expire') await lifecycle.expire(job.requestId);
+      else if (job.kind === 'request.remind') await lifecycle.remind(job.requestId);
+      else if (job.kind === 'request.revert') await lifecycle.revert(job.requestId);
+      await store.finishJob(job.id);
+    } catch (error) {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      logger.warn({ jobId: job.id, kind: job.kind, requestId: job.requestId, attempt: job.attempts, err: message }, 'job failed');
+      // Left claimed, the job is due again when its lease runs out; past the limit it is closed.
+      if (job.attempts >= this.maxAttempts) await store.finishJob(job.id, message);
+    }
+  }
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      void this.runDue().catch((error: unknown) => this.options.logger.warn({ err: String(error) }, 'job pass failed'));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running?.catch(() => 0);
+  }
+}
