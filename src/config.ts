@@ -21,7 +21,13 @@ const configSchema = z.object({
 
   TENANT_ID: guid,
   TENANT_CLIENT_ID: guid,
-  TENANT_CLIENT_SECRET: z.string().min(1, 'required'),
+  /** How the bot proves its identity to Graph and Exchange; inferred from which of the settings below is set. */
+  TENANT_CREDENTIAL: z.enum(['client-secret', 'certificate', 'managed-identity']).optional(),
+  TENANT_CLIENT_SECRET: z.string().optional(),
+  /** PEM file holding the certificate and its private key (ClientCertificateCredential). */
+  TENANT_CERTIFICATE_PATH: z.string().optional(),
+  /** Client id of a user-assigned managed identity; empty = the system-assigned one. */
+  TENANT_MANAGED_IDENTITY_CLIENT_ID: guid.optional(),
   AUTHORITY_HOST: url.default('https://login.microsoftonline.com'),
   GRAPH_BASE_URL: url.default('https://graph.microsoft.com'),
   EXCHANGE_BASE_URL: url.default('https://outlook.office365.com'),
@@ -51,17 +57,38 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = configSchema.safeParse(present);
+  const credential = credentialProblems(present);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => {
+    throw new ConfigError([...parsed.error.issues.map((i) => {
       const key = i.path.join('.');
       const message = present[key] === undefined && i.code === 'invalid_type' ? 'required but not set' : i.message;
       return `${key}: ${message}`;
-    }));
+    }), ...credential]);
   }
+  if (credential.length > 0) throw new ConfigError(credential);
+  parsed.data.TENANT_CREDENTIAL = tenantCredentialKind(present);
   if (parsed.data.MicrosoftAppId && !parsed.data.MicrosoftAppPassword && parsed.data.MicrosoftAppType !== 'UserAssignedMSI') {
     throw new ConfigError(['MicrosoftAppPassword: required when MicrosoftAppId is set (or set MicrosoftAppType=UserAssignedMSI)']);
   }
   return parsed.data;
+}
+
+export type TenantCredentialKind = 'client-secret' | 'certificate' | 'managed-identity';
+
+/** The explicit TENANT_CREDENTIAL, else whichever credential setting is present (a secret by default). */
+function tenantCredentialKind(present: Record<string, string | undefined>): TenantCredentialKind {
+  const explicit = present.TENANT_CREDENTIAL;
+  if (explicit === 'client-secret' || explicit === 'certificate' || explicit === 'managed-identity') return explicit;
+  if (present.TENANT_CERTIFICATE_PATH) return 'certificate';
+  if (present.TENANT_MANAGED_IDENTITY_CLIENT_ID && !present.TENANT_CLIENT_SECRET) return 'managed-identity';
+  return 'client-secret';
+}
+
+function credentialProblems(present: Record<string, string | undefined>): string[] {
+  const kind = tenantCredentialKind(present);
+  if (kind === 'client-secret' && !present.TENANT_CLIENT_SECRET) return ['TENANT_CLIENT_SECRET: required but not set'];
+  if (kind === 'certificate' && !present.TENANT_CERTIFICATE_PATH) return ['TENANT_CERTIFICATE_PATH: required when TENANT_CREDENTIAL=certificate'];
+  return [];
 }
 
 const secretKeys: ReadonlySet<keyof Config> = new Set(['MicrosoftAppPassword', 'TENANT_CLIENT_SECRET', 'DATABASE_URL']);

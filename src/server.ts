@@ -67,8 +67,19 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         return false;
       }),
     ]);
+    // When the tenant fails, say whether the credential is the cause and which setting to fix.
+    const credential = tenantOk ? { ok: true as const } : await tenant.checkCredential();
     res.status(storeOk && tenantOk ? 200 : 503);
-    res.json({ store: storeOk ? 'ok' : 'unavailable', tenant: tenantOk ? 'ok' : 'unreachable' });
+    res.json({
+      store: storeOk ? 'ok' : 'unavailable',
+      tenant: tenantOk ? 'ok' : credential.ok || credential.unreachable ? 'unreachable' : 'credential-rejected',
+      ...(credential.ok || credential.unreachable ? {} : { credential: { setting: credential.setting, reason: credential.reason } }),
+    });
+  });
+
+  // A bad credential is reported at start-up, naming the setting, without stopping the bot: /healthz keeps saying so.
+  void tenant.checkCredential().then((check) => {
+    if (!check.ok && !check.unreachable) logger.error({ setting: check.setting, reason: check.reason }, `Microsoft 365 refused the bot's credential: check ${check.setting}`);
   });
 
   // Both loopback addresses (and the rest): '::' is dual-stack on Linux.

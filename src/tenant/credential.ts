@@ -1,17 +1,64 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
-import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { Config } from '../config';
 
 /** Resource scopes: the same in local mode; only the hosts the calls go to change. */
 export const graphScope = 'https://graph.microsoft.com/.default';
 export const exchangeScope = 'https://outlook.office365.com/.default';
 
+/** The bot's own identity toward Graph and Exchange, from TENANT_CREDENTIAL (secret, certificate or managed identity). */
 export function createTenantCredential(config: Config): TokenCredential {
-  return new ClientSecretCredential(config.TENANT_ID, config.TENANT_CLIENT_ID, config.TENANT_CLIENT_SECRET, {
+  const options = {
     authorityHost: config.AUTHORITY_HOST,
     // The simulator is not a known Entra cloud; instance discovery would go to login.microsoftonline.com.
     disableInstanceDiscovery: config.AUTHORITY_HOST !== 'https://login.microsoftonline.com',
     agent: config.TENANT_CA_FILE ? new Agent({ ca: readFileSync(config.TENANT_CA_FILE, 'utf8'), keepAlive: true }) : undefined,
-  });
+  };
+  switch (config.TENANT_CREDENTIAL ?? 'client-secret') {
+    case 'certificate':
+      // A PEM holding the certificate and its unencrypted private key; the public part is uploaded to the app registration.
+      return new ClientCertificateCredential(config.TENANT_ID, config.TENANT_CLIENT_ID, { certificatePath: config.TENANT_CERTIFICATE_PATH ?? '' }, options);
+    case 'managed-identity':
+      return new ManagedIdentityCredential({ ...options, clientId: config.TENANT_MANAGED_IDENTITY_CLIENT_ID });
+    case 'client-secret':
+      return new ClientSecretCredential(config.TENANT_ID, config.TENANT_CLIENT_ID, config.TENANT_CLIENT_SECRET ?? '', options);
+  }
+}
+
+export type CredentialCheck =
+  | { ok: true }
+  /** `setting`: the configuration entry an administrator should fix; `reason`: Entra's or the library's words, never a secret. */
+  | { ok: false; setting: string; reason: string; unreachable: boolean };
+
+/**
+ * Asks Entra for both tokens the bot needs. A refusal names the setting to fix, from the
+ * AADSTS code Entra answers with (https://login.microsoftonline.com/error?code=N).
+ */
+export async function checkTenantCredential(config: Config, credential: TokenCredential): Promise<CredentialCheck> {
+  try {
+    await credential.getToken(graphScope);
+    await credential.getToken(exchangeScope);
+    return { ok: true };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const unreachable = !/AADSTS\d+/.test(message) && /ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|network/i.test(message);
+    return { ok: false, setting: unreachable ? 'AUTHORITY_HOST' : settingToFix(config, message), reason: firstLine(message), unreachable };
+  }
+}
+
+function settingToFix(config: Config, message: string): string {
+  const kind = config.TENANT_CREDENTIAL ?? 'client-secret';
+  if (/AADSTS(90002|900023)\b/.test(message)) return 'TENANT_ID';
+  if (/AADSTS(700016|7000229)\b/.test(message)) return 'TENANT_CLIENT_ID';
+  if (/AADSTS(7000215|7000222|7000216)\b/.test(message)) return kind === 'certificate' ? 'TENANT_CERTIFICATE_PATH' : 'TENANT_CLIENT_SECRET';
+  if (/AADSTS(700027|700023|700024|50027)\b/.test(message)) return 'TENANT_CERTIFICATE_PATH';
+  if (kind === 'certificate') return 'TENANT_CERTIFICATE_PATH';
+  if (kind === 'managed-identity') return 'TENANT_MANAGED_IDENTITY_CLIENT_ID';
+  if (/ENOTFOUND|ECONNREFUSED|certificate|ETIMEDOUT/i.test(message)) return 'AUTHORITY_HOST';
+  return 'TENANT_CLIENT_SECRET';
+}
+
+function firstLine(message: string): string {
+  return (message.split(/\r?\n/).find((line) => line.trim() !== '') ?? message).slice(0, 300);
 }

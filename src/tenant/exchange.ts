@@ -62,7 +62,14 @@ export class ExchangeAdmin {
   }
 
   async setCasMailboxSmtpClientAuthenticationDisabled(identity: string, value: boolean | null): Promise<void> {
-    await this.invoke('Set-CASMailbox', { Identity: identity, SmtpClientAuthenticationDisabled: value });
+    await this.setCasMailboxSmtpClientAuthenticationDisabledReportingChange(identity, value);
+  }
+
+  /** False when Exchange answered that nothing was modified (the mailbox already had the value). */
+  async setCasMailboxSmtpClientAuthenticationDisabledReportingChange(identity: string, value: boolean | null): Promise<boolean> {
+    const warnings: string[] = [];
+    await this.invoke('Set-CASMailbox', { Identity: identity, SmtpClientAuthenticationDisabled: value }, { warnings });
+    return !warnings.some((warning) => /no settings of .* have been modified/i.test(warning));
   }
 
   async getTransportConfig(): Promise<{ smtpClientAuthenticationDisabled: boolean }> {
@@ -101,7 +108,7 @@ export class ExchangeAdmin {
     return rows.map((row) => ({ identity: String(row.Identity ?? ''), smtpClientAuthenticationDisabled: asNullableBoolean(row.SmtpClientAuthenticationDisabled) }));
   }
 
-  async invoke(cmdlet: CmdletName, parameters: Record<string, unknown>, options: { pageSize?: number } = {}): Promise<Record<string, unknown>[]> {
+  async invoke(cmdlet: CmdletName, parameters: Record<string, unknown>, options: { pageSize?: number; warnings?: string[] } = {}): Promise<Record<string, unknown>[]> {
     const operation = cmdlet;
     const rows: Record<string, unknown>[] = [];
     let url: string | undefined = `${this.exchangeBaseUrl}/adminapi/beta/${this.tenantId}/InvokeCommand`;
@@ -128,8 +135,9 @@ export class ExchangeAdmin {
         isTransient: isTransientExchangeError,
       });
       if (response.status < 200 || response.status >= 300) throw withExchangePermission(cmdlet, errorFromResponse('exchange', operation, withDetails(response)));
-      const body = JSON.parse(response.text) as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string };
+      const body = JSON.parse(response.text) as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@adminapi.warnings'?: string[] };
       rows.push(...(body.value ?? []));
+      options.warnings?.push(...(body['@adminapi.warnings'] ?? []));
       // The next page is the same cmdlet posted again to the link (as the PowerShell module does).
       url = body['@odata.nextLink'];
     }

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { createTenantCredential } from './credential';
+import { checkTenantCredential, createTenantCredential, type CredentialCheck } from './credential';
 import { GraphDirectory } from './directory';
 import { ExchangeAdmin } from './exchange';
 import { TenantHttp, type RetryPolicy, type TenantHttpHooks } from './http';
@@ -7,6 +7,8 @@ import { TenantHttp, type RetryPolicy, type TenantHttpHooks } from './http';
 export interface Tenant {
   directory: GraphDirectory;
   exchange: ExchangeAdmin;
+  /** Asks Entra for both tokens; a refusal names the setting to fix (start-up and /healthz report it). */
+  checkCredential(): Promise<CredentialCheck>;
   close(): Promise<void>;
 }
 
@@ -19,6 +21,7 @@ export function connectTenant(config: Config, policy: Partial<RetryPolicy> = {},
   return {
     directory: new GraphDirectory(credential, config.GRAPH_BASE_URL, graphHttp),
     exchange: new ExchangeAdmin(credential, config.EXCHANGE_BASE_URL, config.TENANT_ID, exchangeHttp),
+    checkCredential: () => checkTenantCredential(config, credential),
     close: async () => { await Promise.all([graphHttp.close(), exchangeHttp.close()]); },
   };
 }
@@ -26,3 +29,7 @@ export function connectTenant(config: Config, policy: Partial<RetryPolicy> = {},
 export type { DirectoryUser, UserResolution } from './directory';
 export type { GraphDirectory } from './directory';
 export type { ExchangeAdmin } from './exchange';
+export type { DirectoryGroup, GraphBatchRequest, GraphBatchResponse } from './directory';
+export { evaluateSmtpAuth, type Finding, type FindingCode, type FindingLayer, type SmtpAuthEvaluation } from './evaluate';
+export type { CredentialCheck } from './credential';
+export { setSmtpForGroup, setSmtpForUsers, type BulkItemResult, type BulkOptions, type BulkOutcome, type BulkProgress } from './bulk';
