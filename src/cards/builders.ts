@@ -136,10 +136,10 @@ function formatUtc(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** "7 days", "2 weeks", "36 hours": the largest unit that divides the duration. */
+/** "7 days", "2 weeks", "36 hours": the largest unit that divides the duration (a single week reads as 7 days). */
 export function formatDuration(t: Translate, ms: number): string {
   const hours = Math.round(ms / 3_600_000);
-  if (hours % 168 === 0) return t('duration.weeks', { count: hours / 168 });
+  if (hours % 168 === 0 && hours >= 336) return t('duration.weeks', { count: hours / 168 });
   if (hours % 24 === 0) return t('duration.days', { count: hours / 24 });
   return t('duration.hours', { count: hours });
 }

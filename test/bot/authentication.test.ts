@@ -61,7 +61,7 @@ beforeAll(async () => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/openid') res.end(JSON.stringify({ issuer, jwks_uri: `${base}/keys`, id_token_signing_alg_values_supported: ['RS256'] }));
     else if (req.url === '/keys') res.end(JSON.stringify({ keys: [jwk] }));
-    else res.writeHead(404).end('{}');
+    else { res.writeHead(404); res.end('{}'); }
   });
   await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', () => resolve()));
   dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-auth-'));

@@ -30,7 +30,8 @@ export class FakeConnector {
       const body = await readBody(req);
       const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(req.url ?? '');
       if (!match) {
-        res.writeHead(404).end();
+        res.writeHead(404);
+        res.end();
         return;
       }
       const activity = body ? JSON.parse(body) : {};
@@ -38,7 +39,10 @@ export class FakeConnector {
       const activityId = match[2] ? decodeURIComponent(match[2]) : undefined;
       const id = req.method === 'PUT' ? activityId : `activity-${++this.counter}`;
       this.calls.push({ method: req.method ?? '', path: req.url ?? '', conversationId, activityId, answeredId: id, activity });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id }));
+      // Not chained: restify (loaded in the same process by in-process bots) patches
+      // ServerResponse#writeHead to return undefined.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id }));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
     this.url = `http://127.0.0.1:${(this.server!.address() as { port: number }).port}/`;
