@@ -10,6 +10,8 @@ const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+  /** PostgreSQL schema of the bot's tables (created if missing); instances sharing work must name the same one. */
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/i, 'expected a schema name: letters, digits and _, not starting with a digit').optional(),
 
   MicrosoftAppId: z.string().default(''),
   MicrosoftAppPassword: z.string().default(''),
@@ -42,7 +44,17 @@ const configSchema = z.object({
   QUORUM_HIGH: z.coerce.number().int().min(0).max(5).default(2),
   QUORUM_CRITICAL: z.coerce.number().int().min(0).max(5).default(2),
   REQUEST_TTL_HOURS: z.coerce.number().positive().default(24),
+  /** How long an SMTP AUTH exception lasts when the request names no duration ("permanent" needs the high-risk quorum). */
+  EXCEPTION_DEFAULT_DAYS: z.coerce.number().int().min(1).max(366).default(90),
+  /** How many days before an exception ends the approvers are asked to extend it or let it lapse. */
+  EXCEPTION_REMINDER_DAYS: z.coerce.number().int().min(0).max(90).default(7),
   JOB_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+  /**
+   * Approval cards show their buttons to approvers only, through Teams' user-specific views
+   * (`refresh.userIds`). `shared` shows them to every viewer (the server still checks who clicks):
+   * for clients without user-specific views, such as the Agents Playground.
+   */
+  APPROVAL_CARD_VIEW: z.enum(['user-specific', 'shared']).default('user-specific'),
 });
 
 export type Config = z.infer<typeof configSchema>;

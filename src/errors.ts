@@ -1,3 +1,5 @@
+import type { Translate } from './i18n';
+
 /**
  * The error catalog (STYLE.md habit 6): a stable code, the locale key of the user-safe message,
  * and the HTTP status to use where an error ends an HTTP exchange. Causes go to logs only.
@@ -24,6 +26,9 @@ export const errorCatalog = {
   TENANT_AUTH_FAILED: { messageKey: 'errors.TENANT_AUTH_FAILED', status: 502 },
   TENANT_BAD_REQUEST: { messageKey: 'errors.TENANT_BAD_REQUEST', status: 502 },
   VERIFY_MISMATCH: { messageKey: 'errors.VERIFY_MISMATCH', status: 502 },
+  JUSTIFICATION_REQUIRED: { messageKey: 'errors.JUSTIFICATION_REQUIRED', status: 400 },
+  JUSTIFICATION_TOO_LONG: { messageKey: 'errors.JUSTIFICATION_TOO_LONG', status: 400 },
+  EXCEPTION_NOT_ACTIVE: { messageKey: 'errors.EXCEPTION_NOT_ACTIVE', status: 409 },
   INTERNAL: { messageKey: 'errors.INTERNAL', status: 500 },
 } as const;
 
@@ -47,4 +52,15 @@ export function toAppError(error: unknown): AppError {
   const convertible = error as { toAppError?: () => AppError } | null;
   if (convertible && typeof convertible.toAppError === 'function') return convertible.toAppError();
   return new AppError('INTERNAL', {}, { cause: error });
+}
+
+/**
+ * A catalog error's message in the user's language. Every placeholder gets a value, because
+ * i18next shows a missing one as `{{permission}}`: a permission Microsoft did not name reads as such.
+ */
+export function errorText(t: Translate, code: string, params: Record<string, string | number> = {}): string {
+  const values: Record<string, string | number> = { service: '', operation: '', status: '', ...params };
+  if (typeof values.state === 'string') values.state = t(`request.state.${values.state}`);
+  if (code === 'TENANT_PERMISSION_DENIED' && !values.permission) values.permission = t('errorParams.permissionUnknown');
+  return t(`errors.${code}`, values);
 }

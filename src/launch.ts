@@ -132,6 +132,8 @@ async function localMode(): Promise<void> {
     NODE_EXTRA_CA_CERTS: certificates.caCertPath,
     IT_STAFF_GROUP_ID: fixture.localMode.itStaffGroupId,
     APPROVER_GROUP_ID: fixture.localMode.approverGroupId,
+    // The Playground has no user-specific card views, so approvers would never see their buttons.
+    APPROVAL_CARD_VIEW: process.env.APPROVAL_CARD_VIEW ?? 'shared',
   });
   await waitFor('The bot', () => httpOk(`http://127.0.0.1:${botPort}/healthz`));
 

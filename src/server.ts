@@ -29,7 +29,7 @@ export interface ServerOptions {
 
 /** Restify with two routes: the Bot Framework endpoint and a health check. */
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
-  const store = new Store(await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  const store = new Store(await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, schema: config.DATABASE_SCHEMA }));
   const tenant: Tenant = connectTenant(config, options.retryPolicy);
   const edge = createBotEdge(config, logger);
   const now = options.now ?? (() => new Date());

@@ -41,3 +41,9 @@ test('the logged summary never holds a secret', () => {
   expect(text).not.toMatch(/very-secret-value|bot-password|dbpass/);
   expect(summary).toMatchObject({ TENANT_CLIENT_SECRET: '[set]', MicrosoftAppPassword: '[set]', TENANT_ID: valid.TENANT_ID });
 });
+
+test('DATABASE_SCHEMA takes a plain schema name and refuses anything that would need quoting', () => {
+  expect(loadConfig({ ...valid, DATABASE_SCHEMA: 'smtp_gate' }).DATABASE_SCHEMA).toBe('smtp_gate');
+  expect(loadConfig(valid).DATABASE_SCHEMA).toBeUndefined();
+  expect(() => loadConfig({ ...valid, DATABASE_SCHEMA: 'smtp-gate"; DROP SCHEMA public' })).toThrow(/DATABASE_SCHEMA: expected a schema name/);
+});

@@ -1,5 +1,7 @@
 import type { Translate } from '../i18n';
-import type { Approval, MailboxSmtpState, RequestRecord } from '../requests/model';
+import { errorText } from '../errors';
+import { justificationMaxLength, type Approval, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../requests/model';
+import type { Finding, SmtpAuthEvaluation } from '../tenant';
 import { verbs, type Verb } from './verbs';
 
 export interface AdaptiveCard {
@@ -8,6 +10,8 @@ export interface AdaptiveCard {
   version: string;
   body: Record<string, unknown>[];
   actions?: Record<string, unknown>[];
+  /** Universal Actions: Teams asks the bot for a fresh card when a listed user views it. */
+  refresh?: Record<string, unknown>;
 }
 
 /** Teams renders Adaptive Cards up to 1.5; Action.Execute needs 1.4. */
@@ -36,22 +40,73 @@ export interface UserView {
   userPrincipalName: string;
 }
 
+/** The settings, then the verdict: every layer's when the state was evaluated (older rows: the setting's alone). */
 function stateFacts(t: Translate, state: MailboxSmtpState): [string, string][] {
   const mailbox = state.mailboxSmtpClientAuthenticationDisabled;
+  const effective = state.evaluation ? state.evaluation.effectiveEnabled : state.effectiveEnabled;
   return [
     [t('state.mailbox'), t(mailbox === null ? 'state.mailboxInherits' : mailbox ? 'state.disabled' : 'state.enabled', { value: String(mailbox) })],
     [t('state.org'), t(state.orgSmtpClientAuthenticationDisabled ? 'state.disabled' : 'state.enabled', { value: String(state.orgSmtpClientAuthenticationDisabled) })],
-    [t('state.effective'), t(state.effectiveEnabled ? 'state.effectiveOn' : 'state.effectiveOff')],
+    [t('state.effective'), t(effective ? 'state.effectiveOn' : 'state.effectiveOff')],
   ];
 }
 
-export function smtpStatusCard(t: Translate, user: UserView, state: MailboxSmtpState): AdaptiveCard {
-  return card([
+/** The values each finding's sentence needs: which policy, which MFA state, how many failures and when. */
+function findingParams(t: Translate, finding: Finding): Record<string, string | number> {
+  const detail = finding.detail ?? {};
+  switch (finding.code) {
+    case 'CA_BLOCKS_LEGACY_AUTH':
+      return { policy: detail.policyName ?? '' };
+    case 'AUTH_POLICY_BLOCKS_BASIC_SMTP':
+      return { policy: detail.policyName ?? '', scope: t(detail.assignedBy === 'user' ? 'finding.authPolicyScope.user' : 'finding.authPolicyScope.organization') };
+    case 'PER_USER_MFA_ON':
+      return { state: t(detail.perUserMfaState === 'enforced' ? 'finding.perUserMfa.enforced' : 'finding.perUserMfa.enabled') };
+    case 'RECENT_SMTP_FAILURES': {
+      const lastAt = Date.parse(detail.lastAt ?? '');
+      return { count: Number(detail.count ?? 0), days: Number(detail.windowDays ?? 7), at: Number.isNaN(lastAt) ? detail.lastAt ?? '' : formatUtc(new Date(lastAt)), error: detail.lastErrorCode ?? '' };
+    }
+    default:
+      return {};
+  }
+}
+
+/** A finding as a bullet, with its code in small text so a user can quote it to IT (findings.md). */
+function findingLines(t: Translate, finding: Finding): Record<string, unknown>[] {
+  return [
+    paragraph(`• ${t(`finding.${finding.code}`, findingParams(t, finding))}`, { spacing: 'Small' }),
+    paragraph(t('card.ref', { code: finding.code }), { size: 'Small', isSubtle: true, spacing: 'None' }),
+  ];
+}
+
+/** Blockers named in one sentence: "Conditional Access policy “Block legacy authentication”; per-user MFA (enforced)". */
+function blockerList(t: Translate, blockers: readonly Finding[]): string {
+  return blockers.map((blocker) => t(`blocker.${blocker.code}`, findingParams(t, blocker))).join(t('blocker.separator'));
+}
+
+const blockerCodes = (t: Translate, blockers: readonly Finding[]) => reference(t, blockers.map((blocker) => blocker.code).join(', '));
+
+export type SmtpStatusView = Pick<SmtpAuthEvaluation, 'state' | 'effectiveEnabled' | 'blockers' | 'findings'>;
+
+/** `smtp status`: the settings, whether SMTP AUTH works, every layer that blocks it, then what is worth knowing. */
+export function smtpStatusCard(t: Translate, user: UserView, evaluation: SmtpStatusView): AdaptiveCard {
+  const { state, blockers } = evaluation;
+  const verdict: [string, string] = [t('state.effective'), t(evaluation.effectiveEnabled ? 'state.effectiveOn' : 'state.effectiveOff')];
+  const body: Record<string, unknown>[] = [
     heading(t('status.title', { name: user.displayName })),
     paragraph(user.userPrincipalName, { isSubtle: true, spacing: 'None' }),
-    facts(stateFacts(t, state)),
-    reference(t, state.effectiveEnabled ? 'SMTP_AUTH_ENABLED' : state.mailboxSmtpClientAuthenticationDisabled ? 'SMTP_AUTH_DISABLED_MAILBOX' : 'SMTP_AUTH_DISABLED_TENANT'),
-  ]);
+    facts(state === 'no-mailbox' ? [verdict] : stateFacts(t, { ...state, evaluation: { effectiveEnabled: evaluation.effectiveEnabled, blockers } })),
+  ];
+  if (evaluation.effectiveEnabled) {
+    body.push(paragraph(t('status.works', { name: user.displayName }), { color: 'Good', weight: 'Bolder', spacing: 'Medium' }), reference(t, 'SMTP_AUTH_ENABLED'));
+  } else {
+    body.push(paragraph(t('status.blockedBy'), { color: 'Attention', weight: 'Bolder', spacing: 'Medium' }), ...blockers.flatMap((blocker) => findingLines(t, blocker)));
+  }
+  const notes = evaluation.findings.filter((finding) => finding.code === 'RECENT_SMTP_FAILURES');
+  if (notes.length) body.push(paragraph(t('status.alsoWorthKnowing'), { weight: 'Bolder', spacing: 'Medium' }), ...notes.flatMap((note) => findingLines(t, note)));
+  if (evaluation.findings.some((finding) => finding.code === 'BASIC_AUTH_RETIREMENT')) {
+    body.push(paragraph(t('finding.BASIC_AUTH_RETIREMENT'), { size: 'Small', isSubtle: true, spacing: 'Medium' }), paragraph(t('card.ref', { code: 'BASIC_AUTH_RETIREMENT' }), { size: 'Small', isSubtle: true, spacing: 'None' }));
+  }
+  return card(body);
 }
 
 export type CardAudience = 'requester' | 'approvers';
@@ -59,13 +114,26 @@ export type CardAudience = 'requester' | 'approvers';
 export interface RequestView {
   request: RequestRecord;
   approvals: Approval[];
+  /**
+   * Before the change: the blockers this change will leave in place (the card warns), [] when none
+   * will (it says SMTP AUTH will work), null when they could not be read, undefined when there is
+   * nothing to say (older rows, or a change that switches SMTP AUTH off).
+   */
+  blockersLeft?: Finding[] | null;
 }
 
 /**
  * One builder for every copy of a request's card, so each copy tells the same story as the
  * request moves: the requester's copy confirms or cancels, the approvers' copy approves or rejects.
  */
-export function requestCard(t: Translate, { request, approvals }: RequestView, audience: CardAudience, notice?: { text: string; code: string }): AdaptiveCard {
+export interface ApprovalView {
+  /** This copy answers an approver's refresh: Approve/Reject for them alone. */
+  live?: boolean;
+  /** Approvers Teams refreshes the card for; null when there are too many to list (buttons for all). */
+  refreshUserIds?: string[] | null;
+}
+
+export function requestCard(t: Translate, { request, approvals, blockersLeft }: RequestView, audience: CardAudience, notice?: { text: string; code: string }, view: ApprovalView = {}): AdaptiveCard {
   const user: UserView = { displayName: request.targetDisplayName ?? '', userPrincipalName: request.targetUpn ?? '' };
   const body: Record<string, unknown>[] = [
     ...(notice ? [paragraph(notice.text, { color: 'Attention', weight: 'Bolder' }), reference(t, notice.code)] : []),
@@ -77,26 +145,40 @@ export function requestCard(t: Translate, { request, approvals }: RequestView, a
   const details: [string, string][] = [[t('request.requestedBy'), request.requesterName]];
   if (approvedBy.length) details.push([t('request.approvedBy'), approvedBy.join(', ')]);
   if (rejectedBy.length) details.push([t('request.rejectedBy'), rejectedBy.join(', ')]);
+  const rejectComments = approvals.filter((a) => a.decision === 'reject' && a.comment).map((a) => `${a.approverName}: ${a.comment}`);
+  if (rejectComments.length) details.push([t('request.rejectComment'), rejectComments.join('\n')]);
   details.push([t('request.status'), t(`request.state.${request.state}`)]);
+  const justification = typeof request.params.justification === 'string' ? request.params.justification : '';
+  if (justification) details.push([t('exceptions.justification'), justification]);
+  if (request.params.permanent === true) details.push([t('exceptions.until'), t('exceptions.permanent')]);
 
   const durationMs = Number(request.params.durationMs ?? 0);
   if (request.state === 'succeeded' && request.after) {
     body.push(paragraph(t(request.verified ? 'request.doneVerified' : 'request.doneNotVerified'), { color: request.verified ? 'Good' : 'Warning', weight: 'Bolder' }));
     if (durationMs > 0) body.push(paragraph(t('request.revertsOn', { date: formatUtc(new Date(request.updatedAt.getTime() + durationMs)) })));
+    body.push(...changeOutcome(t, request.after, user));
     body.push(facts([...stateFacts(t, request.after), ...details]));
   } else if (request.state === 'reverted') {
     body.push(paragraph(t('request.revertedNote'), { weight: 'Bolder' }));
     body.push(facts([...(request.after ? stateFacts(t, request.after) : []), ...details]));
   } else if (request.state === 'failed') {
     body.push(paragraph(t('request.failed', { code: request.errorCode ?? 'INTERNAL' }), { color: 'Attention', weight: 'Bolder' }));
-    if (request.errorCode) body.push(paragraph(t(`errors.${request.errorCode}`, { service: '', operation: '', status: '' }), { isSubtle: true }));
+    if (request.errorCode) body.push(paragraph(errorText(t, request.errorCode, storedErrorParams(request)), { isSubtle: true }));
     body.push(facts([...(request.after ? stateFacts(t, request.after) : request.before ? stateFacts(t, request.before) : []), ...details]));
   } else {
+    if (blockersLeft === null) body.push(paragraph(t('request.blockersUnknown'), { isSubtle: true, spacing: 'Medium' }));
+    else if (blockersLeft?.length) body.push(paragraph(t('request.stillBlockedAfterChange', { blockers: blockerList(t, blockersLeft) }), { color: 'Warning', weight: 'Bolder', spacing: 'Medium' }), blockerCodes(t, blockersLeft));
+    else if (blockersLeft) body.push(paragraph(t('request.nothingElseBlocks', { name: user.displayName }), { color: 'Good', spacing: 'Medium' }));
     if (request.before) body.push(paragraph(t('request.currentState'), { weight: 'Bolder', spacing: 'Medium' }), facts(stateFacts(t, request.before)));
     body.push(facts(details));
     if (durationMs > 0) body.push(paragraph(t('request.timeBoxed', { duration: formatDuration(t, durationMs) })));
     if (request.state === 'draft') body.push(paragraph(t('request.confirmPrompt', { count: request.requiredApprovals })));
     if (request.state === 'pending') body.push(paragraph(t('request.waiting', { count: request.requiredApprovals - approvedBy.length })));
+  }
+  if (request.state === 'draft' && request.params.permanent === true) body.push(paragraph(t('exceptions.permanentNote', { count: request.requiredApprovals }), { color: 'Warning' }));
+  if (request.state === 'draft' && audience === 'requester' && request.commandId === 'smtp-enable' && !justification) {
+    // Action.Execute sends the input's value with Confirm; the server refuses an empty one.
+    body.push({ type: 'Input.Text', id: 'justification', label: t('exceptions.justificationLabel'), placeholder: t('exceptions.justificationPlaceholder'), maxLength: justificationMaxLength, isMultiline: false });
   }
   body.push(reference(t, request.id));
 
@@ -105,8 +187,16 @@ export function requestCard(t: Translate, { request, approvals }: RequestView, a
   if (request.state === 'draft' && audience === 'requester') {
     actions.push(execute(t('action.confirm'), verbs.confirm, data, 'positive'), execute(t('action.cancel'), verbs.cancel, data));
   }
+  let refresh: Record<string, unknown> | undefined;
   if (request.state === 'pending' && audience === 'approvers') {
-    actions.push(execute(t('action.approve'), verbs.approve, data, 'positive'), execute(t('action.reject'), verbs.reject, data, 'destructive'));
+    if (view.live || view.refreshUserIds === null) {
+      // Action.Execute sends every input's value with the verb: the comment travels with Reject.
+      body.push({ type: 'Input.Text', id: 'comment', label: t('request.rejectCommentLabel'), placeholder: t('request.rejectCommentPlaceholder'), maxLength: 500, isMultiline: false });
+      actions.push(execute(t('action.approve'), verbs.approve, data, 'positive'), execute(t('action.reject'), verbs.reject, data, 'destructive'));
+    } else {
+      body.push(paragraph(t('request.approversOnly'), { isSubtle: true }));
+      refresh = { action: execute(t('action.refresh'), verbs.refresh, data), userIds: view.refreshUserIds ?? [] };
+    }
   }
   if (request.state === 'pending' && audience === 'requester') {
     actions.push(execute(t('action.cancelRequest'), verbs.cancel, data));
@@ -114,7 +204,27 @@ export function requestCard(t: Translate, { request, approvals }: RequestView, a
   if (request.state === 'succeeded' && request.before) {
     actions.push(execute(t('action.undo'), verbs.undo, data));
   }
-  return card(body, actions);
+  return refresh ? { ...card(body, actions), refresh } : card(body, actions);
+}
+
+/**
+ * After a change, what the evaluation run again says (findings.md "After a change"): SMTP AUTH now
+ * works, or the setting allows it and another layer still blocks it, or it is now off. Nothing when
+ * that evaluation could not be read: the change itself still succeeded.
+ */
+function changeOutcome(t: Translate, after: MailboxSmtpState, user: UserView): Record<string, unknown>[] {
+  const result = after.evaluation;
+  if (!result) return [];
+  if (result.effectiveEnabled) return [paragraph(t('request.nowWorks', { name: user.displayName }), { color: 'Good', weight: 'Bolder' })];
+  if (after.effectiveEnabled) return [paragraph(t('request.stillBlocked', { blockers: blockerList(t, result.blockers) }), { color: 'Warning', weight: 'Bolder' }), blockerCodes(t, result.blockers)];
+  return [paragraph(t('request.nowBlocked', { name: user.displayName }))];
+}
+
+/** The failure's message params kept with a failed request (older rows have none). */
+function storedErrorParams(request: RequestRecord): Record<string, string | number> {
+  const stored = request.params.errorParams;
+  if (!stored || typeof stored !== 'object') return {};
+  return Object.fromEntries(Object.entries(stored).filter((entry): entry is [string, string | number] => typeof entry[1] === 'string' || typeof entry[1] === 'number'));
 }
 
 export function messageCard(t: Translate, text: string, code?: string): AdaptiveCard {
@@ -142,4 +252,78 @@ export function formatDuration(t: Translate, ms: number): string {
   if (hours % 168 === 0 && hours >= 336) return t('duration.weeks', { count: hours / 168 });
   if (hours % 24 === 0) return t('duration.days', { count: hours / 24 });
   return t('duration.hours', { count: hours });
+}
+
+/** What the `exceptions` card lists; unmanaged buttons point into the saved review by item number. */
+export interface ExceptionsView {
+  managed: ExceptionRecord[];
+  unmanaged: UnmanagedMailbox[];
+  /** Id of the saved review the unmanaged buttons refer to; null when nothing is unmanaged. */
+  reviewId: string | null;
+  /** Get-TransportConfig: when the organization allows SMTP AUTH, every mailbox without its own setting has it. */
+  orgSmtpEnabled: boolean;
+}
+
+/** How many entries of each list one card shows (Teams cards stay well under 28 KB). */
+export const exceptionsCardLimit = 15;
+
+/** `exceptions`: every mailbox with SMTP AUTH on, managed ones with who/why/until, unmanaged ones flagged with two buttons. */
+export function exceptionsCard(t: Translate, view: ExceptionsView): AdaptiveCard {
+  const body: Record<string, unknown>[] = [heading(t('exceptions.title')), paragraph(t('exceptions.intro'), { isSubtle: true, spacing: 'None' })];
+  if (view.orgSmtpEnabled) body.push(paragraph(t('exceptions.orgOn'), { color: 'Warning', weight: 'Bolder' }));
+  body.push(paragraph(t('exceptions.managedHeading', { count: view.managed.length }), { weight: 'Bolder', spacing: 'Large' }));
+  if (view.managed.length === 0) body.push(paragraph(t('exceptions.noneManaged'), { isSubtle: true }));
+  for (const exception of view.managed.slice(0, exceptionsCardLimit)) {
+    body.push({
+      type: 'Container', separator: true, items: [
+        paragraph(`${exception.targetDisplayName} (${exception.targetUpn})${exception.adopted ? ` — ${t('exceptions.adoptedTag')}` : ''}`, { weight: 'Bolder' }),
+        facts(exceptionFacts(t, exception)),
+      ],
+    });
+  }
+  if (view.managed.length > exceptionsCardLimit) body.push(paragraph(t('exceptions.more', { count: view.managed.length - exceptionsCardLimit }), { isSubtle: true }));
+
+  body.push(paragraph(t('exceptions.unmanagedHeading', { count: view.unmanaged.length }), { weight: 'Bolder', spacing: 'Large' }));
+  if (view.unmanaged.length === 0 || !view.reviewId) {
+    body.push(paragraph(t('exceptions.noneUnmanaged'), { isSubtle: true }));
+  } else {
+    body.push(paragraph(t('exceptions.unmanagedNote'), { isSubtle: true }));
+    view.unmanaged.slice(0, exceptionsCardLimit).forEach((mailbox, item) => {
+      const data = { reviewId: view.reviewId!, item: String(item) };
+      body.push({
+        type: 'Container', separator: true, items: [
+          paragraph(`${t('exceptions.unmanagedFlag')}: ${mailbox.displayName} (${mailbox.userPrincipalName})`, { weight: 'Bolder', color: 'Warning' }),
+          { type: 'ActionSet', actions: [execute(t('action.adopt'), verbs.exceptionAdopt, data, 'positive'), execute(t('action.disableSmtp'), verbs.exceptionDisable, data, 'destructive')] },
+        ],
+      });
+    });
+    if (view.unmanaged.length > exceptionsCardLimit) body.push(paragraph(t('exceptions.more', { count: view.unmanaged.length - exceptionsCardLimit }), { isSubtle: true }));
+  }
+  return card(body);
+}
+
+function exceptionFacts(t: Translate, exception: ExceptionRecord): [string, string][] {
+  return [
+    [t('request.requestedBy'), exception.requesterName],
+    [t('request.approvedBy'), exception.approverNames.length ? exception.approverNames.join(', ') : t('exceptions.noApprover')],
+    [t('exceptions.justification'), exception.justification || t('exceptions.noJustification')],
+    [t('exceptions.until'), exception.expiresAt ? formatUtc(exception.expiresAt) : t('exceptions.permanent')],
+  ];
+}
+
+/** To the approvers, some days before an exception ends: extend it (a new request) or let it lapse. */
+export function exceptionReminderCard(t: Translate, exception: ExceptionRecord): AdaptiveCard {
+  const data = { requestId: exception.requestId };
+  return card([
+    heading(t('exceptions.reminderTitle', { name: exception.targetDisplayName })),
+    paragraph(exception.targetUpn, { isSubtle: true, spacing: 'None' }),
+    paragraph(t('exceptions.reminderText', { date: exception.expiresAt ? formatUtc(exception.expiresAt) : '' })),
+    facts(exceptionFacts(t, exception)),
+    reference(t, exception.requestId),
+  ], [execute(t('action.extend'), verbs.exceptionExtend, data, 'positive'), execute(t('action.lapse'), verbs.exceptionLapse, data)]);
+}
+
+/** Formats an exception's end for messages: a UTC date, or "permanent". */
+export function exceptionEnd(t: Translate, expiresAt: Date | null): string {
+  return expiresAt ? formatUtc(expiresAt) : t('exceptions.permanent');
 }

@@ -7,6 +7,13 @@ export const verbs = {
   undo: 'request.undo',
   pickUser: 'user.pick',
   selfServiceRequest: 'selfservice.request',
+  /** Exceptions register (issue #5): the reminder's two answers, and the two for an unmanaged mailbox. */
+  exceptionExtend: 'exception.extend',
+  exceptionLapse: 'exception.lapse',
+  exceptionAdopt: 'exception.adopt',
+  exceptionDisable: 'exception.disable',
+  /** Teams' automatic `refresh` for the users in `refresh.userIds`: approvers get live buttons. */
+  refresh: 'request.refresh',
 } as const;
 
 export type Verb = (typeof verbs)[keyof typeof verbs];

@@ -1,5 +1,6 @@
 import { approvalsHere } from './approvals-here';
 import { help } from './help';
+import { exceptions } from './exceptions';
 import { smtpDisable } from './smtp-disable';
 import { smtpReset } from './smtp-reset';
 import { smtpEnable } from './smtp-enable';
@@ -7,7 +8,7 @@ import { smtpStatus } from './smtp-status';
 import type { ChangeCommand, CommandDefinition } from './types';
 
 /** Every command the bot understands; adding one is one file and one line here. */
-export const commands: readonly CommandDefinition[] = [help, smtpStatus, smtpEnable, smtpDisable, smtpReset, approvalsHere];
+export const commands: readonly CommandDefinition[] = [help, smtpStatus, smtpEnable, smtpDisable, smtpReset, approvalsHere, exceptions];
 
 export function commandById(id: string): CommandDefinition | undefined {
   return commands.find((c) => c.id === id);

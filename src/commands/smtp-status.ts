@@ -16,8 +16,8 @@ export const smtpStatus: ReadCommand = {
   params: z.object({ user: z.string().trim().min(1).max(256) }),
   audience: 'it-staff',
   risk: 'read',
-  run: async ({ t, resolveUser, smtpState }, { user: query }) => {
+  run: async ({ t, resolveUser, evaluateSmtpAuth }, { user: query }) => {
     const user = await resolveUser(query!);
-    return smtpStatusCard(t, user, await smtpState(user));
+    return smtpStatusCard(t, user, await evaluateSmtpAuth(user));
   },
 };

@@ -2,10 +2,10 @@ import type { z } from 'zod';
 import type { Risk } from '../config';
 import type { Language } from '../i18n';
 import type { MailboxSmtpState } from '../requests/model';
-import type { AdaptiveCard } from '../cards/builders';
+import type { AdaptiveCard, ExceptionsView } from '../cards/builders';
 import type { Translate } from '../i18n';
 import type { ConversationRef } from '../requests/model';
-import type { DirectoryUser, Tenant } from '../tenant';
+import type { DirectoryUser, SmtpAuthEvaluation, Tenant } from '../tenant';
 
 /** What a read command may use: shared lookups, written once in the dispatcher. */
 export interface CommandContext {
@@ -15,11 +15,15 @@ export interface CommandContext {
   /** Resolves exactly one user or throws USER_NOT_FOUND / USER_AMBIGUOUS. */
   resolveUser(query: string): Promise<DirectoryUser>;
   smtpState(user: DirectoryUser): Promise<MailboxSmtpState>;
+  /** Every layer that can block SMTP AUTH for the user, read at once (tenant/evaluate.ts). */
+  evaluateSmtpAuth(user: DirectoryUser): Promise<SmtpAuthEvaluation>;
   setApprovalsConversation(conversation: ConversationRef): Promise<void>;
+  /** The exceptions register and the mailboxes with SMTP AUTH on without a request (saved as a review). */
+  exceptionsRegister(): Promise<ExceptionsView>;
   examples(): string[];
 }
 
-export type Audience = 'everyone' | 'it-staff';
+export type Audience = 'everyone' | 'it-staff' | 'it-staff-or-approver';
 
 interface CommandBase {
   id: string;

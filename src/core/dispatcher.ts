@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { helpCard, messageCard, pickUserCard } from '../cards/builders';
+import { exceptionEnd, exceptionsCardLimit, helpCard, messageCard, pickUserCard, type ExceptionsView } from '../cards/builders';
 import { allVerbs, verbs } from '../cards/verbs';
-import { changeCommandSetting, commands } from '../commands/registry';
+import { changeCommandSetting, commandById, commands } from '../commands/registry';
 import type { ChangeCommand, CommandContext, CommandDefinition } from '../commands/types';
 import { quorumFor, type Config } from '../config';
-import { AppError, toAppError } from '../errors';
+import { AppError, errorText, toAppError } from '../errors';
 import { languageFromLocale, translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';
 import { guessLanguage, parseUtterance } from '../nlu/parse';
-import type { RequestRecord } from '../requests/model';
+import { justificationMaxLength, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../requests/model';
 import { approvalsConversationKey, RequestLifecycle } from '../requests/service';
 import type { Store } from '../store/store';
-import type { DirectoryUser, Tenant } from '../tenant';
+import { evaluateSmtpAuth, snapshotOf, type DirectoryUser, type SmtpAuthEvaluation, type Tenant } from '../tenant';
 import { readSmtpState } from '../tenant/smtp-state';
 import { RoleLookup, type Roles } from './roles';
 import type { ActionResult, ActionTurn, MessageTurn, Notifier, Reply, TurnContext } from './turn';
@@ -27,6 +27,22 @@ export interface DispatcherDeps {
 }
 
 const requestIdPattern = /^[A-Za-z0-9-]{8,64}$/;
+
+/** What makes an enable an accountable exception (issue #5). */
+interface ExceptionDraft {
+  justification?: string;
+  permanent?: boolean;
+  /** From the `exceptions` card: a mailbox already on, brought under the register. */
+  adopt?: boolean;
+  /** From a reminder's "Extend": the exception this request extends. */
+  extends?: string;
+}
+
+function smtpEnableCommand(): ChangeCommand {
+  const command = commandById('smtp-enable');
+  if (command?.kind !== 'change') throw new Error('smtp-enable is not registered');
+  return command;
+}
 
 /**
  * Parse → validate → plan → (confirm → approve) → execute → verify → audit, strung together once
@@ -69,12 +85,12 @@ export class Dispatcher {
       const params = command.params.safeParse(parsed.args);
       if (!params.success) return [{ card: messageCard(t, t('errors.BAD_PARAMS'), 'BAD_PARAMS') }];
       const roles = await this.rolesOf(turn);
-      if (command.audience === 'it-staff' && !roles.itStaff) {
+      if ((command.audience === 'it-staff' && !roles.itStaff) || (command.audience === 'it-staff-or-approver' && !roles.itStaff && !roles.approver)) {
         await this.lifecycle.audit(null, turn.userId ?? null, 'action.denied', { command: command.id, reason: 'NOT_IT_STAFF' });
         throw new AppError('NOT_IT_STAFF');
       }
       if (command.kind === 'read') return [{ card: await command.run(this.commandContext(turn, t, language), params.data) }];
-      return [await this.draftChange(turn, command, params.data.user ?? '', language, parsed.durationMs)];
+      return [await this.draftChange(turn, command, params.data.user ?? '', language, parsed.durationMs, undefined, { justification: parsed.justification, permanent: parsed.permanent })];
     } catch (error) {
       return [{ card: this.errorCard(t, error) }];
     }
@@ -87,11 +103,13 @@ export class Dispatcher {
     try {
       this.checkTenant(turn);
       if (!allVerbs.has(turn.verb)) throw new AppError('UNKNOWN_ACTION');
+      if (turn.verb === verbs.exceptionAdopt || turn.verb === verbs.exceptionDisable) return await this.actOnUnmanaged(turn, clickerLanguage ?? 'en');
       const requestId = turn.data.requestId;
       if (typeof requestId !== 'string' || !requestIdPattern.test(requestId)) throw new AppError('BAD_ACTION_DATA');
       request = await this.deps.store.getRequest(requestId);
       if (!request || request.tenantId !== turn.tenantId) throw new AppError('REQUEST_NOT_FOUND');
       t = translator(clickerLanguage ?? request.language);
+      if (turn.verb === verbs.refresh) return { card: await this.refreshedCard(turn, request, clickerLanguage ?? request.language) };
       if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) {
         return { card: await this.lifecycle.cardFor(request, this.audienceOf(turn, request), clickerLanguage ?? request.language) };
       }
@@ -102,7 +120,12 @@ export class Dispatcher {
       if (request && appError.code !== 'INTERNAL') {
         await this.lifecycle.audit(request.id, turn.userId ?? null, 'action.denied', { verb: turn.verb, reason: appError.code }).catch(() => {});
         const current = (await this.deps.store.getRequest(request.id)) ?? request;
-        return { card: await this.lifecycle.cardFor(current, this.audienceOf(turn, current), clickerLanguage ?? request.language, { text: t(`errors.${appError.code}`, this.messageParams(appError, t)), code: appError.code }) };
+        return { card: await this.lifecycle.cardFor(current, this.audienceOf(turn, current), clickerLanguage ?? request.language, { text: errorText(t, appError.code, appError.params), code: appError.code }) };
+      }
+      // Card data naming no request of ours (an unknown verb, a missing or forged id) is on the record
+      // too; another tenant's clicks are not: they get the polite refusal and nothing else.
+      if (appError.code !== 'INTERNAL' && appError.code !== 'WRONG_TENANT') {
+        await this.lifecycle.audit(null, turn.userId ?? null, 'action.denied', { verb: turn.verb.slice(0, 100), reason: appError.code }).catch(() => {});
       }
       return { card: this.errorCard(t, appError) };
     }
@@ -120,7 +143,7 @@ export class Dispatcher {
         this.requireRequester(turn, request);
         this.requireState(request, 'draft');
         if (!request.targetUserId) throw new AppError('BAD_ACTION_DATA');
-        const confirmed = await this.lifecycle.move(request, 'confirmed', actor);
+        const confirmed = await this.lifecycle.move(request, 'confirmed', actor, this.justificationPatch(turn, request));
         if (!confirmed) return respond(undefined);
         if (confirmed.requiredApprovals === 0) {
           const approved = await this.lifecycle.move(confirmed, 'approved', actor);
@@ -142,8 +165,13 @@ export class Dispatcher {
         if (!(await this.rolesOf(turn)).approver) throw new AppError('NOT_APPROVER');
         const decision = turn.verb === verbs.approve ? 'approve' : 'reject';
         const comment = typeof turn.data.comment === 'string' ? turn.data.comment.slice(0, 500) : null;
-        const recorded = await this.deps.store.addApproval({ requestId: request.id, approverId: actor, approverName: turn.userName, decision, comment, at: this.now() });
-        if (!recorded) throw new AppError('ALREADY_APPROVED_BY_YOU');
+        const outcome = await this.deps.store.decide({ requestId: request.id, approverId: actor, approverName: turn.userName, decision, comment, at: this.now() });
+        if (outcome === 'duplicate') throw new AppError('ALREADY_APPROVED_BY_YOU');
+        // Another click decided it meanwhile; a request still pending here has its quorum and is being approved.
+        if (outcome === 'closed') {
+          const state = (await this.deps.store.getRequest(request.id))?.state ?? request.state;
+          throw new AppError('REQUEST_CLOSED', { state: state === 'pending' ? 'approved' : state });
+        }
         await this.lifecycle.audit(request.id, actor, `request.${decision}`, { approverName: turn.userName, comment });
         if (decision === 'reject') {
           const rejected = await this.lifecycle.move(request, 'rejected', actor);
@@ -169,7 +197,7 @@ export class Dispatcher {
         if (request.targetUserId || typeof userId !== 'string' || !candidates.includes(userId)) throw new AppError('BAD_ACTION_DATA');
         const user = await this.deps.tenant.directory.getUser(userId);
         if (!user) throw new AppError('USER_NOT_FOUND', { query: userId });
-        const before = await this.stateOrThrow(user);
+        const before = await this.draftState(user);
         const targeted = await this.deps.store.setDraftTarget(request.id, { userId: user.id, upn: user.userPrincipalName, displayName: user.displayName }, before, this.now());
         return respond(targeted);
       }
@@ -184,9 +212,106 @@ export class Dispatcher {
           if (activityId) await this.cardPosted(draft, activityId, turn.conversation);
         });
       }
+      case verbs.exceptionExtend: {
+        // Extending grants the same access as a new exception, so it is a new request under the same
+        // gating: clicking is the confirmation, and approvers other than the clicker decide.
+        const roles = await this.rolesOf(turn);
+        if (!roles.approver && !roles.itStaff) throw new AppError('NOT_APPROVER');
+        const exception = await this.governedException(request);
+        const draft = await this.draftChange(turn, smtpEnableCommand(), exception.targetUpn, language, undefined, exception.targetUserId, { justification: exception.justification, extends: exception.id });
+        const created = draft.track && (await this.deps.store.getRequest(draft.track.requestId));
+        if (!created) throw new AppError('INTERNAL');
+        await this.lifecycle.audit(created.id, actor, 'exception.extend-requested', { exceptionId: exception.id, target: exception.targetUpn, from: exception.expiresAt?.toISOString() ?? null });
+        const confirmed = await this.lifecycle.move(created, 'confirmed', actor);
+        const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', actor));
+        const t = translator(language);
+        return {
+          card: messageCard(t, t('exceptions.extendRequested', { by: turn.userName, name: exception.targetDisplayName }), created.id),
+          followUp: async () => {
+            if (next?.state === 'pending') await this.lifecycle.postApprovalCard(next);
+            else if (next?.state === 'approved') await this.lifecycle.execute(next.id);
+          },
+        };
+      }
+      case verbs.exceptionLapse: {
+        const roles = await this.rolesOf(turn);
+        if (!roles.approver && !roles.itStaff) throw new AppError('NOT_APPROVER');
+        const exception = await this.governedException(request);
+        await this.lifecycle.audit(request.id, actor, 'exception.lapse-chosen', { exceptionId: exception.id, target: exception.targetUpn, by: turn.userName, expiresAt: exception.expiresAt?.toISOString() ?? null });
+        const t = translator(language);
+        return { card: messageCard(t, t('exceptions.lapseChosen', { by: turn.userName, name: exception.targetDisplayName, date: exceptionEnd(t, exception.expiresAt) }), request.id) };
+      }
       default:
         throw new AppError('UNKNOWN_ACTION');
     }
+  }
+
+  /**
+   * An enable is accountable (issue #5): a justification from the message, or else from the
+   * confirmation card's input, which Action.Execute merges into `data` next to the request id.
+   */
+  private justificationPatch(turn: ActionTurn, request: RequestRecord): { params: Record<string, unknown> } | undefined {
+    if (request.commandId !== 'smtp-enable' || (typeof request.params.justification === 'string' && request.params.justification)) return undefined;
+    const given = typeof turn.data.justification === 'string' ? turn.data.justification.trim() : '';
+    if (!given) throw new AppError('JUSTIFICATION_REQUIRED');
+    if (given.length > justificationMaxLength) throw new AppError('JUSTIFICATION_TOO_LONG', { max: justificationMaxLength });
+    return { params: { ...request.params, justification: given } };
+  }
+
+  /** The active exception a reminder's request governs, or EXCEPTION_NOT_ACTIVE (extended, ended or lapsed since). */
+  private async governedException(request: RequestRecord): Promise<ExceptionRecord> {
+    const exception = request.targetUserId ? await this.deps.store.activeExceptionFor(request.targetUserId) : undefined;
+    if (request.commandId !== 'smtp-enable' || request.state !== 'succeeded' || !exception || exception.requestId !== request.id) throw new AppError('EXCEPTION_NOT_ACTIVE');
+    return exception;
+  }
+
+  /**
+   * "Adopt" / "Disable" on a mailbox the `exceptions` card listed as unmanaged: the button names a
+   * saved review and an item number; the server finds the mailbox there and drafts a request under
+   * the normal gating, posted below for the clicker to confirm.
+   */
+  private async actOnUnmanaged(turn: ActionTurn, language: Language): Promise<ActionResult> {
+    const t = translator(language);
+    const { reviewId, item } = turn.data;
+    if (typeof reviewId !== 'string' || !requestIdPattern.test(reviewId) || typeof item !== 'string' || !/^\d{1,3}$/.test(item)) throw new AppError('BAD_ACTION_DATA');
+    const review = await this.deps.store.exceptionReview(reviewId);
+    const mailbox = review && review.tenantId === turn.tenantId ? review.items[Number(item)] : undefined;
+    if (!mailbox) throw new AppError('BAD_ACTION_DATA');
+    if (!(await this.rolesOf(turn)).itStaff) throw new AppError('NOT_IT_STAFF');
+    const adopt = turn.verb === verbs.exceptionAdopt;
+    const card = messageCard(t, t(adopt ? 'exceptions.adoptDrafted' : 'exceptions.disableDrafted', { name: mailbox.displayName }));
+    if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return { card };
+    const command = adopt ? smtpEnableCommand() : changeCommandSetting(true);
+    const draft = await this.draftChange(turn, command, mailbox.userPrincipalName, language, undefined, mailbox.userId, adopt ? { adopt: true } : {});
+    await this.lifecycle.audit(draft.track?.requestId ?? null, turn.userId ?? null, adopt ? 'exception.adopt-requested' : 'exception.unmanaged-disable-requested', { target: mailbox.userPrincipalName, reviewId });
+    return {
+      card,
+      followUp: async () => {
+        const activityId = await this.deps.notifier.send(turn.conversation, draft.card);
+        if (activityId) await this.cardPosted(draft, activityId, turn.conversation);
+      },
+    };
+  }
+
+  /** The register for `exceptions`: active exceptions, and mailboxes on by their own setting without one. */
+  private async exceptionsRegister(turn: TurnContext): Promise<ExceptionsView> {
+    const exchange = this.deps.tenant.exchange;
+    const [managed, onByMailbox, org] = await Promise.all([
+      this.deps.store.activeExceptions(turn.tenantId!),
+      this.tenantCall(() => exchange.listCasMailboxes(false)),
+      this.tenantCall(() => exchange.getTransportConfig()),
+    ]);
+    const managedIds = new Set(managed.map((e) => e.targetUserId));
+    const unmanaged: UnmanagedMailbox[] = onByMailbox
+      .filter((m) => m.externalDirectoryObjectId && !managedIds.has(m.externalDirectoryObjectId))
+      .map((m) => ({ userId: m.externalDirectoryObjectId!, userPrincipalName: m.primarySmtpAddress ?? m.identity, displayName: m.displayName ?? m.identity }))
+      .sort((a, b) => a.displayName.localeCompare(b.displayName));
+    let reviewId: string | null = null;
+    if (unmanaged.length) {
+      reviewId = this.newId();
+      await this.deps.store.saveExceptionReview({ id: reviewId, tenantId: turn.tenantId!, createdBy: turn.userId!, createdAt: this.now(), items: unmanaged.slice(0, exceptionsCardLimit) });
+    }
+    return { managed, unmanaged, reviewId, orgSmtpEnabled: !org.smtpClientAuthenticationDisabled };
   }
 
   private async userById(id: string): Promise<DirectoryUser> {
@@ -210,22 +335,36 @@ export class Dispatcher {
         throw new AppError('USER_AMBIGUOUS', { query, names: resolved.candidates.map((c) => `${c.displayName} (${c.userPrincipalName})`).join(', ') });
       },
       smtpState: (user) => this.stateOrThrow(user),
+      evaluateSmtpAuth: (user) => this.evaluate(user),
       setApprovalsConversation: async (conversation) => {
         await this.deps.store.setSetting(approvalsConversationKey, conversation, this.now());
         await this.lifecycle.audit(null, turn.userId ?? null, 'settings.approvals-conversation', { by: turn.userName });
       },
       examples: () => this.examples(language),
+      exceptionsRegister: () => this.exceptionsRegister(turn),
     };
   }
 
-  private async draftChange(turn: TurnContext, command: ChangeCommand, query: string, language: Language, durationMs?: number, targetId?: string): Promise<Reply> {
+  private async draftChange(turn: TurnContext, command: ChangeCommand, query: string, language: Language, requestedDurationMs?: number, targetId?: string, exception: ExceptionDraft = {}): Promise<Reply> {
     const t = translator(language);
+    // Every enable is an exception to the baseline: it ends (default EXCEPTION_DEFAULT_DAYS) unless
+    // it is permanent, and a permanent one needs the high-risk quorum.
+    const isEnable = command.id === 'smtp-enable';
+    const permanent = isEnable && exception.permanent === true;
+    const risk = permanent ? 'high' : command.risk;
+    const durationMs = permanent ? undefined : isEnable ? requestedDurationMs ?? this.deps.config.EXCEPTION_DEFAULT_DAYS * 86_400_000 : requestedDurationMs;
+    const justification = exception.justification?.trim();
+    if (justification && justification.length > justificationMaxLength) throw new AppError('JUSTIFICATION_TOO_LONG', { max: justificationMaxLength });
+    const exceptionParams = {
+      ...(justification ? { justification } : {}), ...(permanent ? { permanent: true } : {}),
+      ...(exception.adopt ? { adopt: true } : {}), ...(exception.extends ? { extendsException: exception.extends } : {}),
+    };
     const resolved = targetId ? { kind: 'found' as const, user: await this.userById(targetId) } : await this.resolveOne(query);
     const now = this.now();
     const base: RequestRecord = {
-      id: this.newId(), tenantId: turn.tenantId!, commandId: command.id, state: 'draft', risk: command.risk,
-      requiredApprovals: quorumFor(this.deps.config, command.risk), requesterId: turn.userId!, requesterName: turn.userName,
-      targetUserId: null, targetUpn: null, targetDisplayName: null, params: { query, ...(durationMs ? { durationMs } : {}) }, language, conversation: turn.conversation,
+      id: this.newId(), tenantId: turn.tenantId!, commandId: command.id, state: 'draft', risk,
+      requiredApprovals: quorumFor(this.deps.config, risk), requesterId: turn.userId!, requesterName: turn.userName,
+      targetUserId: null, targetUpn: null, targetDisplayName: null, params: { query, ...(durationMs ? { durationMs } : {}), ...exceptionParams }, language, conversation: turn.conversation,
       before: null, after: null, verified: null, errorCode: null, createdAt: now, updatedAt: now,
       expiresAt: new Date(now.getTime() + this.deps.config.REQUEST_TTL_HOURS * 3_600_000),
     };
@@ -235,9 +374,9 @@ export class Dispatcher {
       return { card: pickUserCard(t, request.id, query, resolved.candidates), track: { requestId: request.id, audience: 'requester', language } };
     }
     const user = resolved.user;
-    const before = await this.stateOrThrow(user);
+    const before = await this.draftState(user);
     const request: RequestRecord = { ...base, targetUserId: user.id, targetUpn: user.userPrincipalName, targetDisplayName: user.displayName, before };
-    await this.lifecycle.create(request, { command: command.id, target: user.userPrincipalName, before, durationMs: durationMs ?? null });
+    await this.lifecycle.create(request, { command: command.id, target: user.userPrincipalName, before, durationMs: durationMs ?? null, ...exceptionParams });
     return { card: await this.lifecycle.cardFor(request, 'requester', language), track: { requestId: request.id, audience: 'requester', language } };
   }
 
@@ -251,6 +390,28 @@ export class Dispatcher {
     const state = await this.tenantCall(() => readSmtpState(this.deps.tenant.exchange, user.userPrincipalName));
     if (state === 'no-mailbox') throw new AppError('NO_MAILBOX', { name: user.displayName, upn: user.userPrincipalName });
     return state;
+  }
+
+  /** Every layer that can block SMTP AUTH for the user (tenant/evaluate.ts), failures as catalog errors. */
+  private evaluate(user: DirectoryUser): Promise<SmtpAuthEvaluation> {
+    return this.tenantCall(() => evaluateSmtpAuth(this.deps.tenant, user, { now: this.now }));
+  }
+
+  /**
+   * A draft's before-state, with every layer evaluated so its card can warn about a blocker the
+   * change leaves in place. When the other layers cannot be read, the draft still goes ahead on the
+   * mailbox setting alone and its card says the other layers were not checked.
+   */
+  private async draftState(user: DirectoryUser): Promise<MailboxSmtpState> {
+    let evaluation: SmtpAuthEvaluation;
+    try {
+      evaluation = await this.evaluate(user);
+    } catch (error) {
+      this.deps.logger.warn({ err: error instanceof AppError ? error.cause ?? error.code : error, userId: user.id }, 'evaluation for a draft failed; drafting from the mailbox setting alone');
+      return { ...(await this.stateOrThrow(user)), evaluation: null };
+    }
+    if (evaluation.state === 'no-mailbox') throw new AppError('NO_MAILBOX', { name: user.displayName, upn: user.userPrincipalName });
+    return { ...evaluation.state, evaluation: snapshotOf(evaluation) };
   }
 
   private async tenantCall<T>(call: () => Promise<T>): Promise<T> {
@@ -279,6 +440,16 @@ export class Dispatcher {
     if (request.state !== state) throw new AppError('REQUEST_CLOSED', { state: request.state });
   }
 
+  /**
+   * Teams asks for a fresh card when someone in `refresh.userIds` views the approvers' copy: an
+   * approver who is not the requester gets the buttons, anyone else the status. Reads only.
+   */
+  private async refreshedCard(turn: ActionTurn, request: RequestRecord, language: Language) {
+    const audience = this.audienceOf(turn, request);
+    const live = audience === 'approvers' && request.state === 'pending' && (await this.rolesOf(turn)).approver;
+    return this.lifecycle.cardFor(request, audience, language, undefined, live);
+  }
+
   private audienceOf(turn: TurnContext, request: RequestRecord) {
     return turn.userId === request.requesterId ? 'requester' as const : 'approvers' as const;
   }
@@ -287,17 +458,11 @@ export class Dispatcher {
     return commands.map((c: CommandDefinition) => c.example[language]);
   }
 
-  private messageParams(error: AppError, t: Translate): Record<string, string | number> {
-    const params = { ...error.params };
-    if (typeof params.state === 'string') params.state = t(`request.state.${params.state}`);
-    return params;
-  }
-
   private errorCard(t: Translate, error: unknown) {
     const appError = toAppError(error);
     if (appError.code === 'INTERNAL') this.deps.logger.error({ err: appError.cause ?? appError }, 'turn failed');
     else if (appError.cause) this.deps.logger.warn({ err: appError.cause, code: appError.code }, 'tenant call failed');
-    return messageCard(t, t(`errors.${appError.code}`, this.messageParams(appError, t)), appError.code);
+    return messageCard(t, errorText(t, appError.code, appError.params), appError.code);
   }
 }
 

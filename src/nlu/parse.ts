@@ -8,6 +8,10 @@ export interface ParsedUtterance {
   language: Language;
   /** "… for 7 days": a time-boxed change that reverts by itself. */
   durationMs?: number;
+  /** "… permanently": no expiry (an SMTP AUTH exception that needs the high-risk quorum). */
+  permanent?: true;
+  /** "… for the floor 2 scanner": why the change is needed (the device or app), as written. */
+  justification?: string;
 }
 
 const hour = 3_600_000;
@@ -20,7 +24,92 @@ const unitMs: Record<string, number> = {
 
 /** A trailing duration in any of our languages, matched on folded text ("por 7 días" → "por 7 dias"). */
 const trailingDuration = new RegExp(
-  `[\\s,，]*(?:(?:for|por|durante|pentru|timp\\s+de)\\s+)?(\\d{1,4})\\s*(${Object.keys(unitMs).sort((a, b) => b.length - a.length).join('|')})\\s*$`, 'u');
+  `[\\s,，]*(?:(?:for|por|durante|pentru|timp\\s+de)\\s+)?(\\d{1,4})\\s*(?:de\\s+)?(${Object.keys(unitMs).sort((a, b) => b.length - a.length).join('|')})\\s*$`, 'u');
+
+/** A whole clause that is only a duration ("30 days", "30 de zile", "30 天"). */
+const durationClause = new RegExp(`^(\\d{1,4})\\s*(?:de\\s+)?(${Object.keys(unitMs).sort((a, b) => b.length - a.length).join('|')})$`, 'u');
+
+/** "permanently", "para siempre", "pentru totdeauna", "永久": no expiry. Matched on folded text. */
+const permanentWords = [
+  'permanently', 'permanent', 'forever', 'for ever', 'ever', 'no expiry', 'without expiry',
+  'permanentemente', 'permanente', 'siempre', 'para siempre', 'sin caducidad', 'sempre', 'para sempre', 'sem prazo',
+  'permanenta', 'pentru totdeauna', 'totdeauna', 'definitiv', '永久', '长期',
+];
+const permanentAlternatives = [...permanentWords].sort((a, b) => b.length - a.length).map((w) => w.replace(/ /g, '\\s+')).join('|');
+const permanentClause = new RegExp(`^(?:${permanentAlternatives})$`, 'u');
+const trailingPermanent = new RegExp(`(?:[\\s,，]+|^)(?:(?:for|para|pentru)\\s+)?(?:permanently|permanent|forever|permanentemente|permanente|para\\s+siempre|para\\s+sempre|permanenta|pentru\\s+totdeauna|definitiv)\\s*$`, 'u');
+/** Chinese puts "permanently" before the verb ("为 bob 永久启用 SMTP"): taken out wherever it stands. */
+const cjkPermanent = /永久(?:地)?/u;
+
+/**
+ * Words that open a clause after the command: a reason ("for the floor 2 scanner", "para el
+ * escáner", "pentru scanerul", "为 2 楼扫描仪") or a duration ("for 30 days", "durante 30 días").
+ */
+const latinMarkers = ['because', 'during', 'for', 'porque', 'durante', 'para', 'por', 'deoarece', 'fiindca', 'pentru', 'timp\\s+de'];
+const cjkMarkers = ['为期', '为了', '因为', '用于', '为'];
+const latinMarker = `(?:\\s+|\\s*[,，;；]\\s*)(?:${latinMarkers.join('|')})\\s+`;
+/** Where the clauses after a trailing {user} may start: a marker word, or "permanently" itself. */
+const latinTailStart = `(?:${latinMarker}|\\s+(?=(?:permanently|permanent|permanentemente|permanente|permanenta|definitiv|forever)(?:\\s|$)))`;
+const anyMarker = new RegExp(`${latinMarker}|\\s*[,，;；]?\\s*(?:${cjkMarkers.join('|')})\\s*`, 'gu');
+
+/** Peels "for 7 days" and "permanently" off the end, in any order. */
+function peelTrailingModifiers(folded: string): { rest: number; durationMs?: number; permanent?: true } {
+  let rest = folded.length;
+  let durationMs: number | undefined;
+  let permanent: true | undefined;
+  for (;;) {
+    const head = folded.slice(0, rest);
+    const duration = durationMs === undefined ? extractDuration(head) : undefined;
+    if (duration && duration.rest > 0) {
+      durationMs = duration.durationMs;
+      rest = duration.rest;
+      continue;
+    }
+    const forever = permanent ? null : trailingPermanent.exec(head);
+    if (forever && forever.index > 0) {
+      permanent = true;
+      rest = forever.index;
+      continue;
+    }
+    return { rest, durationMs, permanent };
+  }
+}
+
+/** Reads the clauses after the command: durations, "permanently", and the rest is the justification. */
+function parseTail(folded: string, original: string): { durationMs?: number; permanent?: true; justification?: string } {
+  const cuts: { start: number; end: number }[] = [];
+  anyMarker.lastIndex = 0;
+  for (let m = anyMarker.exec(folded); m; m = anyMarker.exec(folded)) {
+    if (m[0].length === 0) { anyMarker.lastIndex++; continue; }
+    cuts.push({ start: m.index, end: m.index + m[0].length });
+  }
+  const clauses: { markerStart: number; start: number; end: number }[] = [];
+  let start = 0;
+  let markerStart = 0;
+  for (const cut of cuts) {
+    clauses.push({ markerStart, start, end: cut.start });
+    markerStart = cut.start;
+    start = cut.end;
+  }
+  clauses.push({ markerStart, start, end: folded.length });
+  const result: { durationMs?: number; permanent?: true; justification?: string } = {};
+  let reason: { start: number; end: number } | undefined;
+  for (const clause of clauses) {
+    const text = folded.slice(clause.start, clause.end).trim();
+    if (!text) continue;
+    const duration = durationClause.exec(text);
+    const durationMs = duration ? Number(duration[1]) * unitMs[duration[2]!]! : 0;
+    if (duration && durationMs > 0 && durationMs <= 366 * 24 * hour && result.durationMs === undefined) {
+      result.durationMs = durationMs;
+    } else if (permanentClause.test(text) || permanentClause.test(folded.slice(clause.markerStart, clause.end).trim().replace(/^[,，;；]\s*/u, ''))) {
+      result.permanent = true;
+    } else {
+      reason = { start: reason?.start ?? clause.start, end: clause.end };
+    }
+  }
+  if (reason) result.justification = original.slice(reason.start, reason.end).trim();
+  return result;
+}
 
 /** Splits "bob for 7 days" into the rest and the duration; at most a year. */
 export function extractDuration(folded: string): { rest: number; durationMs: number } | undefined {
@@ -56,6 +145,9 @@ const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const cjk = /[\u3400-\u9fff]/;
 
 function compile(command: CommandDefinition, language: Language, phrase: string): CompiledPattern {
+  // A change may be followed by a reason and a duration ("… for bob for 30 days for the floor 2
+  // scanner"): after a trailing {user} they start with a marker word, after a literal with anything.
+  const tail = command.kind !== 'change' ? '' : phrase.trimEnd().endsWith('{user}') ? `(?<tail>${latinTailStart}.+)?` : '(?<tail>\\s*\\S.*)?';
   const parts = fold(phrase).split('{user}');
   const literal = (part: string) => part.trim().split(/\s+/).filter(Boolean).map(escapeRegex).join('\\s+');
   // Chinese is written with or without spaces around Latin words and names.
@@ -64,7 +156,7 @@ function compile(command: CommandDefinition, language: Language, phrase: string)
   const source = pieces.length === 1
     ? pieces[0]!
     : pieces.reduce((acc, piece, i) => i === 0 ? piece : `${acc}${acc ? gap : ''}(?<user>.+?)${piece ? gap + piece : ''}`, '');
-  return { command, language, regex: new RegExp(`^${source}$`, 'du'), literalLength: parts.join('').replace(/\s+/g, '').length };
+  return { command, language, regex: new RegExp(`^${source}${tail}$`, 'du'), literalLength: parts.join('').replace(/\s+/g, '').length };
 }
 
 const patterns: CompiledPattern[] = commands.flatMap((command) =>
@@ -85,11 +177,15 @@ export function cleanUtterance(text: string): string {
 export function parseUtterance(text: string): ParsedUtterance | undefined {
   let original = cleanUtterance(text);
   let folded = fold(original);
-  const duration = extractDuration(folded);
-  if (duration) {
-    original = original.slice(0, duration.rest);
-    folded = folded.slice(0, duration.rest);
+  let permanent = cjkPermanent.test(folded) ? true as const : undefined;
+  if (permanent) {
+    original = original.replace(cjkPermanent, '');
+    folded = fold(original);
   }
+  const trailing = peelTrailingModifiers(folded);
+  original = original.slice(0, trailing.rest).trimEnd();
+  folded = folded.slice(0, original.length);
+  permanent ??= trailing.permanent;
   let best: { pattern: CompiledPattern; match: RegExpExecArray } | undefined;
   for (const pattern of patterns) {
     const match = pattern.regex.exec(folded);
@@ -99,8 +195,17 @@ export function parseUtterance(text: string): ParsedUtterance | undefined {
   const args: Record<string, string> = {};
   const span = best.match.indices?.groups?.user;
   if (span) args.user = original.slice(span[0], span[1]).trim();
-  const timeBoxed = duration && best.pattern.command.kind === 'change' ? { durationMs: duration.durationMs } : {};
-  return { command: best.pattern.command, args, language: best.pattern.language, ...timeBoxed };
+  if (best.pattern.command.kind !== 'change') return { command: best.pattern.command, args, language: best.pattern.language };
+  const tailSpan = best.match.indices?.groups?.tail;
+  const tail = tailSpan ? parseTail(folded.slice(tailSpan[0], tailSpan[1]), original.slice(tailSpan[0], tailSpan[1])) : {};
+  const durationMs = trailing.durationMs ?? tail.durationMs;
+  const isPermanent = permanent ?? tail.permanent;
+  return {
+    command: best.pattern.command, args, language: best.pattern.language,
+    ...(durationMs && !isPermanent ? { durationMs } : {}),
+    ...(isPermanent ? { permanent: true as const } : {}),
+    ...(tail.justification ? { justification: tail.justification } : {}),
+  };
 }
 
 /** A best guess at the language of text no command matched, from its script and common words. */

@@ -50,6 +50,7 @@ export class JobRunner {
       if (job.kind === 'request.expire') await lifecycle.expire(job.requestId);
       else if (job.kind === 'request.remind') await lifecycle.remind(job.requestId);
       else if (job.kind === 'request.revert') await lifecycle.revert(job.requestId);
+      else if (job.kind === 'exception.remind') await lifecycle.remindException(job.requestId);
       await store.finishJob(job.id);
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -1,5 +1,6 @@
 import type { Risk } from '../config';
 import type { Language } from '../i18n';
+import type { Finding } from '../tenant/evaluate';
 
 export const requestStates = [
   'draft', 'confirmed', 'pending', 'approved', 'executing', 'succeeded', 'failed',
@@ -34,6 +35,19 @@ export interface MailboxSmtpState {
   orgSmtpClientAuthenticationDisabled: boolean;
   /** The mailbox value wins over the organization's. */
   effectiveEnabled: boolean;
+  /**
+   * Every other layer too, as the one evaluation (tenant/evaluate.ts) found it when this state was
+   * read; kept in the request's before/after jsonb. Absent on rows written before it existed and
+   * after a read that could not evaluate; null when a draft's evaluation failed (the card says so).
+   */
+  evaluation?: SmtpAuthSnapshot | null;
+}
+
+/** What blocked SMTP AUTH at one moment: the part of an evaluation a request keeps. */
+export interface SmtpAuthSnapshot {
+  /** True only when no layer blocks Basic SMTP AUTH. */
+  effectiveEnabled: boolean;
+  blockers: Finding[];
 }
 
 export interface RequestRecord {
@@ -68,3 +82,37 @@ export interface Approval {
   comment: string | null;
   at: Date;
 }
+
+/** An entry of the exceptions register: a mailbox with SMTP AUTH on, and why. */
+export interface ExceptionRecord {
+  id: string;
+  tenantId: string;
+  targetUserId: string;
+  targetUpn: string;
+  targetDisplayName: string;
+  /** The request that governs it now: the grant, or the latest extension. */
+  requestId: string;
+  originRequestId: string;
+  requesterId: string;
+  requesterName: string;
+  approverNames: string[];
+  justification: string;
+  /** null: permanent. */
+  expiresAt: Date | null;
+  /** The mailbox value that turns SMTP AUTH off again when it lapses. */
+  restoreValue: boolean | null;
+  adopted: boolean;
+  state: 'active' | 'lapsed' | 'ended';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One mailbox an `exceptions` card listed as unmanaged (SMTP AUTH on without a request). */
+export interface UnmanagedMailbox {
+  userId: string;
+  userPrincipalName: string;
+  displayName: string;
+}
+
+/** The longest justification an exception keeps (a device or app name, not an essay). */
+export const justificationMaxLength = 300;

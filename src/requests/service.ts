@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { messageCard, requestCard, type CardAudience } from '../cards/builders';
+import { exceptionReminderCard, messageCard, requestCard, type CardAudience } from '../cards/builders';
 import { changeCommandSetting, commandById } from '../commands/registry';
 import type { ChangeCommand } from '../commands/types';
 import type { Config } from '../config';
@@ -8,9 +8,9 @@ import { AppError, toAppError } from '../errors';
 import { translator, type Language } from '../i18n';
 import type { Logger } from '../log';
 import type { JobKind, RequestPatch, Store } from '../store/store';
-import type { Tenant } from '../tenant';
+import { blockersBeyondMailboxSetting, evaluateSmtpAuth, snapshotOf, type DirectoryUser, type Finding, type Tenant } from '../tenant';
 import { readSmtpState } from '../tenant/smtp-state';
-import { allowedTransitions, type ConversationRef, type MailboxSmtpState, type RequestRecord, type RequestState } from './model';
+import { allowedTransitions, type ConversationRef, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type RequestState } from './model';
 
 /** Settings key of the conversation approval cards go to (`approvals here`). */
 export const approvalsConversationKey = 'approvals-conversation';
@@ -47,6 +47,7 @@ export class RequestLifecycle {
     if (!moved) return undefined;
     await this.audit(moved.id, actorId, 'request.transition', { from: request.state, to, ...patch });
     await this.scheduleFor(moved);
+    if (moved.state === 'succeeded') await this.recordException(moved);
     return moved;
   }
 
@@ -87,9 +88,37 @@ export class RequestLifecycle {
     return this.deps.store.appendAudit({ at: this.deps.now(), requestId, actorId, action, detail });
   }
 
-  async cardFor(request: RequestRecord, audience: CardAudience, language: Language, notice?: { text: string; code: string }) {
+  /**
+   * The card for one audience. The approvers' copy shows status to every viewer; Teams refreshes it
+   * automatically for the users in `refresh.userIds`, and `live` is that answer for an approver.
+   */
+  async cardFor(request: RequestRecord, audience: CardAudience, language: Language, notice?: { text: string; code: string }, live = false) {
     const approvals = await this.deps.store.approvals(request.id);
-    return requestCard(translator(language), { request, approvals }, audience, notice);
+    const refreshUserIds = audience === 'approvers' && request.state === 'pending' && !live ? await this.approverIdsFor(request) : undefined;
+    return requestCard(translator(language), { request, approvals, blockersLeft: blockersLeftByChange(request) }, audience, notice, { live, refreshUserIds });
+  }
+
+  private approverCache?: { at: number; ids: string[] };
+
+  /**
+   * Who gets live Approve/Reject buttons: the approver group's enabled members but the requester.
+   * Teams honours at most 60 `refresh.userIds`; beyond that (null) every viewer gets the buttons and
+   * the server still refuses anyone who is not an approver.
+   */
+  private async approverIdsFor(request: RequestRecord): Promise<string[] | null> {
+    if (this.deps.config.APPROVAL_CARD_VIEW === 'shared') return null;
+    const now = this.deps.now().getTime();
+    if (!this.approverCache || now - this.approverCache.at > 60_000) {
+      try {
+        const members = await this.deps.tenant.directory.groupUsers(this.deps.config.APPROVER_GROUP_ID);
+        this.approverCache = { at: now, ids: members.filter((u) => u.accountEnabled).map((u) => u.id) };
+      } catch (error) {
+        this.deps.logger.warn({ err: errorSummary(error) }, 'could not list approvers; the approval card shows its buttons to every viewer');
+        return null;
+      }
+    }
+    const ids = this.approverCache.ids.filter((id) => id !== request.requesterId);
+    return ids.length <= 60 ? ids : null;
   }
 
   /** Updates every posted copy of the request's card, each in the language it was posted in. */
@@ -194,7 +223,7 @@ export class RequestLifecycle {
         failure = toAppError(error);
       }
     }
-    const after = upn ? await this.readBack(upn, request.id) : undefined;
+    const after = !upn ? undefined : failure ? await this.readBack(upn, request.id) : await this.readBackEvaluated(request, upn);
     const verified = !failure && after !== undefined && command !== undefined && command.verify(after);
     if (!failure && after && !verified) failure = new AppError('VERIFY_MISMATCH');
     await this.audit(request.id, null, 'tenant.write', {
@@ -210,12 +239,30 @@ export class RequestLifecycle {
     let settled: RequestRecord | undefined;
     if (failure) {
       this.deps.logger.error({ err: errorSummary(failure.cause ?? failure), requestId: request.id, code: failure.code }, 'request failed');
-      settled = await this.move(request, 'failed', null, { after: after ?? null, verified: false, errorCode: failure.code });
+      // The error's params (which permission was missing…) let the failed card say what to fix.
+      settled = await this.move(request, 'failed', null, { after: after ?? null, verified: false, errorCode: failure.code, params: { ...request.params, errorParams: failure.params } });
     } else {
       settled = await this.move(request, 'succeeded', null, { after: after ?? null, verified: after !== undefined });
     }
     await this.refreshCards(request.id);
     if (settled) await this.notifyRequester(settled, settled.state === 'failed' ? 'failed' : 'succeeded');
+  }
+
+  /**
+   * The read-back after a successful write, taken from the one evaluation of every layer so the
+   * result card can say whether SMTP AUTH now works. The evaluation only adds to the card: when it
+   * fails, the mailbox setting is read back alone and the card leaves that line out.
+   */
+  private async readBackEvaluated(request: RequestRecord, upn: string): Promise<MailboxSmtpState | undefined> {
+    if (request.targetUserId) {
+      try {
+        const evaluation = await evaluateSmtpAuth(this.deps.tenant, targetOf(request, request.targetUserId, upn), { now: this.deps.now });
+        if (evaluation.state !== 'no-mailbox') return { ...evaluation.state, evaluation: snapshotOf(evaluation) };
+      } catch (error) {
+        this.deps.logger.warn({ err: errorSummary(error), requestId: request.id }, 'evaluation after the write failed; reading the mailbox setting back alone');
+      }
+    }
+    return this.readBack(upn, request.id);
   }
 
   private async readBack(upn: string, requestId: string): Promise<MailboxSmtpState | undefined> {
@@ -249,10 +296,91 @@ export class RequestLifecycle {
   }
 
   /** Revert job of a time-boxed change: the mailbox goes back to its value before the request. */
+  /**
+   * The exceptions register follows every successful change: an enable records an exception (or
+   * extends the mailbox's active one, or adopts a mailbox that was already on); a disable or reset
+   * ends it. The register's expiry is the request's revert job; its reminder is scheduled here.
+   */
+  private async recordException(request: RequestRecord): Promise<void> {
+    if (!request.targetUserId || !request.targetUpn) return;
+    const store = this.deps.store;
+    const now = this.deps.now();
+    const active = await store.activeExceptionFor(request.targetUserId);
+    if (request.commandId !== 'smtp-enable') {
+      if (active && (await store.closeException(active.id, 'ended', now))) {
+        await store.cancelJobs(active.requestId, ['request.revert', 'exception.remind']);
+        await this.audit(request.id, null, 'exception.ended', { exceptionId: active.id, target: active.targetUpn, by: request.commandId });
+      }
+      return;
+    }
+    if (active?.requestId === request.id) return;
+    const durationMs = Number(request.params.durationMs ?? 0);
+    const expiresAt = durationMs > 0 ? new Date(now.getTime() + durationMs) : null;
+    const approverNames = (await store.approvals(request.id)).filter((a) => a.decision === 'approve').map((a) => a.approverName);
+    const justification = typeof request.params.justification === 'string' ? request.params.justification : '';
+    if (active) {
+      const extended = await store.extendException(active.id, active.requestId, { requestId: request.id, requesterId: request.requesterId, requesterName: request.requesterName, approverNames, justification: justification || active.justification, expiresAt }, now);
+      if (!extended) return;
+      await store.cancelJobs(active.requestId, ['request.revert', 'exception.remind']);
+      await this.audit(request.id, null, 'exception.extended', {
+        exceptionId: active.id, target: active.targetUpn, from: active.expiresAt?.toISOString() ?? null, to: expiresAt?.toISOString() ?? null, approvers: approverNames,
+      });
+    } else {
+      const before = request.before;
+      const adopted = request.params.adopt === true || before?.mailboxSmtpClientAuthenticationDisabled === false;
+      const exception: ExceptionRecord = {
+        id: this.newId(), tenantId: request.tenantId, targetUserId: request.targetUserId, targetUpn: request.targetUpn,
+        targetDisplayName: request.targetDisplayName ?? request.targetUpn, requestId: request.id, originRequestId: request.id,
+        requesterId: request.requesterId, requesterName: request.requesterName, approverNames, justification, expiresAt,
+        // Lapsing puts back what kept SMTP AUTH off before; a mailbox that was already on goes explicitly off.
+        restoreValue: before && !before.effectiveEnabled ? before.mailboxSmtpClientAuthenticationDisabled : true,
+        adopted, state: 'active', createdAt: now, updatedAt: now,
+      };
+      if (!(await store.insertException(exception))) return;
+      await this.audit(request.id, null, adopted ? 'exception.adopted' : 'exception.created', {
+        exceptionId: exception.id, target: exception.targetUpn, justification, expiresAt: expiresAt?.toISOString() ?? null, approvers: approverNames, permanent: expiresAt === null,
+      });
+    }
+    // An exception shorter than the reminder lead gets none: its end was chosen when it was asked for.
+    const leadMs = this.deps.config.EXCEPTION_REMINDER_DAYS * 24 * 3_600_000;
+    if (expiresAt && leadMs > 0 && durationMs > leadMs) {
+      await store.scheduleJob({ id: this.newId(), kind: 'exception.remind', requestId: request.id, runAt: new Date(expiresAt.getTime() - leadMs) });
+    }
+  }
+
+  /** The active exception an enable request governs; 'superseded' when it was extended or ended since. */
+  private async governedException(request: RequestRecord): Promise<ExceptionRecord | 'superseded' | undefined> {
+    if (request.commandId !== 'smtp-enable' || !request.targetUserId) return undefined;
+    const active = await this.deps.store.activeExceptionFor(request.targetUserId);
+    return active && active.requestId === request.id ? active : 'superseded';
+  }
+
+  /** Reminder job of an exception: approvers are asked to extend it or let it lapse. */
+  async remindException(requestId: string): Promise<void> {
+    const request = await this.deps.store.getRequest(requestId);
+    if (request?.state !== 'succeeded') return;
+    const exception = await this.governedException(request);
+    if (!exception || exception === 'superseded' || !exception.expiresAt) return;
+    const t = translator(request.language);
+    await this.deps.notifier.send(await this.approvalsConversation(request), exceptionReminderCard(t, exception));
+    await this.audit(request.id, null, 'exception.reminded', { exceptionId: exception.id, target: exception.targetUpn, expiresAt: exception.expiresAt.toISOString() });
+  }
+
   async revert(requestId: string): Promise<void> {
+    // A job whose lease ran out while its first claimer is still writing is claimed again: under the
+    // execution lock, with the state re-read inside, the second claimer cannot write a second time.
+    const ran = await this.deps.store.withExecutionLock(requestId, async () => { await this.revertOnce(requestId); return true; });
+    // Left claimed, the job is looked at again after its lease, by when the holder has settled it.
+    if (!ran) throw new Error(`request ${requestId} is being reverted by another instance`);
+  }
+
+  private async revertOnce(requestId: string): Promise<void> {
     const request = await this.deps.store.getRequest(requestId);
     if (request?.state !== 'succeeded' || !request.before || !request.targetUpn) return;
-    const restore = changeCommandSetting(request.before.mailboxSmtpClientAuthenticationDisabled);
+    const exception = await this.governedException(request);
+    // Extended by a later request, or already turned off another way: nothing lapses here.
+    if (exception === 'superseded') return;
+    const restore = changeCommandSetting(exception ? exception.restoreValue : request.before.mailboxSmtpClientAuthenticationDisabled);
     let failure: AppError | undefined;
     try {
       await restore.execute(this.deps.tenant, { userPrincipalName: request.targetUpn });
@@ -269,9 +397,31 @@ export class RequestLifecycle {
     // A failed revert stays due: the job runner tries again after its lease.
     if (failure || !verified) throw failure ?? new AppError('VERIFY_MISMATCH');
     const reverted = await this.move(request, 'reverted', null, { after });
+    if (exception && (await this.deps.store.closeException(exception.id, 'lapsed', this.deps.now()))) {
+      await this.audit(request.id, null, 'exception.lapsed', { exceptionId: exception.id, target: exception.targetUpn, expiresAt: exception.expiresAt?.toISOString() ?? null, restoredTo: restore.desiredMailboxValue });
+    }
     await this.refreshCards(request.id);
     if (reverted) await this.notifyRequester(reverted, 'reverted');
   }
+}
+
+/** The request's target as the evaluation needs it; the evaluation reads `accountEnabled` itself. */
+function targetOf(request: RequestRecord, id: string, upn: string): DirectoryUser {
+  return { id, userPrincipalName: upn, displayName: request.targetDisplayName ?? upn, mail: null, givenName: null, surname: null, preferredLanguage: null, accountEnabled: true };
+}
+
+/**
+ * What the draft's evaluation said about the layers this change does not touch: undefined when
+ * there is nothing to say (a row from before the evaluation, or a change that leaves SMTP AUTH off
+ * anyway), null when those layers could not be read, otherwise the blockers that will remain.
+ */
+function blockersLeftByChange(request: RequestRecord): Finding[] | null | undefined {
+  const command = changeCommandOf(request);
+  const evaluation = request.before?.evaluation;
+  if (!command || !request.before || evaluation === undefined) return undefined;
+  // Only a change after which the mailbox setting allows SMTP AUTH can be defeated by another layer.
+  if (command.desiredMailboxValue ?? request.before.orgSmtpClientAuthenticationDisabled) return undefined;
+  return evaluation === null ? null : blockersBeyondMailboxSetting(evaluation.blockers);
 }
 
 function changeCommandOf(request: RequestRecord): ChangeCommand | undefined {

@@ -23,7 +23,7 @@ export interface DbOptions {
 const migrationsDir = join(__dirname, 'migrations');
 
 export async function openDb(options: DbOptions): Promise<Db> {
-  const db = options.databaseUrl ? openPg(options.databaseUrl, options.schema) : await openPglite(options.dataDir, options.schema);
+  const db = options.databaseUrl ? await openPg(options.databaseUrl, options.schema) : await openPglite(options.dataDir, options.schema);
   await migrate(db);
   return db;
 }
@@ -52,13 +52,11 @@ async function openPglite(dataDir: string | undefined, schema: string | undefine
   return db;
 }
 
-function openPg(databaseUrl: string, schema: string | undefined): Db {
-  const pool = new Pool({ connectionString: databaseUrl, max: 10 });
-  if (schema) {
-    pool.on('connect', (client) => {
-      client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}; SET search_path TO ${quoteIdent(schema)}`).catch(() => {});
-    });
-  }
+async function openPg(databaseUrl: string, schema: string | undefined): Promise<Db> {
+  // The search path is part of every connection's start-up packet, so no connection ever runs a
+  // query against another schema (a per-connection SET could fail, or race the first query).
+  const pool = new Pool({ connectionString: databaseUrl, max: 10, ...(schema ? { options: `-c search_path=${quoteIdent(schema)}` } : {}) });
+  if (schema) await createSchema(pool, schema).catch(async (error: unknown) => { await pool.end(); throw error; });
   const onClient = (client: PoolClient): Db => ({
     async query<T>(sql: string, params: unknown[] = []) {
       return (await client.query(sql, params)).rows as T[];
@@ -100,6 +98,19 @@ function openPg(databaseUrl: string, schema: string | undefined): Db {
     },
     close: () => pool.end(),
   };
+}
+
+/**
+ * CREATE SCHEMA IF NOT EXISTS is not safe against itself: two instances starting together can both
+ * miss the schema and one then fails on pg_namespace's unique index (23505) or with 42P06.
+ */
+async function createSchema(pool: Pool, schema: string): Promise<void> {
+  try {
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== '23505' && code !== '42P06') throw error;
+  }
 }
 
 /** Applies each numbered migration file once, under an advisory lock so concurrent instances don't race. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db';
-import type { Approval, ConversationRef, RequestRecord, RequestState } from '../requests/model';
+import type { Approval, ConversationRef, ExceptionRecord, RequestRecord, RequestState, UnmanagedMailbox } from '../requests/model';
 import type { Language } from '../i18n';
 
 export interface CardPost {
@@ -44,7 +44,23 @@ export interface AuditEvent {
   hash: string;
 }
 
-export type JobKind = 'request.expire' | 'request.remind' | 'request.revert';
+export type JobKind = 'request.expire' | 'request.remind' | 'request.revert' | 'exception.remind';
+
+interface ExceptionRow {
+  id: string; tenant_id: string; target_user_id: string; target_upn: string; target_display_name: string;
+  request_id: string; origin_request_id: string; requester_id: string; requester_name: string; approver_names: string[];
+  justification: string; expires_at: Date | string | null; restore_value: boolean | null; adopted: boolean;
+  state: ExceptionRecord['state']; created_at: Date | string; updated_at: Date | string;
+}
+
+function toException(r: ExceptionRow): ExceptionRecord {
+  return {
+    id: r.id, tenantId: r.tenant_id, targetUserId: r.target_user_id, targetUpn: r.target_upn, targetDisplayName: r.target_display_name,
+    requestId: r.request_id, originRequestId: r.origin_request_id, requesterId: r.requester_id, requesterName: r.requester_name,
+    approverNames: r.approver_names, justification: r.justification, expiresAt: r.expires_at === null ? null : new Date(r.expires_at),
+    restoreValue: r.restore_value, adopted: r.adopted, state: r.state, createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at),
+  };
+}
 
 export interface Job {
   id: string;
@@ -123,14 +139,30 @@ export class Store {
     return rows[0] && toRequest(rows[0]);
   }
 
-  /** Records a decision; false when this approver already decided on this request. */
+  /** Records a decision; false when this approver already decided, or it can no longer count (see decide). */
   async addApproval(a: Approval): Promise<boolean> {
-    const rows = await this.db.query(
-      `INSERT INTO approvals (request_id, approver_id, approver_name, decision, comment, at) VALUES ($1,$2,$3,$4,$5,$6)
-       ON CONFLICT (request_id, approver_id) DO NOTHING RETURNING approver_id`,
-      [a.requestId, a.approverId, a.approverName, a.decision, a.comment, a.at],
-    );
-    return rows.length === 1;
+    return (await this.decide(a)) === 'recorded';
+  }
+
+  /**
+   * Records a decision only while it can still count: the request is pending and its quorum not yet
+   * reached. The request row is locked first, so concurrent clicks, on any instance, are decided one
+   * after the other, and no approval lands after the one that completed the quorum.
+   */
+  async decide(a: Approval): Promise<'recorded' | 'duplicate' | 'closed'> {
+    return this.db.transaction(async (tx) => {
+      const [request] = await tx.query<{ state: string; required_approvals: number }>(
+        'SELECT state, required_approvals FROM requests WHERE id = $1 FOR UPDATE', [a.requestId]);
+      const decided = await tx.query<{ approver_id: string; decision: string }>('SELECT approver_id, decision FROM approvals WHERE request_id = $1', [a.requestId]);
+      if (decided.some((d) => d.approver_id === a.approverId)) return 'duplicate';
+      if (request?.state !== 'pending' || decided.filter((d) => d.decision === 'approve').length >= request.required_approvals) return 'closed';
+      const rows = await tx.query(
+        `INSERT INTO approvals (request_id, approver_id, approver_name, decision, comment, at) VALUES ($1,$2,$3,$4,$5,$6)
+         ON CONFLICT (request_id, approver_id) DO NOTHING RETURNING approver_id`,
+        [a.requestId, a.approverId, a.approverName, a.decision, a.comment, a.at],
+      );
+      return rows.length === 1 ? 'recorded' : 'duplicate';
+    });
   }
 
   async approvals(requestId: string): Promise<Approval[]> {
@@ -262,6 +294,58 @@ export class Store {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  /** Records a new exception; false when the mailbox already has an active one (another instance won). */
+  async insertException(e: ExceptionRecord): Promise<boolean> {
+    const rows = await this.db.query(
+      `INSERT INTO exceptions (id, tenant_id, target_user_id, target_upn, target_display_name, request_id, origin_request_id,
+         requester_id, requester_name, approver_names, justification, expires_at, restore_value, adopted, state, created_at, updated_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+       ON CONFLICT (target_user_id) WHERE state = 'active' DO NOTHING RETURNING id`,
+      [e.id, e.tenantId, e.targetUserId, e.targetUpn, e.targetDisplayName, e.requestId, e.originRequestId, e.requesterId, e.requesterName,
+        JSON.stringify(e.approverNames), e.justification, e.expiresAt, JSON.stringify(e.restoreValue), e.adopted, e.state, e.createdAt, e.updatedAt]);
+    return rows.length === 1;
+  }
+
+  async activeExceptionFor(targetUserId: string): Promise<ExceptionRecord | undefined> {
+    const rows = await this.db.query<ExceptionRow>("SELECT * FROM exceptions WHERE target_user_id = $1 AND state = 'active'", [targetUserId]);
+    return rows[0] && toException(rows[0]);
+  }
+
+  async activeExceptions(tenantId: string): Promise<ExceptionRecord[]> {
+    return (await this.db.query<ExceptionRow>(
+      "SELECT * FROM exceptions WHERE tenant_id = $1 AND state = 'active' ORDER BY expires_at NULLS LAST, target_display_name", [tenantId])).map(toException);
+  }
+
+  /**
+   * Hands an active exception to the request that extends it (compare-and-set on the governing
+   * request, so two extensions cannot both win).
+   */
+  async extendException(id: string, fromRequestId: string, grant: { requestId: string; requesterId: string; requesterName: string; approverNames: string[]; justification: string; expiresAt: Date | null }, at: Date): Promise<ExceptionRecord | undefined> {
+    const rows = await this.db.query<ExceptionRow>(
+      `UPDATE exceptions SET request_id = $3, approver_names = $4, justification = $5, expires_at = $6, updated_at = $7,
+         requester_id = $8, requester_name = $9
+       WHERE id = $1 AND request_id = $2 AND state = 'active' RETURNING *`,
+      [id, fromRequestId, grant.requestId, JSON.stringify(grant.approverNames), grant.justification, grant.expiresAt, at, grant.requesterId, grant.requesterName]);
+    return rows[0] && toException(rows[0]);
+  }
+
+  /** Closes an active exception: it lapsed on time, or SMTP AUTH was turned off another way. */
+  async closeException(id: string, state: 'lapsed' | 'ended', at: Date): Promise<ExceptionRecord | undefined> {
+    const rows = await this.db.query<ExceptionRow>(
+      "UPDATE exceptions SET state = $2, updated_at = $3 WHERE id = $1 AND state = 'active' RETURNING *", [id, state, at]);
+    return rows[0] && toException(rows[0]);
+  }
+
+  async saveExceptionReview(review: { id: string; tenantId: string; createdBy: string; createdAt: Date; items: UnmanagedMailbox[] }): Promise<void> {
+    await this.db.query('INSERT INTO exception_reviews (id, tenant_id, created_by, created_at, items) VALUES ($1,$2,$3,$4,$5)',
+      [review.id, review.tenantId, review.createdBy, review.createdAt, JSON.stringify(review.items)]);
+  }
+
+  async exceptionReview(id: string): Promise<{ id: string; tenantId: string; items: UnmanagedMailbox[] } | undefined> {
+    const rows = await this.db.query<{ id: string; tenant_id: string; items: UnmanagedMailbox[] }>('SELECT id, tenant_id, items FROM exception_reviews WHERE id = $1', [id]);
+    return rows[0] && { id: rows[0].id, tenantId: rows[0].tenant_id, items: rows[0].items };
   }
 
   /** One page of the audit chain in seq order, for walking it without loading it whole. */

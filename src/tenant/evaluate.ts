@@ -1,4 +1,4 @@
-import type { MailboxSmtpState } from '../requests/model';
+import type { MailboxSmtpState, SmtpAuthSnapshot } from '../requests/model';
 import type { Tenant } from './index';
 import type { DirectoryUser, GraphBatchResponse } from './directory';
 import type { AuthenticationPolicy } from './exchange';
@@ -143,6 +143,7 @@ export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, opti
       layer: 'sign-ins',
       detail: {
         count: String(signIns.length),
+        windowDays: String(options.signInWindowDays ?? 7),
         lastAt: latest.createdDateTime,
         lastErrorCode: String(latest.status?.errorCode ?? ''),
         lastFailureReason: latest.status?.failureReason ?? '',
@@ -152,6 +153,19 @@ export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, opti
   informative.push({ code: 'BASIC_AUTH_RETIREMENT', layer: 'advice' });
 
   return { state, effectiveEnabled: blockers.length === 0, blockers, findings: [...blockers, ...informative] };
+}
+
+/** The part of an evaluation a request keeps in its before/after state. */
+export function snapshotOf(evaluation: SmtpAuthEvaluation): SmtpAuthSnapshot {
+  return { effectiveEnabled: evaluation.effectiveEnabled, blockers: evaluation.blockers };
+}
+
+/** The layers the mailbox setting decides: its own, and the organization's that `$null` inherits. */
+const mailboxSettingLayers: ReadonlySet<FindingLayer> = new Set(['mailbox', 'org']);
+
+/** The blockers a change of the mailbox setting cannot remove: every layer other than that setting. */
+export function blockersBeyondMailboxSetting(blockers: readonly Finding[]): Finding[] {
+  return blockers.filter((blocker) => !mailboxSettingLayers.has(blocker.layer));
 }
 
 /**

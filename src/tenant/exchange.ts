@@ -33,6 +33,11 @@ export type CmdletName = keyof typeof cmdlets;
 export interface CasMailbox {
   identity: string;
   smtpClientAuthenticationDisabled: boolean | null;
+  /** Get-CASMailbox also answers these; listings use them to name the mailbox and find its Entra user. */
+  displayName?: string;
+  primarySmtpAddress?: string;
+  /** The Entra object id of the mailbox's user. */
+  externalDirectoryObjectId?: string;
 }
 
 export interface AuthenticationPolicy {
@@ -105,7 +110,13 @@ export class ExchangeAdmin {
   async listCasMailboxes(smtpClientAuthenticationDisabled: boolean | null, options: { pageSize?: number } = {}): Promise<CasMailbox[]> {
     const value = smtpClientAuthenticationDisabled === null ? '$null' : smtpClientAuthenticationDisabled ? '$true' : '$false';
     const rows = await this.invoke('Get-CASMailbox', { Filter: `SmtpClientAuthenticationDisabled -eq ${value}`, ResultSize: 'Unlimited' }, { pageSize: options.pageSize ?? 1000 });
-    return rows.map((row) => ({ identity: String(row.Identity ?? ''), smtpClientAuthenticationDisabled: asNullableBoolean(row.SmtpClientAuthenticationDisabled) }));
+    return rows.map((row) => ({
+      identity: String(row.Identity ?? ''),
+      smtpClientAuthenticationDisabled: asNullableBoolean(row.SmtpClientAuthenticationDisabled),
+      ...(typeof row.DisplayName === 'string' ? { displayName: row.DisplayName } : {}),
+      ...(typeof row.PrimarySmtpAddress === 'string' ? { primarySmtpAddress: row.PrimarySmtpAddress } : {}),
+      ...(typeof row.ExternalDirectoryObjectId === 'string' && row.ExternalDirectoryObjectId ? { externalDirectoryObjectId: row.ExternalDirectoryObjectId } : {}),
+    }));
   }
 
   async invoke(cmdlet: CmdletName, parameters: Record<string, unknown>, options: { pageSize?: number; warnings?: string[] } = {}): Promise<Record<string, unknown>[]> {

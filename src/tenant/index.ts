@@ -30,6 +30,6 @@ export type { DirectoryUser, UserResolution } from './directory';
 export type { GraphDirectory } from './directory';
 export type { ExchangeAdmin } from './exchange';
 export type { DirectoryGroup, GraphBatchRequest, GraphBatchResponse } from './directory';
-export { evaluateSmtpAuth, type Finding, type FindingCode, type FindingLayer, type SmtpAuthEvaluation } from './evaluate';
+export { blockersBeyondMailboxSetting, evaluateSmtpAuth, snapshotOf, type Finding, type FindingCode, type FindingLayer, type SmtpAuthEvaluation } from './evaluate';
 export type { CredentialCheck } from './credential';
 export { setSmtpForGroup, setSmtpForUsers, type BulkItemResult, type BulkOptions, type BulkOutcome, type BulkProgress } from './bulk';

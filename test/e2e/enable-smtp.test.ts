@@ -8,7 +8,7 @@ import { startSimulator } from '../../src/simulator/server';
 import { openDb } from '../../src/store/db';
 import { Store } from '../../src/store/store';
 import { startBotProcess, type BotProcess } from '../support/bot-process';
-import { actionVerbs, cardText, FakeConnector, requestIdOf, type CardJson } from '../support/fake-connector';
+import { actionVerbs, cardText, FakeConnector, requestIdOf, type CardJson, isApprovalCard } from '../support/fake-connector';
 import { TeamsClient, type TeamsUser } from '../support/teams';
 
 /**
@@ -102,12 +102,31 @@ async function requestEnableForBob(): Promise<{ requestId: string; approvalCard:
   expect(await teams.message(alex, 'enable SMTP for bob')).toBe(200);
   const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[0]);
   const requestId = requestIdOf(confirm.card);
-  const confirmed = await teams.press(alex, 'request.confirm', { requestId });
+  const confirmed = await teams.press(alex, 'request.confirm', { requestId, justification: 'the floor 2 scanner' });
   expect(confirmed.status).toBe(200);
   expect(cardText(confirmed.body.value)).toContain('Waiting for approval');
-  const approvalCard = await connector.waitFor('the approval card', () => connector.postedCards().find((p) => actionVerbs(p.card).includes('request.approve')));
+  const approvalCard = await connector.waitFor('the approval card', () => connector.postedCards().find((p) => isApprovalCard(p.card)));
   return { requestId, approvalCard };
 }
+
+test('the approval card shows status to everyone and live buttons only to approvers other than the requester (refresh.userIds)', async () => {
+  const { requestId, approvalCard } = await requestEnableForBob();
+  expect(actionVerbs(approvalCard.card)).toEqual([]);
+  const userIds = approvalCard.card.refresh?.userIds ?? [];
+  expect(new Set(userIds)).toEqual(new Set([...approverIds].filter((id) => id !== alex.id)));
+  expect(userIds).not.toContain(alex.id);
+  expect(userIds.length).toBeLessThanOrEqual(60);
+  expect(JSON.stringify(approvalCard.card.refresh)).not.toMatch(/bob@|SmtpClientAuthenticationDisabled/);
+
+  const forMegan = await teams.press(megan, 'request.refresh', { requestId });
+  expect(actionVerbs(forMegan.body.value)).toEqual(['request.approve', 'request.reject']);
+  const forAlex = await teams.press(alex, 'request.refresh', { requestId });
+  expect(actionVerbs(forAlex.body.value)).not.toContain('request.approve');
+  const forBob = await teams.press(outsiderUser, 'request.refresh', { requestId });
+  expect(actionVerbs(forBob.body.value)).toEqual([]);
+  expect(cardText(forBob.body.value)).toContain('Waiting for approvals');
+  expect(await successfulSets()).toHaveLength(0);
+});
 
 test('IT staff enables SMTP AUTH for bob: confirm, one approval, exactly one Set-CASMailbox, verified and audited', async () => {
   const { requestId, approvalCard } = await requestEnableForBob();

@@ -117,7 +117,7 @@ test('in the Playground: approvals here, enable SMTP for bob, Confirm, Approve â
     await approver.getByText('Approval cards will be posted here from now on.').waitFor();
 
     await staff.getByText('Personal Chat').click();
-    await say(staff, 'enable SMTP for bob');
+    await say(staff, 'enable SMTP for bob for the floor 2 scanner');
     await staff.getByText('Enable SMTP AUTH for Bob Smith').waitFor();
     await staff.getByText('Waiting for your confirmation').waitFor();
     await staff.getByRole('button', { name: 'Confirm' }).click();

@@ -36,3 +36,59 @@ test('status and help are read commands; anything else is not understood', () =>
   expect(parseUtterance('please make me a sandwich')).toBeUndefined();
   expect(parseUtterance('')).toBeUndefined();
 });
+
+describe('an SMTP AUTH exception: justification, duration and "permanent" after the user (issue #5)', () => {
+  const day = 24 * 3_600_000;
+  test.each([
+    ['enable SMTP for bob for the floor 2 scanner', 'en', 'the floor 2 scanner'],
+    ['habilita SMTP para bob para el escáner de la planta 2', 'es', 'el escáner de la planta 2'],
+    ['ativar SMTP para o bob para o scanner do 2º andar', 'pt', 'o scanner do 2º andar'],
+    ['为 bob 启用 SMTP 为 2 楼扫描仪', 'zh-CN', '2 楼扫描仪'],
+    ['为 bob 启用 SMTP，用于 2 楼扫描仪', 'zh-CN', '2 楼扫描仪'],
+    ['activează SMTP pentru bob pentru scanerul de la etajul 2', 'ro', 'scanerul de la etajul 2'],
+  ])('"%s" (%s): the user is bob and the justification is kept as written', (text, language, justification) => {
+    const parsed = parseUtterance(text);
+    expect(parsed).toMatchObject({ command: { id: 'smtp-enable' }, args: { user: 'bob' }, language, justification });
+    expect(parsed?.durationMs).toBeUndefined();
+    expect(parsed?.permanent).toBeUndefined();
+  });
+
+  test.each([
+    ['enable SMTP for bob for 30 days for the floor 2 scanner', 'the floor 2 scanner'],
+    ['enable SMTP for bob for the floor 2 scanner for 30 days', 'the floor 2 scanner'],
+    ['habilita SMTP para bob durante 30 días para el escáner de la planta 2', 'el escáner de la planta 2'],
+    ['ativar SMTP para o bob por 30 dias para o scanner do 2º andar', 'o scanner do 2º andar'],
+    ['为 bob 启用 SMTP 30 天，为 2 楼扫描仪', '2 楼扫描仪'],
+    ['activează SMTP pentru bob pentru 30 de zile pentru scanerul de la etajul 2', 'scanerul de la etajul 2'],
+  ])('"%s": a duration is not a justification, in either order', (text, justification) => {
+    expect(parseUtterance(text)).toMatchObject({ args: { user: 'bob' }, durationMs: 30 * day, justification });
+  });
+
+  test.each([
+    ['enable SMTP for bob permanently for the floor 2 scanner', 'the floor 2 scanner'],
+    ['enable SMTP for bob for the floor 2 scanner permanently', 'the floor 2 scanner'],
+    ['habilita SMTP para bob para siempre para el escáner de la planta 2', 'el escáner de la planta 2'],
+    ['ativar SMTP para o bob permanentemente para o scanner do 2º andar', 'o scanner do 2º andar'],
+    ['为 bob 永久启用 SMTP，用于 2 楼扫描仪', '2 楼扫描仪'],
+    ['activează SMTP pentru bob permanent pentru scanerul de la etajul 2', 'scanerul de la etajul 2'],
+  ])('"%s": permanent means no expiry', (text, justification) => {
+    const parsed = parseUtterance(text);
+    expect(parsed).toMatchObject({ args: { user: 'bob' }, permanent: true, justification });
+    expect(parsed?.durationMs).toBeUndefined();
+  });
+
+  test('without a reason there is no justification, and a duration alone still time-boxes', () => {
+    expect(parseUtterance('enable SMTP for bob')?.justification).toBeUndefined();
+    expect(parseUtterance('enable SMTP for bob for 7 days')).toMatchObject({ args: { user: 'bob' }, durationMs: 7 * day });
+    expect(parseUtterance('为 bob 启用 SMTP 7 天')).toMatchObject({ args: { user: 'bob' }, durationMs: 7 * day });
+    expect(parseUtterance("enable SMTP for Seán O'Brien for the copier")).toMatchObject({ args: { user: "Seán O'Brien" }, justification: 'the copier' });
+  });
+
+  test('"exceptions" is understood in every language', () => {
+    expect(parseUtterance('exceptions')).toMatchObject({ command: { id: 'exceptions' }, language: 'en' });
+    expect(parseUtterance('excepciones')).toMatchObject({ command: { id: 'exceptions' }, language: 'es' });
+    expect(parseUtterance('exceções')).toMatchObject({ command: { id: 'exceptions' }, language: 'pt' });
+    expect(parseUtterance('SMTP 例外')).toMatchObject({ command: { id: 'exceptions' }, language: 'zh-CN' });
+    expect(parseUtterance('excepții')).toMatchObject({ command: { id: 'exceptions' }, language: 'ro' });
+  });
+});

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { actionVerbs, cardText, requestIdOf } from '../support/fake-connector';
+import { actionVerbs, cardText, requestIdOf, isApprovalCard } from '../support/fake-connector';
 import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
 
 /** Expiry, reminders and time-boxed reverts, with the clock in the test's hands. */
@@ -42,9 +42,9 @@ async function requestAndConfirm(text: string) {
   await bot.teams.message(alex, text);
   const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[0]);
   const requestId = requestIdOf(confirm.card);
-  await bot.teams.press(alex, 'request.confirm', { requestId });
+  await bot.teams.press(alex, 'request.confirm', { requestId, justification: 'the floor 2 scanner' });
   await bot.server.drain();
-  const approval = await connector.waitFor('the approval card', () => connector.postedCards().find((p) => actionVerbs(p.card).includes('request.approve')));
+  const approval = await connector.waitFor('the approval card', () => connector.postedCards().find((p) => isApprovalCard(p.card)));
   return { requestId, confirm, approval };
 }
 

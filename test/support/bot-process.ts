@@ -6,6 +6,8 @@ export interface BotProcess {
   logs: string[];
   /** SIGTERM and wait: the bot drains follow-up work and closes its store. */
   stop(): Promise<void>;
+  /** SIGKILL and wait: a crash, nothing drained, nothing closed. */
+  kill(): Promise<void>;
 }
 
 const root = join(__dirname, '..', '..');
@@ -34,14 +36,16 @@ export async function startBotProcess(env: Record<string, string>): Promise<BotP
     child.stderr!.on('data', (c: Buffer) => logs.push(c.toString('utf8')));
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`bot exited with ${code}:\n${logs.join('')}`)); });
   });
+  const exitOn = (signal: NodeJS.Signals) => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
   return {
     url,
     logs,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.removeAllListeners('exit');
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () => exitOn('SIGTERM'),
+    kill: () => exitOn('SIGKILL'),
   };
 }

@@ -12,6 +12,7 @@ export interface ConnectorCall {
 
 export interface CardJson {
   body?: Record<string, unknown>[];
+  refresh?: { action?: { verb?: string; data?: Record<string, unknown> }; userIds?: string[] };
   actions?: { type: string; title: string; verb?: string; data?: Record<string, unknown> }[];
 }
 
@@ -108,4 +109,9 @@ export function requestIdOf(card: CardJson | undefined): string {
   const id = card?.actions?.find((a) => a.data?.requestId)?.data?.requestId;
   if (typeof id !== 'string') throw new Error(`card has no requestId: ${JSON.stringify(card)}`);
   return id;
+}
+
+/** The approvers' copy of a request card: status for everyone, refreshed into buttons for approvers. */
+export function isApprovalCard(card: CardJson | undefined): boolean {
+  return card?.refresh?.action?.verb === 'request.refresh' || actionVerbs(card).includes('request.approve');
 }
