@@ -178,7 +178,8 @@ export class RequestLifecycle {
 
   /**
    * Start-up: a request left `executing` by a crash is settled by reading the tenant's actual value —
-   * done if it already matches, written once more if it does not, never blindly re-run.
+   * done if it already matches, written once more if it does not, never blindly re-run. One left
+   * `approved` is executed.
    */
   async reconcile(): Promise<number> {
     let settled = 0;
@@ -205,6 +206,13 @@ export class RequestLifecycle {
         await this.audit(request.id, null, 'request.reconciled', { outcome: 'retrying-once', current: current ?? null });
         await this.applyChange(request, 'reconcile');
       });
+    }
+    // Approved but never started (the process stopped between the approval and the execution):
+    // run it now; the approved → executing compare-and-set keeps it to one execution across instances.
+    for (const approved of await this.deps.store.requestsIn('approved')) {
+      await this.audit(approved.id, null, 'request.reconciled', { outcome: 'executing-approved' });
+      await this.execute(approved.id);
+      settled++;
     }
     return settled;
   }

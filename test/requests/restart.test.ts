@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cardText, isApprovalCard, requestIdOf } from '../support/fake-connector';
+import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
+
+/**
+ * The process stopped after the approval was recorded but before the execution started: the
+ * request sits `approved`. The next start runs it, once, and the cards catch up.
+ */
+
+const alex = demoUser('Alex Wilber');
+const bob = demoFixture.users.find((u) => u.userPrincipalName === 'bob@contoso.com')!;
+
+let simulator: SimulatorHandle;
+let connector: FakeConnector;
+let dataDir: string;
+
+beforeAll(async () => {
+  simulator = await SimulatorHandle.start();
+  connector = new FakeConnector();
+  await connector.start();
+  dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-restart-'));
+}, 60_000);
+
+afterAll(async () => {
+  await connector?.stop();
+  await simulator?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('a request left approved by a stop before execution is executed once at the next start', async () => {
+  const clock = new TestClock(new Date('2026-11-23T09:00:00Z'));
+  const first = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
+  let requestId: string;
+  try {
+    await first.teams.message(alex, 'enable SMTP for bob for the floor 2 scanner');
+    const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[0]);
+    requestId = requestIdOf(confirm.card);
+    await first.teams.press(alex, 'request.confirm', { requestId });
+    await first.server.drain();
+    await connector.waitFor('the approval card', () => connector.postedCards().find((p) => isApprovalCard(p.card)));
+    // The approval was stored and the process went away before its follow-up ran.
+    const pending = await first.server.store.getRequest(requestId);
+    expect(pending?.state).toBe('pending');
+    expect(await first.server.store.transition(requestId, 'pending', 'approved', clock.now())).toBeDefined();
+  } finally {
+    await first.server.close();
+  }
+  expect(await simulator.setCasMailboxCalls()).toHaveLength(0);
+
+  const second = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
+  try {
+    const settled = await second.server.store.getRequest(requestId);
+    expect(settled).toMatchObject({ state: 'succeeded', verified: true });
+    const sets = await simulator.setCasMailboxCalls();
+    expect(sets.map((c) => c.parameters)).toEqual([{ Identity: bob.userPrincipalName, SmtpClientAuthenticationDisabled: false }]);
+    const events = await second.server.store.auditEvents(requestId);
+    expect(events.map((e) => e.action)).toContain('request.reconciled');
+    await connector.waitFor('the requester told it is done', () => connector.postedCards().find((p) => /done/i.test(cardText(p.card)) && cardText(p.card).includes('Bob Smith')));
+  } finally {
+    await second.server.close();
+  }
+
+  // A third start finds nothing to do.
+  const third = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
+  await third.server.close();
+  expect(await simulator.setCasMailboxCalls()).toHaveLength(1);
+}, 90_000);
