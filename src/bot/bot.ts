@@ -73,16 +73,28 @@ export class BotNotifier implements Notifier {
   constructor(private readonly adapter: CloudAdapter, private readonly botAppId: string) {}
 
   async send(conversation: ConversationRef, card: AdaptiveCard): Promise<string | undefined> {
-    let id: string | undefined;
-    await this.adapter.continueConversationAsync(this.botAppId, conversation as unknown as Partial<ConversationReference>, async (context) => {
-      id = (await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card))))?.id;
-    });
-    return id;
+    return this.proactive(conversation, async (context) => (await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card))))?.id);
   }
 
   async update(conversation: ConversationRef, activityId: string, card: AdaptiveCard): Promise<void> {
+    await this.proactive(conversation, (context) => context.updateActivity({ id: activityId, type: 'message', attachments: [CardFactory.adaptiveCard(card)] }));
+  }
+
+  /**
+   * The adapter hands errors inside a proactive turn to its onTurnError, which would swallow a 403
+   * from Teams (app removed for that user); the caller needs it, to log and audit the failure.
+   */
+  private async proactive<T>(conversation: ConversationRef, work: (context: TurnContext) => Promise<T>): Promise<T | undefined> {
+    let result: T | undefined;
+    let failure: unknown;
     await this.adapter.continueConversationAsync(this.botAppId, conversation as unknown as Partial<ConversationReference>, async (context) => {
-      await context.updateActivity({ id: activityId, type: 'message', attachments: [CardFactory.adaptiveCard(card)] });
+      try {
+        result = await work(context);
+      } catch (error) {
+        failure = error;
+      }
     });
+    if (failure) throw failure;
+    return result;
   }
 }

@@ -444,6 +444,10 @@ function formatUtc(date: Date): string {
 /** What may be logged of an error: its name, code and message, never a request with headers. */
 function errorSummary(error: unknown): string {
   if (error instanceof AppError) return error.code;
-  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
+  if (error instanceof Error) {
+    // Bot Connector errors carry Teams' status (403: the app is not installed for that user).
+    const status = (error as { statusCode?: unknown }).statusCode;
+    return `${error.name}${typeof status === 'number' ? ` ${status}` : ''}: ${error.message}`.slice(0, 300);
+  }
   return String(error).slice(0, 300);
 }

@@ -22,6 +22,14 @@ export interface CardJson {
  */
 export class FakeConnector {
   readonly calls: ConnectorCall[] = [];
+  /** Sends answered with an error, as Teams answers for a conversation the bot can no longer post to. */
+  readonly refused: { conversationId: string; status: number }[] = [];
+  private readonly refusals = new Map<string, { status: number; code: string; message: string }>();
+
+  /** From now on, answer every send to this conversation like Teams does when the app was uninstalled. */
+  refuse(conversationId: string, status = 403, code = 'BotNotInConversationRoster', message = 'The bot is not part of the conversation roster.'): void {
+    this.refusals.set(conversationId, { status, code, message });
+  }
   private server?: Server;
   private counter = 0;
   url = '';
@@ -37,6 +45,13 @@ export class FakeConnector {
       }
       const activity = body ? JSON.parse(body) : {};
       const conversationId = decodeURIComponent(match[1]!);
+      const refusal = this.refusals.get(conversationId);
+      if (refusal) {
+        this.refused.push({ conversationId, status: refusal.status });
+        res.writeHead(refusal.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: refusal.code, message: refusal.message } }));
+        return;
+      }
       const activityId = match[2] ? decodeURIComponent(match[2]) : undefined;
       const id = req.method === 'PUT' ? activityId : `activity-${++this.counter}`;
       this.calls.push({ method: req.method ?? '', path: req.url ?? '', conversationId, activityId, answeredId: id, activity });
