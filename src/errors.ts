@@ -28,6 +28,8 @@ export const errorCatalog = {
   VERIFY_MISMATCH: { messageKey: 'errors.VERIFY_MISMATCH', status: 502 },
   JUSTIFICATION_REQUIRED: { messageKey: 'errors.JUSTIFICATION_REQUIRED', status: 400 },
   JUSTIFICATION_TOO_LONG: { messageKey: 'errors.JUSTIFICATION_TOO_LONG', status: 400 },
+  DURATION_ONLY_FOR_ENABLE: { messageKey: 'errors.DURATION_ONLY_FOR_ENABLE', status: 400 },
+  DURATION_OUT_OF_RANGE: { messageKey: 'errors.DURATION_OUT_OF_RANGE', status: 400 },
   EXCEPTION_NOT_ACTIVE: { messageKey: 'errors.EXCEPTION_NOT_ACTIVE', status: 409 },
   INTERNAL: { messageKey: 'errors.INTERNAL', status: 500 },
 } as const;

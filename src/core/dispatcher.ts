@@ -90,6 +90,7 @@ export class Dispatcher {
         throw new AppError('NOT_IT_STAFF');
       }
       if (command.kind === 'read') return [{ card: await command.run(this.commandContext(turn, t, language), params.data) }];
+      if (parsed.durationOutOfRange) throw new AppError('DURATION_OUT_OF_RANGE');
       return [await this.draftChange(turn, command, params.data.user ?? '', language, parsed.durationMs, undefined, { justification: parsed.justification, permanent: parsed.permanent })];
     } catch (error) {
       return [{ card: this.errorCard(t, error) }];
@@ -352,7 +353,9 @@ export class Dispatcher {
     const isEnable = command.id === 'smtp-enable';
     const permanent = isEnable && exception.permanent === true;
     const risk = permanent ? 'high' : command.risk;
-    const durationMs = permanent ? undefined : isEnable ? requestedDurationMs ?? this.deps.config.EXCEPTION_DEFAULT_DAYS * 86_400_000 : requestedDurationMs;
+    // A time-boxed disable would turn SMTP AUTH back on by itself, outside the exceptions register.
+    if (!isEnable && requestedDurationMs !== undefined) throw new AppError('DURATION_ONLY_FOR_ENABLE');
+    const durationMs = permanent ? undefined : isEnable ? requestedDurationMs ?? this.deps.config.EXCEPTION_DEFAULT_DAYS * 86_400_000 : undefined;
     const justification = exception.justification?.trim();
     if (justification && justification.length > justificationMaxLength) throw new AppError('JUSTIFICATION_TOO_LONG', { max: justificationMaxLength });
     const exceptionParams = {

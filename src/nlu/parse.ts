@@ -12,6 +12,8 @@ export interface ParsedUtterance {
   permanent?: true;
   /** "… for the floor 2 scanner": why the change is needed (the device or app), as written. */
   justification?: string;
+  /** "… for 400 days" / "for 0 days": a duration outside 1 hour – 366 days, refused rather than read as a reason. */
+  durationOutOfRange?: true;
 }
 
 const hour = 3_600_000;
@@ -76,7 +78,7 @@ function peelTrailingModifiers(folded: string): { rest: number; durationMs?: num
 }
 
 /** Reads the clauses after the command: durations, "permanently", and the rest is the justification. */
-function parseTail(folded: string, original: string): { durationMs?: number; permanent?: true; justification?: string } {
+function parseTail(folded: string, original: string): { durationMs?: number; permanent?: true; justification?: string; durationOutOfRange?: true } {
   const cuts: { start: number; end: number }[] = [];
   anyMarker.lastIndex = 0;
   for (let m = anyMarker.exec(folded); m; m = anyMarker.exec(folded)) {
@@ -92,7 +94,7 @@ function parseTail(folded: string, original: string): { durationMs?: number; per
     start = cut.end;
   }
   clauses.push({ markerStart, start, end: folded.length });
-  const result: { durationMs?: number; permanent?: true; justification?: string } = {};
+  const result: { durationMs?: number; permanent?: true; justification?: string; durationOutOfRange?: true } = {};
   let reason: { start: number; end: number } | undefined;
   for (const clause of clauses) {
     const text = folded.slice(clause.start, clause.end).trim();
@@ -101,6 +103,8 @@ function parseTail(folded: string, original: string): { durationMs?: number; per
     const durationMs = duration ? Number(duration[1]) * unitMs[duration[2]!]! : 0;
     if (duration && durationMs > 0 && durationMs <= 366 * 24 * hour && result.durationMs === undefined) {
       result.durationMs = durationMs;
+    } else if (duration && (durationMs <= 0 || durationMs > 366 * 24 * hour)) {
+      result.durationOutOfRange = true;
     } else if (permanentClause.test(text) || permanentClause.test(folded.slice(clause.markerStart, clause.end).trim().replace(/^[,，;；]\s*/u, ''))) {
       result.permanent = true;
     } else {
@@ -205,6 +209,7 @@ export function parseUtterance(text: string): ParsedUtterance | undefined {
     ...(durationMs && !isPermanent ? { durationMs } : {}),
     ...(isPermanent ? { permanent: true as const } : {}),
     ...(tail.justification ? { justification: tail.justification } : {}),
+    ...(tail.durationOutOfRange ? { durationOutOfRange: true as const } : {}),
   };
 }
 

@@ -232,6 +232,10 @@ export class RequestLifecycle {
       }
     }
     const after = !upn ? undefined : failure ? await this.readBack(upn, request.id) : await this.readBackEvaluated(request, upn);
+    // A write that errored (a timeout, say) may still have reached Exchange: the read-back is the
+    // truth. Calling it failed would leave SMTP AUTH on with no exception and no revert behind it.
+    const writeError = failure;
+    if (failure && failure.code !== 'INTERNAL' && after !== undefined && command?.verify(after)) failure = undefined;
     const verified = !failure && after !== undefined && command !== undefined && command.verify(after);
     if (!failure && after && !verified) failure = new AppError('VERIFY_MISMATCH');
     await this.audit(request.id, null, 'tenant.write', {
@@ -243,6 +247,7 @@ export class RequestLifecycle {
       after: after ?? null,
       readBackMatched: verified,
       errorCode: failure?.code ?? null,
+      ...(writeError && !failure ? { writeErrorCode: writeError.code } : {}),
     });
     let settled: RequestRecord | undefined;
     if (failure) {
@@ -315,7 +320,7 @@ export class RequestLifecycle {
     const now = this.deps.now();
     const active = await store.activeExceptionFor(request.targetUserId);
     if (request.commandId !== 'smtp-enable') {
-      if (active && (await store.closeException(active.id, 'ended', now))) {
+      if (active && (await store.closeException(active.id, active.requestId, 'ended', now))) {
         await store.cancelJobs(active.requestId, ['request.revert', 'exception.remind']);
         await this.audit(request.id, null, 'exception.ended', { exceptionId: active.id, target: active.targetUpn, by: request.commandId });
       }
@@ -356,11 +361,17 @@ export class RequestLifecycle {
     }
   }
 
-  /** The active exception an enable request governs; 'superseded' when it was extended or ended since. */
+  /**
+   * The active exception an enable request governs; 'superseded' when another request governs the
+   * mailbox's exception now, or this request's exception was extended, ended or has lapsed; undefined
+   * when no exception ever named this request (an enable from before the register, or one whose
+   * exception row was never written), so its revert falls back to the value before the change.
+   */
   private async governedException(request: RequestRecord): Promise<ExceptionRecord | 'superseded' | undefined> {
     if (request.commandId !== 'smtp-enable' || !request.targetUserId) return undefined;
     const active = await this.deps.store.activeExceptionFor(request.targetUserId);
-    return active && active.requestId === request.id ? active : 'superseded';
+    if (active) return active.requestId === request.id ? active : 'superseded';
+    return (await this.deps.store.exceptionNamesRequest(request.id)) ? 'superseded' : undefined;
   }
 
   /** Reminder job of an exception: approvers are asked to extend it or let it lapse. */
@@ -405,7 +416,7 @@ export class RequestLifecycle {
     // A failed revert stays due: the job runner tries again after its lease.
     if (failure || !verified) throw failure ?? new AppError('VERIFY_MISMATCH');
     const reverted = await this.move(request, 'reverted', null, { after });
-    if (exception && (await this.deps.store.closeException(exception.id, 'lapsed', this.deps.now()))) {
+    if (exception && (await this.deps.store.closeException(exception.id, exception.requestId, 'lapsed', this.deps.now()))) {
       await this.audit(request.id, null, 'exception.lapsed', { exceptionId: exception.id, target: exception.targetUpn, expiresAt: exception.expiresAt?.toISOString() ?? null, restoredTo: restore.desiredMailboxValue });
     }
     await this.refreshCards(request.id);

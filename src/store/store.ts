@@ -155,7 +155,10 @@ export class Store {
         'SELECT state, required_approvals FROM requests WHERE id = $1 FOR UPDATE', [a.requestId]);
       const decided = await tx.query<{ approver_id: string; decision: string }>('SELECT approver_id, decision FROM approvals WHERE request_id = $1', [a.requestId]);
       if (decided.some((d) => d.approver_id === a.approverId)) return 'duplicate';
-      if (request?.state !== 'pending' || decided.filter((d) => d.decision === 'approve').length >= request.required_approvals) return 'closed';
+      // One reject ends the request, and a reached quorum ends it too: whichever decision holds the
+      // row lock first wins, so a late approve cannot override a reject (or the other way round).
+      if (request?.state !== 'pending' || decided.some((d) => d.decision === 'reject')
+        || decided.filter((d) => d.decision === 'approve').length >= request.required_approvals) return 'closed';
       const rows = await tx.query(
         `INSERT INTO approvals (request_id, approver_id, approver_name, decision, comment, at) VALUES ($1,$2,$3,$4,$5,$6)
          ON CONFLICT (request_id, approver_id) DO NOTHING RETURNING approver_id`,
@@ -331,11 +334,20 @@ export class Store {
     return rows[0] && toException(rows[0]);
   }
 
-  /** Closes an active exception: it lapsed on time, or SMTP AUTH was turned off another way. */
-  async closeException(id: string, state: 'lapsed' | 'ended', at: Date): Promise<ExceptionRecord | undefined> {
+  /**
+   * Closes an active exception — it lapsed on time, or SMTP AUTH was turned off another way — only
+   * while the request that read it still governs it (an extension in between hands it over).
+   */
+  async closeException(id: string, governingRequestId: string, state: 'lapsed' | 'ended', at: Date): Promise<ExceptionRecord | undefined> {
     const rows = await this.db.query<ExceptionRow>(
-      "UPDATE exceptions SET state = $2, updated_at = $3 WHERE id = $1 AND state = 'active' RETURNING *", [id, state, at]);
+      "UPDATE exceptions SET state = $2, updated_at = $3 WHERE id = $1 AND request_id = $4 AND state = 'active' RETURNING *", [id, state, at, governingRequestId]);
     return rows[0] && toException(rows[0]);
+  }
+
+  /** Did any exception, in any state, ever come from or get governed by this request? */
+  async exceptionNamesRequest(requestId: string): Promise<boolean> {
+    const rows = await this.db.query('SELECT 1 FROM exceptions WHERE request_id = $1 OR origin_request_id = $1 LIMIT 1', [requestId]);
+    return rows.length > 0;
   }
 
   async saveExceptionReview(review: { id: string; tenantId: string; createdBy: string; createdAt: Date; items: UnmanagedMailbox[] }): Promise<void> {

@@ -84,6 +84,15 @@ describe('an SMTP AUTH exception: justification, duration and "permanent" after 
     expect(parseUtterance("enable SMTP for Seán O'Brien for the copier")).toMatchObject({ args: { user: "Seán O'Brien" }, justification: 'the copier' });
   });
 
+  test('a duration outside 1 hour – 366 days is refused, never taken as the reason', () => {
+    for (const text of ['enable SMTP for bob for 400 days', 'enable SMTP for bob for 0 days', 'habilita SMTP para bob durante 500 días', 'ativar SMTP para o bob por 0 horas']) {
+      const parsed = parseUtterance(text);
+      expect(parsed).toMatchObject({ args: { user: 'bob' }, durationOutOfRange: true });
+      expect(parsed?.justification).toBeUndefined();
+      expect(parsed?.durationMs).toBeUndefined();
+    }
+  });
+
   test('"exceptions" is understood in every language', () => {
     expect(parseUtterance('exceptions')).toMatchObject({ command: { id: 'exceptions' }, language: 'en' });
     expect(parseUtterance('excepciones')).toMatchObject({ command: { id: 'exceptions' }, language: 'es' });

@@ -105,3 +105,30 @@ test('undo creates the reverse request under the same gating and does nothing un
   expect(cardText(reverse.card)).toContain(reverseTitle);
   expect(await simulator.setCasMailboxCalls()).toHaveLength(1);
 }, 60_000);
+
+test('"disable SMTP for bob for 1 hour" is refused: only an enable is time-boxed, so nothing can turn SMTP AUTH back on by itself', async () => {
+  const draftsBefore = (await bot.server.store.requestsIn('draft')).length;
+  await bot.teams.message(alex, 'disable SMTP for bob for 1 hour');
+  const answer = await connector.waitFor('the answer', () => connector.postedCards()[0]);
+  expect(cardText(answer.card)).toContain('Only an enable can be time-boxed');
+  expect(cardText(answer.card)).toContain('DURATION_ONLY_FOR_ENABLE');
+  expect(actionVerbs(answer.card)).toEqual([]);
+  expect(await bot.server.store.requestsIn('draft')).toHaveLength(draftsBefore);
+});
+
+test('a write that answers with an error but whose read-back shows the asked value settles as done, so the exception and its revert exist', async () => {
+  const adele = demoFixture.users.find((u) => u.displayName === 'Adele Vance')!;
+  expect(adele.mailbox?.smtpClientAuthenticationDisabled).toBe(false); // already on, unmanaged
+  await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-CASMailbox', status: 500 }] });
+  await bot.teams.message(alex, 'enable SMTP for Adele Vance for the label printer');
+  const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[0]);
+  const requestId = requestIdOf(confirm.card);
+  await bot.teams.press(alex, 'request.confirm', { requestId });
+  await bot.server.drain();
+  await bot.teams.press(megan, 'request.approve', { requestId });
+  await bot.server.drain();
+  expect(await bot.server.store.getRequest(requestId)).toMatchObject({ state: 'succeeded', verified: true });
+  const write = (await bot.server.store.auditEvents(requestId)).find((e) => e.action === 'tenant.write');
+  expect(write?.detail).toMatchObject({ readBackMatched: true, errorCode: null, writeErrorCode: 'TENANT_UNAVAILABLE' });
+  expect((await bot.server.store.activeExceptions(demoFixture.tenant.id)).map((e) => e.targetUpn)).toContain(adele.userPrincipalName);
+}, 60_000);

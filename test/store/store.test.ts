@@ -67,6 +67,17 @@ function storeContract(database: () => Promise<TestDatabase | undefined>) {
     expect(await store.approvals(r.id)).toHaveLength(1);
   });
 
+  test('a reject and an approve racing on a one-approval request: exactly one decision counts, whichever came first', async (store) => {
+    for (let round = 0; round < 5; round++) {
+      const r = draft({ state: 'pending' });
+      await store.insertRequest(r);
+      const decision = (approverId: string, d: 'approve' | 'reject') => ({ requestId: r.id, approverId, approverName: approverId, decision: d, comment: null, at });
+      const [reject, approve] = await Promise.all([store.decide(decision('yusuf', 'reject')), store.decide(decision('megan', 'approve'))]);
+      expect([reject, approve].sort()).toEqual(['closed', 'recorded']);
+      expect(await store.approvals(r.id)).toHaveLength(1);
+    }
+  });
+
   test('an activity id is new only the first time', async (store) => {
     const id = randomUUID();
     expect(await store.firstDelivery(id, at)).toBe(true);
