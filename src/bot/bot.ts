@@ -1,10 +1,10 @@
 import {
-  ActivityHandler, CardFactory, MessageFactory, TurnContext,
+  ActivityHandler, CardFactory, MessageFactory, TeamsInfo, TurnContext,
   type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type CloudAdapter, type ConversationReference,
 } from 'botbuilder';
 import type { AdaptiveCard } from '../cards/builders';
 import type { Dispatcher } from '../core/dispatcher';
-import type { ActionResult, Notifier } from '../core/turn';
+import type { ActionResult, ConversationMember, Notifier } from '../core/turn';
 import type { Logger } from '../log';
 import type { ConversationRef } from '../requests/model';
 import { toCoreTurn } from './activity';
@@ -78,6 +78,19 @@ export class BotNotifier implements Notifier {
 
   async update(conversation: ConversationRef, activityId: string, card: AdaptiveCard): Promise<void> {
     await this.proactive(conversation, (context) => context.updateActivity({ id: activityId, type: 'message', attachments: [CardFactory.adaptiveCard(card)] }));
+  }
+
+  async members(conversation: ConversationRef): Promise<ConversationMember[]> {
+    return (await this.proactive(conversation, async (context) => {
+      const members: ConversationMember[] = [];
+      let continuationToken: string | undefined;
+      do {
+        const page = await TeamsInfo.getPagedMembers(context, 500, continuationToken);
+        members.push(...page.members.map((m) => ({ id: m.id, ...(m.aadObjectId ? { aadObjectId: m.aadObjectId } : {}) })));
+        continuationToken = page.continuationToken;
+      } while (continuationToken);
+      return members;
+    })) ?? [];
   }
 
   /**

@@ -3,7 +3,7 @@ import { exceptionReminderCard, messageCard, requestCard, type CardAudience } fr
 import { changeCommandSetting, commandById } from '../commands/registry';
 import type { ChangeCommand } from '../commands/types';
 import type { Config } from '../config';
-import type { Notifier } from '../core/turn';
+import type { ConversationMember, Notifier } from '../core/turn';
 import { AppError, toAppError } from '../errors';
 import { translator, type Language } from '../i18n';
 import type { Logger } from '../log';
@@ -92,33 +92,44 @@ export class RequestLifecycle {
    * The card for one audience. The approvers' copy shows status to every viewer; Teams refreshes it
    * automatically for the users in `refresh.userIds`, and `live` is that answer for an approver.
    */
-  async cardFor(request: RequestRecord, audience: CardAudience, language: Language, notice?: { text: string; code: string }, live = false) {
+  async cardFor(request: RequestRecord, audience: CardAudience, language: Language, notice?: { text: string; code: string }, live = false, conversation?: ConversationRef) {
     const approvals = await this.deps.store.approvals(request.id);
-    const refreshUserIds = audience === 'approvers' && request.state === 'pending' && !live ? await this.approverIdsFor(request) : undefined;
+    const refreshUserIds = audience === 'approvers' && request.state === 'pending' && !live
+      ? await this.approverIdsFor(request, conversation ?? (await this.approvalsConversation(request)))
+      : undefined;
     return requestCard(translator(language), { request, approvals, blockersLeft: blockersLeftByChange(request) }, audience, notice, { live, refreshUserIds });
   }
 
-  private approverCache?: { at: number; ids: string[] };
+  private approverCache?: { at: number; ids: Set<string> };
+  private readonly rosterCache = new Map<string, { at: number; members: ConversationMember[] }>();
 
   /**
-   * Who gets live Approve/Reject buttons: the approver group's enabled members but the requester.
-   * Teams honours at most 60 `refresh.userIds`; beyond that (null) every viewer gets the buttons and
-   * the server still refuses anyone who is not an approver.
+   * Who gets live Approve/Reject buttons: the members of the card's conversation who are in the
+   * approver group (enabled) and are not the requester, by the Teams id `refresh.userIds` takes.
+   * Teams honours at most 60; beyond that, or when the roster or the group cannot be read (null),
+   * every viewer gets the buttons and the server still refuses anyone who is not an approver.
    */
-  private async approverIdsFor(request: RequestRecord): Promise<string[] | null> {
+  private async approverIdsFor(request: RequestRecord, conversation: ConversationRef): Promise<string[] | null> {
     if (this.deps.config.APPROVAL_CARD_VIEW === 'shared') return null;
     const now = this.deps.now().getTime();
-    if (!this.approverCache || now - this.approverCache.at > 60_000) {
-      try {
-        const members = await this.deps.tenant.directory.groupUsers(this.deps.config.APPROVER_GROUP_ID);
-        this.approverCache = { at: now, ids: members.filter((u) => u.accountEnabled).map((u) => u.id) };
-      } catch (error) {
-        this.deps.logger.warn({ err: errorSummary(error) }, 'could not list approvers; the approval card shows its buttons to every viewer');
-        return null;
+    try {
+      if (!this.approverCache || now - this.approverCache.at > 60_000) {
+        const approvers = await this.deps.tenant.directory.groupUsers(this.deps.config.APPROVER_GROUP_ID);
+        this.approverCache = { at: now, ids: new Set(approvers.filter((u) => u.accountEnabled).map((u) => u.id)) };
       }
+      const key = JSON.stringify(conversation.conversation ?? conversation);
+      let roster = this.rosterCache.get(key);
+      if (!roster || now - roster.at > 60_000) {
+        roster = { at: now, members: await this.deps.notifier.members(conversation) };
+        this.rosterCache.set(key, roster);
+      }
+      const approverIds = this.approverCache.ids;
+      const ids = roster.members.filter((m) => m.aadObjectId && m.aadObjectId !== request.requesterId && approverIds.has(m.aadObjectId)).map((m) => m.id);
+      return ids.length <= 60 ? ids : null;
+    } catch (error) {
+      this.deps.logger.warn({ err: errorSummary(error), requestId: request.id }, 'could not tell the approvers in the conversation apart; the approval card shows its buttons to every viewer');
+      return null;
     }
-    const ids = this.approverCache.ids.filter((id) => id !== request.requesterId);
-    return ids.length <= 60 ? ids : null;
   }
 
   /** Updates every posted copy of the request's card, each in the language it was posted in. */
@@ -127,7 +138,7 @@ export class RequestLifecycle {
     if (!request) return;
     for (const post of await this.deps.store.cardPosts(requestId)) {
       try {
-        await this.deps.notifier.update(post.conversation, post.activityId, await this.cardFor(request, post.audience, post.language));
+        await this.deps.notifier.update(post.conversation, post.activityId, await this.cardFor(request, post.audience, post.language, undefined, false, post.conversation));
       } catch (error) {
         this.deps.logger.warn({ err: errorSummary(error), requestId, activityId: post.activityId }, 'could not update a posted card');
       }
@@ -141,7 +152,7 @@ export class RequestLifecycle {
   /** Posts the approvers' copy of the card to the approvals conversation, or the requester's when none is set. */
   async postApprovalCard(request: RequestRecord): Promise<void> {
     const conversation = await this.approvalsConversation(request);
-    const card = await this.cardFor(request, 'approvers', request.language);
+    const card = await this.cardFor(request, 'approvers', request.language, undefined, false, conversation);
     const activityId = await this.deps.notifier.send(conversation, card);
     if (activityId) {
       await this.deps.store.addCardPost({ requestId: request.id, activityId, conversation, audience: 'approvers', language: request.language });

@@ -65,6 +65,8 @@ beforeAll(async () => {
   simulator = await startSimulator({ fixture, port: 0, certDir });
   dispatcher = new Agent({ connect: { ca: readFileSync(simulator.caCertPath, 'utf8') } });
   connector = new FakeConnector();
+  // The conversation the approval cards land in holds the whole (small) company.
+  connector.members = fixture.users.map((u) => ({ id: `29:${u.id}`, name: u.displayName, aadObjectId: u.id }));
   await connector.start();
   bot = await startBotProcess({
     DATA_DIR: dataDir,
@@ -112,8 +114,9 @@ async function requestEnableForBob(): Promise<{ requestId: string; approvalCard:
 test('the approval card shows status to everyone and live buttons only to approvers other than the requester (refresh.userIds)', async () => {
   const { requestId, approvalCard } = await requestEnableForBob();
   expect(actionVerbs(approvalCard.card)).toEqual([]);
+  // Teams ids (MRIs) from the conversation's roster, for the approvers in it but the requester.
   const userIds = approvalCard.card.refresh?.userIds ?? [];
-  expect(new Set(userIds)).toEqual(new Set([...approverIds].filter((id) => id !== alex.id)));
+  expect(new Set(userIds)).toEqual(new Set([...approverIds].filter((id) => id !== alex.id).map((id) => `29:${id}`)));
   expect(userIds).not.toContain(alex.id);
   expect(userIds.length).toBeLessThanOrEqual(60);
   expect(JSON.stringify(approvalCard.card.refresh)).not.toMatch(/bob@|SmtpClientAuthenticationDisabled/);

@@ -17,6 +17,7 @@ let dataDir: string;
 beforeAll(async () => {
   simulator = await SimulatorHandle.start();
   connector = new FakeConnector();
+  connector.members = [alex, megan].map((u) => ({ id: `29:${u.id}`, name: u.name, aadObjectId: u.id }));
   await connector.start();
   dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-reject-'));
   bot = await InProcessBot.start(simulator, connector, new TestClock(new Date('2026-11-23T09:00:00Z')).now, { DATA_DIR: dataDir });
@@ -38,6 +39,7 @@ test('a reject with a comment ends the request, writes nothing, shows the reason
   const approval = await connector.waitFor('the approval card', () => connector.postedCards().find((p) => isApprovalCard(p.card)));
   // Everyone sees the status; Teams refreshes the card into buttons and a comment box for approvers.
   expect(actionVerbs(approval.card)).toEqual([]);
+  expect(approval.card.refresh?.userIds).toEqual([`29:${megan.id}`]);
   const live = await bot.teams.press(megan, 'request.refresh', { requestId });
   expect(actionVerbs(live.body.value)).toEqual(['request.approve', 'request.reject']);
   expect(JSON.stringify(live.body.value?.body)).toContain('"id":"comment"');

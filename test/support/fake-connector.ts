@@ -22,6 +22,9 @@ export interface CardJson {
  */
 export class FakeConnector {
   readonly calls: ConnectorCall[] = [];
+  /** The roster Teams answers for every conversation (`GET …/pagedmembers`); unset: 404. */
+  members?: { id: string; name?: string; aadObjectId?: string }[];
+  rosterRequests = 0;
   /** Sends answered with an error, as Teams answers for a conversation the bot can no longer post to. */
   readonly refused: { conversationId: string; status: number }[] = [];
   private readonly refusals = new Map<string, { status: number; code: string; message: string }>();
@@ -37,6 +40,13 @@ export class FakeConnector {
   async start(): Promise<void> {
     this.server = createServer(async (req, res) => {
       const body = await readBody(req);
+      const roster = /^\/v3\/conversations\/([^/]+)\/pagedmembers/.exec(req.url ?? '');
+      if (roster && req.method === 'GET') {
+        this.rosterRequests++;
+        res.writeHead(this.members ? 200 : 404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(this.members ? { members: this.members } : { error: { code: 'ConversationNotFound', message: 'Conversation not found.' } }));
+        return;
+      }
       const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(req.url ?? '');
       if (!match) {
         res.writeHead(404);
