@@ -219,6 +219,12 @@ export class Dispatcher {
         const roles = await this.rolesOf(turn);
         if (!roles.approver && !roles.itStaff) throw new AppError('NOT_APPROVER');
         const exception = await this.governedException(request);
+        // A second "Extend" (another approver, another copy of the reminder) points at the first one.
+        const open = await this.deps.store.openExtensionOf(exception.id);
+        if (open) {
+          const t = translator(language);
+          return { card: messageCard(t, t('exceptions.extendAlreadyRequested', { by: open.requesterName, name: exception.targetDisplayName }), open.id) };
+        }
         const draft = await this.draftChange(turn, smtpEnableCommand(), exception.targetUpn, language, undefined, exception.targetUserId, { justification: exception.justification, extends: exception.id });
         const created = draft.track && (await this.deps.store.getRequest(draft.track.requestId));
         if (!created) throw new AppError('INTERNAL');

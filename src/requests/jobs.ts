@@ -11,6 +11,8 @@ export interface JobRunnerOptions {
   leaseMs?: number;
   /** After this many failed attempts a job is closed with its last error. */
   maxAttempts?: number;
+  /** How long a request sits executing or approved before a job pass settles it. */
+  staleAfterMs?: number;
 }
 
 /** Runs due jobs; every instance runs one, and the store hands each job to one of them. */
@@ -18,9 +20,11 @@ export class JobRunner {
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
   private readonly leaseMs: number;
+  private readonly staleAfterMs: number;
   private readonly maxAttempts: number;
 
   constructor(private readonly options: JobRunnerOptions) {
+    this.staleAfterMs = options.staleAfterMs ?? 2 * 60_000;
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
     this.maxAttempts = options.maxAttempts ?? 5;
   }
@@ -33,6 +37,10 @@ export class JobRunner {
   }
 
   private async pass(): Promise<number> {
+    // A request an instance left executing or approved (it died, or its connection lingered past
+    // start-up) is settled here too, once it has been still for a while.
+    await this.options.lifecycle.reconcile({ staleForMs: this.staleAfterMs }).catch((error: unknown) =>
+      this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'reconcile pass failed'));
     let ran = 0;
     for (;;) {
       const jobs = await this.options.store.claimDueJobs(this.options.now(), this.leaseMs);

@@ -180,22 +180,29 @@ export class RequestLifecycle {
    */
   async execute(requestId: string): Promise<void> {
     await this.deps.store.withExecutionLock(requestId, async () => {
-      const approved = await this.deps.store.getRequest(requestId);
-      if (!approved || approved.state !== 'approved') return;
-      const request = await this.move(approved, 'executing', null);
-      if (request) await this.applyChange(request, 'execute');
+      const found = await this.deps.store.getRequest(requestId);
+      if (found?.state !== 'approved') return;
+      await this.deps.store.withMailboxLock(found.targetUserId ?? found.id, async () => {
+        const approved = await this.deps.store.getRequest(requestId);
+        if (approved?.state !== 'approved') return;
+        const request = await this.move(approved, 'executing', null);
+        if (request) await this.applyChange(request, 'execute');
+      });
     });
   }
 
   /**
    * Start-up: a request left `executing` by a crash is settled by reading the tenant's actual value —
    * done if it already matches, written once more if it does not, never blindly re-run. One left
-   * `approved` is executed.
+   * `approved` is executed. The job runner calls it too, for requests stale for a while: one whose
+   * execution lock is free has no live executor anywhere (a held lock is skipped).
    */
-  async reconcile(): Promise<number> {
+  async reconcile(options: { staleForMs?: number } = {}): Promise<number> {
     let settled = 0;
-    for (const stuck of await this.deps.store.requestsIn('executing')) {
-      await this.deps.store.withExecutionLock(stuck.id, async () => {
+    const cutoff = this.deps.now().getTime() - (options.staleForMs ?? 0);
+    const stale = async (state: RequestState) => (await this.deps.store.requestsIn(state)).filter((r) => r.updatedAt.getTime() <= cutoff);
+    for (const stuck of await stale('executing')) {
+      await this.deps.store.withExecutionLock(stuck.id, () => this.deps.store.withMailboxLock(stuck.targetUserId ?? stuck.id, async () => {
         const request = await this.deps.store.getRequest(stuck.id);
         if (request?.state !== 'executing') return;
         const command = changeCommandOf(request);
@@ -216,11 +223,11 @@ export class RequestLifecycle {
         }
         await this.audit(request.id, null, 'request.reconciled', { outcome: 'retrying-once', current: current ?? null });
         await this.applyChange(request, 'reconcile');
-      });
+      }));
     }
     // Approved but never started (the process stopped between the approval and the execution):
     // run it now; the approved → executing compare-and-set keeps it to one execution across instances.
-    for (const approved of await this.deps.store.requestsIn('approved')) {
+    for (const approved of await stale('approved')) {
       await this.audit(approved.id, null, 'request.reconciled', { outcome: 'executing-approved' });
       await this.execute(approved.id);
       settled++;
@@ -351,17 +358,21 @@ export class RequestLifecycle {
       });
     } else {
       const before = request.before;
-      const adopted = request.params.adopt === true || before?.mailboxSmtpClientAuthenticationDisabled === false;
+      // An extension approved after its exception lapsed renews it: what it restores to, and whether
+      // it was adopted, come from the lapsed row, not from the mailbox it found on while pending.
+      const renewed = typeof request.params.extendsException === 'string' ? await store.getException(request.params.extendsException) : undefined;
+      const adopted = renewed ? renewed.adopted : request.params.adopt === true || before?.mailboxSmtpClientAuthenticationDisabled === false;
       const exception: ExceptionRecord = {
         id: this.newId(), tenantId: request.tenantId, targetUserId: request.targetUserId, targetUpn: request.targetUpn,
-        targetDisplayName: request.targetDisplayName ?? request.targetUpn, requestId: request.id, originRequestId: request.id,
+        targetDisplayName: request.targetDisplayName ?? request.targetUpn, requestId: request.id, originRequestId: renewed?.originRequestId ?? request.id,
         requesterId: request.requesterId, requesterName: request.requesterName, approverNames, justification, expiresAt,
         // Lapsing puts back what kept SMTP AUTH off before; a mailbox that was already on goes explicitly off.
-        restoreValue: before && !before.effectiveEnabled ? before.mailboxSmtpClientAuthenticationDisabled : true,
+        restoreValue: renewed ? renewed.restoreValue : before && !before.effectiveEnabled ? before.mailboxSmtpClientAuthenticationDisabled : true,
         adopted, state: 'active', createdAt: now, updatedAt: now,
       };
       if (!(await store.insertException(exception))) return;
-      await this.audit(request.id, null, adopted ? 'exception.adopted' : 'exception.created', {
+      await this.audit(request.id, null, renewed ? 'exception.renewed' : adopted ? 'exception.adopted' : 'exception.created', {
+        ...(renewed ? { renews: renewed.id } : {}),
         exceptionId: exception.id, target: exception.targetUpn, justification, expiresAt: expiresAt?.toISOString() ?? null, approvers: approverNames, permanent: expiresAt === null,
       });
     }
@@ -399,7 +410,12 @@ export class RequestLifecycle {
   async revert(requestId: string): Promise<void> {
     // A job whose lease ran out while its first claimer is still writing is claimed again: under the
     // execution lock, with the state re-read inside, the second claimer cannot write a second time.
-    const ran = await this.deps.store.withExecutionLock(requestId, async () => { await this.revertOnce(requestId); return true; });
+    const ran = await this.deps.store.withExecutionLock(requestId, async () => {
+      const request = await this.deps.store.getRequest(requestId);
+      // The governing exception is read inside the mailbox lock, so an extension cannot slip between.
+      await this.deps.store.withMailboxLock(request?.targetUserId ?? requestId, () => this.revertOnce(requestId));
+      return true;
+    });
     // Left claimed, the job is looked at again after its lease, by when the holder has settled it.
     if (!ran) throw new Error(`request ${requestId} is being reverted by another instance`);
   }

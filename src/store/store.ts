@@ -273,7 +273,21 @@ export class Store {
    * released when the holder finishes or its connection dies with its process. Undefined when another
    * live instance holds it (that one is executing the request right now).
    */
+  private readonly executingHere = new Set<string>();
+
   async withExecutionLock<T>(requestId: string, work: () => Promise<T>): Promise<T | undefined> {
+    // PGlite is one session, where advisory locks are re-entrant: this process's own holders are
+    // told apart here; other instances (PostgreSQL) by the session lock.
+    if (this.executingHere.has(requestId)) return undefined;
+    this.executingHere.add(requestId);
+    try {
+      return await this.sessionExecutionLock(requestId, work);
+    } finally {
+      this.executingHere.delete(requestId);
+    }
+  }
+
+  private sessionExecutionLock<T>(requestId: string, work: () => Promise<T>): Promise<T | undefined> {
     return this.db.session(async (session) => {
       const [row] = await session.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext('smtp-gate-exec:' || $1)) AS locked", [requestId]);
       if (!row?.locked) return undefined;
@@ -283,6 +297,35 @@ export class Store {
         await session.query("SELECT pg_advisory_unlock(hashtext('smtp-gate-exec:' || $1))", [requestId]);
       }
     });
+  }
+
+  private readonly mailboxQueues = new Map<string, Promise<void>>();
+
+  /**
+   * Serializes every write to one mailbox, whichever request makes it (an execution, a revert, a
+   * start-up reconcile): in this process with a queue, across instances with a blocking session
+   * advisory lock. Without it, a lapsing exception's revert and its extension could interleave.
+   */
+  async withMailboxLock<T>(mailboxId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.mailboxQueues.get(mailboxId) ?? Promise.resolve();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const mine = previous.then(() => gate);
+    this.mailboxQueues.set(mailboxId, mine);
+    await previous;
+    try {
+      return await this.db.session(async (session) => {
+        await session.query("SELECT pg_advisory_lock(hashtext('smtp-gate-mailbox:' || $1))", [mailboxId]);
+        try {
+          return await work();
+        } finally {
+          await session.query("SELECT pg_advisory_unlock(hashtext('smtp-gate-mailbox:' || $1))", [mailboxId]);
+        }
+      });
+    } finally {
+      release();
+      if (this.mailboxQueues.get(mailboxId) === mine) this.mailboxQueues.delete(mailboxId);
+    }
   }
 
   async setSetting(key: string, value: unknown, at: Date): Promise<void> {
@@ -341,6 +384,19 @@ export class Store {
   async closeException(id: string, governingRequestId: string, state: 'lapsed' | 'ended', at: Date): Promise<ExceptionRecord | undefined> {
     const rows = await this.db.query<ExceptionRow>(
       "UPDATE exceptions SET state = $2, updated_at = $3 WHERE id = $1 AND request_id = $4 AND state = 'active' RETURNING *", [id, state, at, governingRequestId]);
+    return rows[0] && toException(rows[0]);
+  }
+
+  /** An extension of this exception that is still open (drafted, waiting for approval, running). */
+  async openExtensionOf(exceptionId: string): Promise<RequestRecord | undefined> {
+    const rows = await this.db.query<RequestRow>(
+      "SELECT * FROM requests WHERE params->>'extendsException' = $1 AND state IN ('draft', 'confirmed', 'pending', 'approved', 'executing') ORDER BY created_at LIMIT 1",
+      [exceptionId]);
+    return rows[0] && toRequest(rows[0]);
+  }
+
+  async getException(id: string): Promise<ExceptionRecord | undefined> {
+    const rows = await this.db.query<ExceptionRow>('SELECT * FROM exceptions WHERE id = $1', [id]);
     return rows[0] && toException(rows[0]);
   }
 

@@ -318,3 +318,50 @@ describe('reminders, extension and lapse', () => {
     expect(list).toMatch(/Requested by\nMegan Bowen\nApproved by\nAdele Vance/);
   }, 60_000);
 });
+
+describe('an extension that outlives its exception', () => {
+  const context = expiryBot;
+
+  test('a second "Extend" points at the first; approved after the lapse, the extension renews the exception with what it restores to', async () => {
+    const stefan = demoFixture.users.find((u) => u.displayName === 'Ștefan Popescu')!;
+    const before = connector.postedCards().length;
+    await context.bot.teams.message(alex, `enable SMTP for ${stefan.userPrincipalName} for the door controller`);
+    const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[before]);
+    const requestId = requestIdOf(confirm.card);
+    await context.bot.teams.press(alex, 'request.confirm', { requestId });
+    await context.bot.server.drain();
+    await context.bot.teams.press(megan, 'request.approve', { requestId });
+    await context.bot.server.drain();
+    expect(await simulator.mailboxOf(stefan.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+
+    context.clock.advance(90 * day - 60_000);
+    await context.bot.server.runDueJobs(); // the reminder
+    const posted = connector.postedCards().length;
+    await context.bot.teams.press(megan, 'exception.extend', { requestId });
+    await context.bot.server.drain();
+    const approval = await connector.waitFor('the extension approval card', () => connector.postedCards().slice(posted).find((p) => cardText(p.card).includes('Enable SMTP AUTH for Ștefan Popescu')));
+    const extensionId = requestOf(approval.card)!;
+    const again = await context.bot.teams.press(adele, 'exception.extend', { requestId });
+    expect(cardText(again.body.value)).toContain('Megan Bowen already asked to extend the exception for Ștefan Popescu');
+    expect(cardText(again.body.value)).toContain(extensionId);
+    await context.bot.server.drain();
+    expect(connector.postedCards().slice(posted).filter((p) => cardText(p.card).includes('Enable SMTP AUTH for Ștefan Popescu'))).toHaveLength(1);
+
+    // Nobody approves in time: the exception lapses and SMTP AUTH goes back to inheriting ($null).
+    context.clock.advance(2 * 60_000);
+    await context.bot.server.runDueJobs();
+    expect(await simulator.mailboxOf(stefan.id)).toEqual({ smtpClientAuthenticationDisabled: null });
+
+    await context.bot.teams.press(adele, 'request.approve', { requestId: extensionId });
+    await context.bot.server.drain();
+    expect(await simulator.mailboxOf(stefan.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+    const renewed = (await context.bot.server.store.activeExceptions(demoFixture.tenant.id)).find((e) => e.targetUserId === stefan.id);
+    expect(renewed).toMatchObject({ requestId: extensionId, originRequestId: requestId, adopted: false, restoreValue: null });
+    expect((await context.bot.server.store.auditEvents(extensionId)).map((e) => e.action)).toContain('exception.renewed');
+
+    // When the renewed exception lapses, the mailbox inherits the organization setting again.
+    context.clock.advance(91 * day);
+    await context.bot.server.runDueJobs();
+    expect(await simulator.mailboxOf(stefan.id)).toEqual({ smtpClientAuthenticationDisabled: null });
+  }, 60_000);
+});

@@ -67,3 +67,34 @@ test('a request left approved by a stop before execution is executed once at the
   await third.server.close();
   expect(await simulator.setCasMailboxCalls()).toHaveLength(1);
 }, 90_000);
+
+test('a request left executing with nobody executing it is settled by a later job pass, without a restart', async () => {
+  const clock = new TestClock(new Date('2026-11-24T09:00:00Z'));
+  const bot = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
+  try {
+    await simulator.control('POST', '/_simulator/reset');
+    const posted = connector.postedCards().length;
+    await bot.teams.message(alex, 'enable SMTP for bob for the floor 2 scanner');
+    const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[posted]);
+    const requestId = requestIdOf(confirm.card);
+    await bot.teams.press(alex, 'request.confirm', { requestId });
+    await bot.server.drain();
+    // Another instance claimed the execution and died before writing (its lock went with it).
+    expect(await bot.server.store.transition(requestId, 'pending', 'approved', clock.now())).toBeDefined();
+    expect(await bot.server.store.transition(requestId, 'approved', 'executing', clock.now())).toBeDefined();
+
+    await bot.server.runDueJobs();
+    expect((await bot.server.store.getRequest(requestId))?.state).toBe('executing'); // not stale yet: maybe someone is on it
+
+    clock.advance(3 * 60_000);
+    await bot.server.runDueJobs();
+    expect(await bot.server.store.getRequest(requestId)).toMatchObject({ state: 'succeeded', verified: true });
+    expect(await simulator.setCasMailboxCalls()).toHaveLength(1);
+    const outcome = (await bot.server.store.auditEvents(requestId)).find((e) => e.action === 'request.reconciled')?.detail;
+    expect(outcome).toMatchObject({ outcome: 'retrying-once' });
+    await bot.server.runDueJobs();
+    expect(await simulator.setCasMailboxCalls()).toHaveLength(1);
+  } finally {
+    await bot.server.close();
+  }
+}, 90_000);

@@ -96,6 +96,23 @@ function storeContract(database: () => Promise<TestDatabase | undefined>) {
     expect(events.filter((e) => e.action === 'test.event')).toHaveLength(10);
   });
 
+  test('writes to one mailbox take turns; writes to different mailboxes do not wait for each other', async (store) => {
+    const log: string[] = [];
+    const write = (mailbox: string, name: string) => store.withMailboxLock(mailbox, async () => {
+      log.push(`${name}:start`);
+      await new Promise((r) => setTimeout(r, 30));
+      log.push(`${name}:end`);
+    });
+    await Promise.all([write('bob', 'a'), write('bob', 'b'), write('bob', 'c')]);
+    expect(log).toEqual(['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end']);
+    log.length = 0;
+    await Promise.all([write('bob', 'a'), write('adele', 'b')]);
+    expect(log.slice(0, 2).sort()).toEqual(['a:start', 'b:start']);
+    // A failing write releases the mailbox for the next one.
+    await expect(store.withMailboxLock('bob', async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    expect(await store.withMailboxLock('bob', async () => 'next')).toBe('next');
+  });
+
   test('settings are stored and replaced', async (store) => {
     await store.setSetting('approvals-conversation', { id: 'one' }, at);
     await store.setSetting('approvals-conversation', { id: 'two' }, at);
@@ -109,4 +126,27 @@ describe('store on PGlite', () => {
 
 describe('store on PostgreSQL', () => {
   storeContract(async () => ((await postgresAvailable()) ? postgresDatabase() : undefined));
+});
+
+describe('two instances on one PostgreSQL', () => {
+  test('writes to one mailbox from two instances take turns', async () => {
+    if (!(await postgresAvailable())) return;
+    const database = postgresDatabase();
+    const [one, two] = [new Store(await database.open()), new Store(await database.open())];
+    try {
+      const log: string[] = [];
+      const write = (store: Store, name: string) => store.withMailboxLock('bob', async () => {
+        log.push(`${name}:start`);
+        await new Promise((r) => setTimeout(r, 50));
+        log.push(`${name}:end`);
+      });
+      await Promise.all([write(one, 'a'), write(two, 'b'), write(one, 'c'), write(two, 'd')]);
+      for (let i = 0; i < log.length; i += 2) expect(log[i + 1]).toBe(log[i]!.replace('start', 'end'));
+      expect(log).toHaveLength(8);
+    } finally {
+      await one.close();
+      await two.close();
+      await database.cleanup();
+    }
+  });
 });
