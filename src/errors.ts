@@ -30,6 +30,7 @@ export const errorCatalog = {
   JUSTIFICATION_TOO_LONG: { messageKey: 'errors.JUSTIFICATION_TOO_LONG', status: 400 },
   DURATION_ONLY_FOR_ENABLE: { messageKey: 'errors.DURATION_ONLY_FOR_ENABLE', status: 400 },
   DURATION_OUT_OF_RANGE: { messageKey: 'errors.DURATION_OUT_OF_RANGE', status: 400 },
+  NOTHING_TO_UNDO: { messageKey: 'errors.NOTHING_TO_UNDO', status: 409 },
   EXCEPTION_NOT_ACTIVE: { messageKey: 'errors.EXCEPTION_NOT_ACTIVE', status: 409 },
   INTERNAL: { messageKey: 'errors.INTERNAL', status: 500 },
 } as const;

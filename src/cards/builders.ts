@@ -201,7 +201,8 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft }: 
   if (request.state === 'pending' && audience === 'requester') {
     actions.push(execute(t('action.cancelRequest'), verbs.cancel, data));
   }
-  if (request.state === 'succeeded' && request.before) {
+  // Undo only where the request changed something (an adopted mailbox was already on).
+  if (request.state === 'succeeded' && request.before && request.after?.mailboxSmtpClientAuthenticationDisabled !== request.before.mailboxSmtpClientAuthenticationDisabled) {
     actions.push(execute(t('action.undo'), verbs.undo, data));
   }
   return refresh ? { ...card(body, actions), refresh } : card(body, actions);

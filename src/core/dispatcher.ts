@@ -206,6 +206,7 @@ export class Dispatcher {
         // Undo is a new request for the reverse change, under the same gating as any other.
         if (request.state !== 'succeeded' || !request.before || !request.targetUserId) throw new AppError('REQUEST_CLOSED', { state: request.state });
         if (!(await this.rolesOf(turn)).itStaff) throw new AppError('NOT_IT_STAFF');
+        if (request.after?.mailboxSmtpClientAuthenticationDisabled === request.before.mailboxSmtpClientAuthenticationDisabled) throw new AppError('NOTHING_TO_UNDO');
         const reverse = changeCommandSetting(request.before.mailboxSmtpClientAuthenticationDisabled);
         const draft = await this.draftChange(turn, reverse, request.targetUpn ?? '', language, undefined, request.targetUserId);
         return respond(undefined, async () => {

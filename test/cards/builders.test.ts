@@ -123,6 +123,9 @@ test('only the requester confirms a draft and only approvers see approve/reject'
   expect(verbsOf('draft', 'approvers')).toEqual([]);
   expect(verbsOf('pending', 'approvers')).toEqual(['request.approve', 'request.reject']);
   expect(verbsOf('succeeded', 'approvers')).toEqual(['request.undo']);
+  // A request that found the mailbox as it left it (an adopted exception) has nothing to undo.
+  const unchanged = { ...request('succeeded'), after: before };
+  expect(requestCard(t, { request: unchanged, approvals: [] }, 'approvers').actions ?? []).toEqual([]);
   expect(verbsOf('failed', 'approvers')).toEqual([]);
   // Posted copies: status for every viewer, refreshed into buttons for the listed approvers only.
   const posted = requestCard(t, { request: request('pending'), approvals: [] }, 'approvers', undefined, { refreshUserIds: ['u-megan', 'u-adele'] });

@@ -218,6 +218,10 @@ describe('granting and listing exceptions', () => {
     await context.bot.server.drain();
     const audit = await context.bot.server.store.auditEvents(requestId);
     expect(audit.find((e) => e.action === 'exception.adopted')?.detail).toMatchObject({ target: upnOf('王伟'), justification: 'the billing app' });
+    // Adopting changed nothing in Exchange, so there is nothing to undo.
+    const undo = await context.bot.teams.press(alex, 'request.undo', { requestId });
+    expect(cardText(undo.body.value)).toContain('NOTHING_TO_UNDO');
+    expect(actionVerbs(undo.body.value)).toEqual([]);
 
     const after = await ask(alex, 'exceptions');
     expect(cardText(after)).toContain(`王伟 (${upnOf('王伟')}) — adopted`);
