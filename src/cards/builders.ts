@@ -232,6 +232,13 @@ export function messageCard(t: Translate, text: string, code?: string): Adaptive
   return card([paragraph(text), ...(code ? [reference(t, code)] : [])]);
 }
 
+/** What the requester hears in their own chat; a done change also says whether SMTP AUTH now works. */
+export function requesterNoticeCard(t: Translate, text: string, request: RequestRecord): AdaptiveCard {
+  const user: UserView = { displayName: request.targetDisplayName ?? '', userPrincipalName: request.targetUpn ?? '' };
+  const outcome = request.state === 'succeeded' && request.after ? changeOutcome(t, request.after, user) : [];
+  return card([paragraph(text), ...outcome, reference(t, request.id)]);
+}
+
 export function pickUserCard(t: Translate, requestId: string, query: string, candidates: (UserView & { id: string })[]): AdaptiveCard {
   return card(
     [heading(t('pick.title', { query })), paragraph(t('pick.prompt'))],

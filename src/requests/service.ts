@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { exceptionReminderCard, messageCard, requestCard, type CardAudience } from '../cards/builders';
+import { exceptionReminderCard, messageCard, requestCard, requesterNoticeCard, type CardAudience } from '../cards/builders';
 import { changeCommandSetting, commandById } from '../commands/registry';
 import type { ChangeCommand } from '../commands/types';
 import type { Config } from '../config';
@@ -167,7 +167,7 @@ export class RequestLifecycle {
     const t = translator(request.language);
     const text = t(`notify.${event}`, { name: request.targetDisplayName ?? '', code: request.errorCode ?? '' });
     try {
-      await this.deps.notifier.send(request.conversation, messageCard(t, text, request.id));
+      await this.deps.notifier.send(request.conversation, requesterNoticeCard(t, text, request));
     } catch (error) {
       this.deps.logger.warn({ err: errorSummary(error), requestId: request.id, event }, 'could not notify the requester');
       await this.audit(request.id, null, 'notify.failed', { event, reason: errorSummary(error) });
@@ -216,7 +216,9 @@ export class RequestLifecycle {
         settled++;
         if (command && current && current !== 'no-mailbox' && command.verify(current)) {
           await this.audit(request.id, null, 'request.reconciled', { outcome: 'already-applied', after: current });
-          const done = await this.move(request, 'succeeded', null, { after: current, verified: true });
+          // Every layer, as after any write, so the card can say whether SMTP AUTH now works.
+          const after = (request.targetUpn && (await this.readBackEvaluated(request, request.targetUpn))) || current;
+          const done = await this.move(request, 'succeeded', null, { after, verified: true });
           await this.refreshCards(request.id);
           if (done) await this.notifyRequester(done, 'succeeded');
           return;

@@ -46,6 +46,8 @@ test('the requester is told of approval and result in their chat', async () => {
   await bot.server.drain();
   const told = () => connector.postedCards().filter((p) => p.call.conversationId === `a:${alex.id}` && p.id !== confirm.id).map((p) => cardText(p.card)).join('\n');
   await connector.waitFor('the requester told', () => /approved/i.test(told()) && /done/i.test(told()));
+  // Bob's mailbox is on now, yet a Conditional Access policy still blocks legacy authentication for him.
+  expect(told()).toContain('Block legacy authentication');
 }, 60_000);
 
 test('a 403 from Teams for the requester\'s chat is logged and audited, and the change still completes', async () => {
