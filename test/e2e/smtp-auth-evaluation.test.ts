@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { actionVerbs, cardText, requestIdOf, type CardJson } from '../support/fake-connector';
-import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock, type SimCall } from '../support/harness';
+import { demoFixture, demoUser, inProcessBotSuite, type SimCall } from '../support/harness';
 
 /**
  * The one evaluation of SMTP AUTH, as an admin reads it on the cards, over real sockets: Teams-shaped
- * activities into the bot, its cards into a fake Bot Connector, the tenant in the simulator. In the
+ * activities into the suite.bot, its cards into a fake Bot Connector, the tenant in the suite.simulator. In the
  * demo tenant bob's mailbox is off and the "Block legacy authentication" Conditional Access policy
  * covers him; the floor 2 scanner's mailbox is off but it is excluded from that policy.
  */
@@ -17,58 +14,39 @@ const bob = demoFixture.users.find((u) => u.userPrincipalName === 'bob@contoso.c
 const scanner = demoFixture.users.find((u) => u.userPrincipalName === 'scanner2@contoso.com')!;
 const policyName = demoFixture.conditionalAccessPolicies!.find((p) => p.state === 'enabled')!.displayName;
 
-let simulator: SimulatorHandle;
-let connector: FakeConnector;
-let bot: InProcessBot;
-let dataDir: string;
-
-beforeAll(async () => {
-  simulator = await SimulatorHandle.start();
-  connector = new FakeConnector();
-  await connector.start();
-  // The demo tenant's failed SMTP sign-ins are from 20–23 November 2026: "recent" from here.
-  const clock = new TestClock(new Date('2026-11-23T12:00:00Z'));
-  dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-evaluation-'));
-  bot = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
-}, 60_000);
-
-afterAll(async () => {
-  await bot?.server.close();
-  await connector?.stop();
-  await simulator?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+// The demo tenant's failed SMTP sign-ins are from 20–23 November 2026: "recent" from here.
+const suite = inProcessBotSuite({ name: 'evaluation', startsAt: '2026-11-23T12:00:00Z' });
 
 beforeEach(async () => {
-  await simulator.control('POST', '/_simulator/reset');
-  await simulator.control('DELETE', '/_simulator/faults');
-  connector.calls.length = 0;
+  await suite.simulator.control('POST', '/_simulator/reset');
+  await suite.simulator.control('DELETE', '/_simulator/faults');
+  suite.connector.calls.length = 0;
 });
 
 async function reply(user: typeof alex, text: string): Promise<CardJson> {
-  await bot.teams.message(user, text);
-  return (await connector.waitFor('the reply', () => connector.postedCards()[0])).card;
+  await suite.bot.teams.message(user, text);
+  return (await suite.connector.waitFor('the reply', () => suite.connector.postedCards()[0])).card;
 }
 
 /** Alex asks and confirms; returns the request, the confirmation card and the approvers' copy as posted. */
 async function requestAndConfirm(text: string) {
-  await bot.teams.message(alex, text);
-  const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[0]);
+  await suite.bot.teams.message(alex, text);
+  const confirm = await suite.connector.waitFor('the confirmation card', () => suite.connector.postedCards()[0]);
   const requestId = requestIdOf(confirm.card);
   // An enable says why it is needed (the exceptions register); the card's input travels with Confirm.
-  const confirmed = await bot.teams.press(alex, 'request.confirm', { requestId, justification: 'Scan to email from a device that only speaks SMTP AUTH' });
-  await bot.server.drain();
-  const approval = await connector.waitFor('the approvers\' card', () => connector.postedCards().find((p) => p.id !== confirm.id));
+  const confirmed = await suite.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'Scan to email from a device that only speaks SMTP AUTH' });
+  await suite.bot.server.drain();
+  const approval = await suite.connector.waitFor('the approvers\' card', () => suite.connector.postedCards().find((p) => p.id !== confirm.id));
   return { requestId, confirm, confirmed: confirmed.body.value, approval };
 }
 
 async function approve(requestId: string, approvalCardId: string): Promise<CardJson> {
-  await bot.teams.press(megan, 'request.approve', { requestId });
-  await bot.server.drain();
-  return connector.waitFor('the approvers\' card updated to done', () => connector.updates(approvalCardId).find((c) => cardText(c).includes('Done')));
+  await suite.bot.teams.press(megan, 'request.approve', { requestId });
+  await suite.bot.server.drain();
+  return suite.connector.waitFor('the approvers\' card updated to done', () => suite.connector.updates(approvalCardId).find((c) => cardText(c).includes('Done')));
 }
 
-const calls = () => simulator.control<SimCall[]>('GET', '/_simulator/calls');
+const calls = () => suite.simulator.control<SimCall[]>('GET', '/_simulator/calls');
 
 test('smtp status for bob names every layer that blocks him, the Conditional Access policy by name, and his failed SMTP sign-ins', async () => {
   const card = await reply(alex, 'smtp status bob');
@@ -111,8 +89,8 @@ test('enable for bob: the confirmation and approval cards warn that Conditional 
   expect(cardText(done)).toContain(`⚠️ The mailbox setting is now on, but SMTP AUTH is still blocked by: Conditional Access policy “${policyName}”.`);
   expect(cardText(done)).toContain('SMTP AUTH for this mailbox\n⛔ Blocked');
   expect(cardText(done)).not.toContain('will now work');
-  expect(await simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
-  expect(await simulator.setCasMailboxCalls()).toHaveLength(1);
+  expect(await suite.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+  expect(await suite.simulator.setCasMailboxCalls()).toHaveLength(1);
 }, 60_000);
 
 test('enable for the scanner, which nothing else blocks: the cards say it will work, and afterwards that it does', async () => {
@@ -123,9 +101,9 @@ test('enable for the scanner, which nothing else blocks: the cards say it will w
   const done = await approve(requestId, approval.id);
   expect(cardText(done)).toContain('Done, verified');
   expect(cardText(done)).toContain('✅ SMTP AUTH will now work for Floor 2 Scanner.');
-  const requesterCopy = await connector.waitFor('the requester copy updated', () => connector.updates(confirm.id).find((c) => cardText(c).includes('Done')));
+  const requesterCopy = await suite.connector.waitFor('the requester copy updated', () => suite.connector.updates(confirm.id).find((c) => cardText(c).includes('Done')));
   expect(cardText(requesterCopy)).toContain('✅ SMTP AUTH will now work for Floor 2 Scanner.');
-  expect(await simulator.mailboxOf(scanner.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+  expect(await suite.simulator.mailboxOf(scanner.id)).toEqual({ smtpClientAuthenticationDisabled: false });
 }, 60_000);
 
 test('Spanish in, Spanish warning: "habilita SMTP para bob" names the Conditional Access policy in Spanish', async () => {
@@ -135,11 +113,11 @@ test('Spanish in, Spanish warning: "habilita SMTP para bob" names the Conditiona
 
 test('when the evaluation after the write fails, the change still succeeds verified and the card leaves the verdict out', async () => {
   const { requestId, approval } = await requestAndConfirm('enable SMTP for scanner2@contoso.com');
-  await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'graph', match: 'conditionalAccess', status: 503 }] });
+  await suite.simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'graph', match: 'conditionalAccess', status: 503 }] });
   const done = await approve(requestId, approval.id);
   expect(cardText(done)).toContain('Done, verified: the setting was read back and matches.');
   expect(cardText(done)).not.toMatch(/will now work|still blocked/);
-  expect(await simulator.mailboxOf(scanner.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+  expect(await suite.simulator.mailboxOf(scanner.id)).toEqual({ smtpClientAuthenticationDisabled: false });
   // The write once; the mailbox read twice: by the failed evaluation, then alone as the read-back.
   const tenantCalls = await calls();
   expect(tenantCalls.filter((c) => c.cmdlet === 'Set-CASMailbox')).toHaveLength(1);
@@ -147,7 +125,7 @@ test('when the evaluation after the write fails, the change still succeeds verif
 }, 60_000);
 
 test('a draft whose other layers cannot be read goes ahead on the mailbox setting and says they were not checked', async () => {
-  await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'graph', match: 'conditionalAccess', status: 403 }] });
+  await suite.simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'graph', match: 'conditionalAccess', status: 403 }] });
   const card = await reply(alex, 'enable SMTP for bob');
   expect(cardText(card)).toContain("I couldn't check the other layers that can block SMTP AUTH");
   expect(cardText(card)).not.toContain('stays blocked');
@@ -155,7 +133,7 @@ test('a draft whose other layers cannot be read goes ahead on the mailbox settin
 }, 60_000);
 
 test('smtp status when Microsoft 365 is briefly unavailable: a clear error in the user\'s language, with its code', async () => {
-  await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'graph', match: 'conditionalAccess', status: 503 }] });
+  await suite.simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'graph', match: 'conditionalAccess', status: 503 }] });
   const text = cardText(await reply(alex, 'estado smtp de bob'));
   expect(text).toContain('Microsoft 365 no respondió correctamente');
   expect(text).toContain('TENANT_UNAVAILABLE');
@@ -163,7 +141,7 @@ test('smtp status when Microsoft 365 is briefly unavailable: a clear error in th
 }, 60_000);
 
 test('smtp status without the permission to read Conditional Access names the permission to grant', async () => {
-  await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'graph', match: 'conditionalAccess', status: 403 }] });
+  await suite.simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'graph', match: 'conditionalAccess', status: 403 }] });
   const text = cardText(await reply(alex, 'smtp status bob'));
   expect(text).toContain("SMTP Gate's app registration is missing a permission for this: Policy.Read.All.");
   expect(text).toContain('TENANT_PERMISSION_DENIED');
@@ -171,11 +149,11 @@ test('smtp status without the permission to read Conditional Access names the pe
 
 test('a change Exchange refuses for want of a role fails with a card that names the role', async () => {
   const { requestId, approval } = await requestAndConfirm('enable SMTP for bob');
-  await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-CASMailbox', status: 403 }] });
-  await bot.teams.press(megan, 'request.approve', { requestId });
-  await bot.server.drain();
-  const failed = await connector.waitFor('the failure card', () => connector.updates(approval.id).find((c) => cardText(c).includes('The change failed')));
+  await suite.simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-CASMailbox', status: 403 }] });
+  await suite.bot.teams.press(megan, 'request.approve', { requestId });
+  await suite.bot.server.drain();
+  const failed = await suite.connector.waitFor('the failure card', () => suite.connector.updates(approval.id).find((c) => cardText(c).includes('The change failed')));
   expect(cardText(failed)).toContain('The change failed (TENANT_PERMISSION_DENIED)');
   expect(cardText(failed)).toContain("SMTP Gate's app registration is missing a permission for this: Mail Recipients.");
-  expect(await simulator.mailboxOf(bob.id)).toEqual(bob.mailbox);
+  expect(await suite.simulator.mailboxOf(bob.id)).toEqual(bob.mailbox);
 }, 60_000);

@@ -98,3 +98,36 @@ export class TestClock {
 }
 
 export { FakeConnector };
+
+export interface BotSuite {
+  simulator: SimulatorHandle;
+  connector: FakeConnector;
+  bot: InProcessBot;
+  clock: TestClock;
+  dataDir: string;
+}
+
+/**
+ * The usual in-process set-up, registered as this file's beforeAll/afterAll: the simulator over
+ * HTTPS, a fake Bot Connector, and a bot on its own PGlite data directory driven by a test clock.
+ * The returned object's fields are filled in once beforeAll has run.
+ */
+export function inProcessBotSuite(options: { name: string; startsAt: string; members?: { id: string; name?: string; aadObjectId?: string }[] }): BotSuite {
+  const suite = {} as BotSuite;
+  beforeAll(async () => {
+    suite.simulator = await SimulatorHandle.start();
+    suite.connector = new FakeConnector();
+    if (options.members) suite.connector.members = options.members;
+    await suite.connector.start();
+    suite.clock = new TestClock(new Date(options.startsAt));
+    suite.dataDir = mkdtempSync(join(tmpdir(), `smtp-gate-${options.name}-`));
+    suite.bot = await InProcessBot.start(suite.simulator, suite.connector, suite.clock.now, { DATA_DIR: suite.dataDir });
+  }, 60_000);
+  afterAll(async () => {
+    await suite.bot?.server.close();
+    await suite.connector?.stop();
+    await suite.simulator?.close();
+    if (suite.dataDir) rmSync(suite.dataDir, { recursive: true, force: true });
+  });
+  return suite;
+}
