@@ -59,6 +59,9 @@ const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/** Every setting's name, for the checks that .env.sample and the README list them all. */
+export const settingNames: readonly string[] = Object.keys(configSchema.shape);
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig, redactedConfigSummary } from '../src/config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, redactedConfigSummary, settingNames } from '../src/config';
 
 const valid = {
   TENANT_ID: '7f3c1a2b-1111-4222-8333-944455566677',
@@ -46,4 +48,17 @@ test('DATABASE_SCHEMA takes a plain schema name and refuses anything that would 
   expect(loadConfig({ ...valid, DATABASE_SCHEMA: 'smtp_gate' }).DATABASE_SCHEMA).toBe('smtp_gate');
   expect(loadConfig(valid).DATABASE_SCHEMA).toBeUndefined();
   expect(() => loadConfig({ ...valid, DATABASE_SCHEMA: 'smtp-gate"; DROP SCHEMA public' })).toThrow(/DATABASE_SCHEMA: expected a schema name/);
+});
+
+test('every setting is in .env.sample with a one-line comment above it, and in the README\'s configuration table', () => {
+  const sample = readFileSync(join(__dirname, '..', '.env.sample'), 'utf8').split('\n');
+  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('## Configuration'));
+  const missing: string[] = [];
+  for (const name of settingNames) {
+    const line = sample.findIndex((l) => l.startsWith(`${name}=`));
+    if (line < 1 || !sample[line - 1]!.startsWith('#')) missing.push(`.env.sample: ${name}`);
+    if (!new RegExp(`\\|[^\\n]*\`${name}\``).test(table)) missing.push(`README: ${name}`);
+  }
+  expect(missing).toEqual([]);
 });
