@@ -229,6 +229,14 @@ export class RequestLifecycle {
     }
     // Approved but never started (the process stopped between the approval and the execution):
     // run it now; the approved → executing compare-and-set keeps it to one execution across instances.
+    // Confirmed but never routed (the process stopped between the two moves): route it now.
+    for (const confirmed of await stale('confirmed')) {
+      const next = await this.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', null);
+      if (!next) continue;
+      await this.audit(confirmed.id, null, 'request.reconciled', { outcome: `routed-${next.state}` });
+      if (next.state === 'pending') await this.postApprovalCard(next);
+      settled++;
+    }
     for (const approved of await stale('approved')) {
       await this.audit(approved.id, null, 'request.reconciled', { outcome: 'executing-approved' });
       await this.execute(approved.id);

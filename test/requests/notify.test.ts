@@ -12,6 +12,13 @@ const adele = demoUser('Adele Vance'); // IT staff and approver: can say "approv
 
 const suite = inProcessBotSuite({ name: 'notify', startsAt: '2026-11-23T09:00:00Z' });
 
+test('only IT staff choose where approval cards go', async () => {
+  await suite.bot.teams.message(demoUser('Megan Bowen'), 'approvals here', { conversationId: 'megans-chat' });
+  const refused = await suite.connector.waitFor('the refusal', () => suite.connector.postedCards().find((p) => p.call.conversationId === 'megans-chat'));
+  expect(cardText(refused.card)).toContain('NOT_IT_STAFF');
+  expect(await suite.bot.server.store.getSetting('approvals-conversation')).toBeUndefined();
+});
+
 test('the requester is told of approval and result in their chat', async () => {
   await suite.bot.teams.message(adele, 'approvals here', { conversationId: 'approvals-chat' });
   await suite.connector.waitFor('approvals here answered', () => suite.connector.calls.find((c) => c.conversationId === 'approvals-chat'));

@@ -98,3 +98,24 @@ test('a request left executing with nobody executing it is settled by a later jo
     await bot.server.close();
   }
 }, 90_000);
+
+test('a request left confirmed (stopped between confirming and routing) goes to the approvers at the next pass', async () => {
+  const clock = new TestClock(new Date('2026-11-25T09:00:00Z'));
+  const bot = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
+  try {
+    await simulator.control('POST', '/_simulator/reset');
+    const posted = connector.postedCards().length;
+    await bot.teams.message(alex, 'enable SMTP for bob for the floor 2 scanner');
+    const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[posted]);
+    const requestId = requestIdOf(confirm.card);
+    expect(await bot.server.store.transition(requestId, 'draft', 'confirmed', clock.now())).toBeDefined();
+
+    clock.advance(3 * 60_000);
+    await bot.server.runDueJobs();
+    expect((await bot.server.store.getRequest(requestId))?.state).toBe('pending');
+    await connector.waitFor('the approval card', () => connector.postedCards().slice(posted).find((p) => isApprovalCard(p.card)));
+    expect(await simulator.setCasMailboxCalls()).toHaveLength(0);
+  } finally {
+    await bot.server.close();
+  }
+}, 90_000);
