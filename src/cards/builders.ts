@@ -164,6 +164,7 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft }: 
   } else if (request.state === 'failed') {
     body.push(paragraph(t('request.failed', { code: request.errorCode ?? 'INTERNAL' }), { color: 'Attention', weight: 'Bolder' }));
     if (request.errorCode) body.push(paragraph(errorText(t, request.errorCode, storedErrorParams(request)), { isSubtle: true }));
+    if (request.params.lateWrite === 'undone') body.push(paragraph(t('request.lateWriteUndone'), { weight: 'Bolder' }));
     body.push(facts([...(request.after ? stateFacts(t, request.after) : request.before ? stateFacts(t, request.before) : []), ...details]));
   } else {
     if (blockersLeft === null) body.push(paragraph(t('request.blockersUnknown'), { isSubtle: true, spacing: 'Medium' }));

@@ -25,6 +25,12 @@ export interface LifecycleDeps {
   newId?: () => string;
 }
 
+/** Write errors after which the write may still have reached Exchange. */
+const ambiguousWriteErrors: ReadonlySet<string> = new Set(['TENANT_TIMEOUT', 'TENANT_UNAVAILABLE']);
+
+/** When a failed request's timed-out write is looked at again: long after anything in flight has landed. */
+export const lateWriteRecheckMs = 5 * 60_000;
+
 /** How long before expiry approvers are reminded (half the lifetime for short-lived requests). */
 const reminderLeadMs = 4 * 3_600_000;
 
@@ -282,6 +288,10 @@ export class RequestLifecycle {
       this.deps.logger.error({ err: errorSummary(failure.cause ?? failure), requestId: request.id, code: failure.code }, 'request failed');
       // The error's params (which permission was missing…) let the failed card say what to fix.
       settled = await this.move(request, 'failed', null, { after: after ?? null, verified: false, errorCode: failure.code, params: { ...request.params, errorParams: failure.params } });
+      // Timed out or cut off, the write may still reach Exchange after we gave up: look again later.
+      if (settled && writeError && ambiguousWriteErrors.has(writeError.code)) {
+        await this.deps.store.scheduleJob({ id: this.newId(), kind: 'request.recheck', requestId: request.id, runAt: new Date(this.deps.now().getTime() + lateWriteRecheckMs) });
+      }
     } else {
       settled = await this.move(request, 'succeeded', null, { after: after ?? null, verified: after !== undefined });
     }
@@ -314,6 +324,46 @@ export class RequestLifecycle {
       this.deps.logger.warn({ err: errorSummary(error), requestId }, 'read-back after the write failed');
       return undefined;
     }
+  }
+
+  /**
+   * A failed request whose write timed out is looked at again once any write still in flight has
+   * landed. If it did land (the mailbox holds the value we asked for) and nobody has changed the
+   * mailbox since, the previous value is put back, so a failed request never leaves a half-applied
+   * change behind.
+   */
+  async recheckLateWrite(requestId: string): Promise<void> {
+    const found = await this.deps.store.getRequest(requestId);
+    if (found?.state !== 'failed' || !found.targetUpn || !found.targetUserId || !found.before) return;
+    await this.deps.store.withMailboxLock(found.targetUserId, async () => {
+      const request = await this.deps.store.getRequest(requestId);
+      const command = request && changeCommandOf(request);
+      if (!request?.targetUpn || !request.targetUserId || !request.before || !command || request.params.lateWrite) return;
+      if (await this.deps.store.mailboxChangedSince(request.targetUserId, request.updatedAt, request.id)) return;
+      // Unreadable now: the job fails and is tried again after its lease.
+      const current = await readSmtpState(this.deps.tenant.exchange, request.targetUpn);
+      if (current === 'no-mailbox' || !command.verify(current)) {
+        await this.deps.store.annotate(request.id, { lateWrite: 'not-applied' }, this.deps.now());
+        return;
+      }
+      const restore = changeCommandSetting(request.before.mailboxSmtpClientAuthenticationDisabled);
+      let failure: AppError | undefined;
+      try {
+        await restore.execute(this.deps.tenant, { userPrincipalName: request.targetUpn });
+      } catch (error) {
+        failure = toAppError(error);
+      }
+      const after = await this.readBack(request.targetUpn, request.id);
+      const restored = !failure && after !== undefined && restore.verify(after);
+      await this.audit(request.id, null, 'tenant.write', {
+        reason: 'undo-late-write', cmdlet: 'Set-CASMailbox', identity: request.targetUpn,
+        parameters: { SmtpClientAuthenticationDisabled: restore.desiredMailboxValue },
+        before: current, after: after ?? null, readBackMatched: restored, errorCode: failure?.code ?? null,
+      });
+      if (!restored) throw failure ?? new AppError('VERIFY_MISMATCH');
+      await this.deps.store.annotate(request.id, { lateWrite: 'undone' }, this.deps.now());
+      await this.refreshCards(request.id);
+    });
   }
 
   /** Expiry job: an unanswered request closes; its cards say so; the requester hears of it. */

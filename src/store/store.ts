@@ -44,7 +44,7 @@ export interface AuditEvent {
   hash: string;
 }
 
-export type JobKind = 'request.expire' | 'request.remind' | 'request.revert' | 'exception.remind';
+export type JobKind = 'request.expire' | 'request.remind' | 'request.revert' | 'exception.remind' | 'request.recheck';
 
 interface ExceptionRow {
   id: string; tenant_id: string; target_user_id: string; target_upn: string; target_display_name: string;
@@ -385,6 +385,20 @@ export class Store {
     const rows = await this.db.query<ExceptionRow>(
       "UPDATE exceptions SET state = $2, updated_at = $3 WHERE id = $1 AND request_id = $4 AND state = 'active' RETURNING *", [id, state, at, governingRequestId]);
     return rows[0] && toException(rows[0]);
+  }
+
+  /** Has another request changed this mailbox (or started to) since the given moment? */
+  async mailboxChangedSince(targetUserId: string, since: Date, exceptRequestId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      "SELECT 1 FROM requests WHERE target_user_id = $1 AND id <> $3 AND updated_at > $2 AND state IN ('approved', 'executing', 'succeeded', 'reverted') LIMIT 1",
+      [targetUserId, since, exceptRequestId]);
+    return rows.length > 0;
+  }
+
+  /** Records a note on a settled request without moving it (a failed request stays failed). */
+  async annotate(id: string, params: Record<string, unknown>, at: Date): Promise<RequestRecord | undefined> {
+    const rows = await this.db.query<RequestRow>('UPDATE requests SET params = params || $2::jsonb, updated_at = $3 WHERE id = $1 RETURNING *', [id, JSON.stringify(params), at]);
+    return rows[0] && toRequest(rows[0]);
   }
 
   /** An extension of this exception that is still open (drafted, waiting for approval, running). */

@@ -112,3 +112,26 @@ test('a write that answers with an error but whose read-back shows the asked val
   expect(write?.detail).toMatchObject({ readBackMatched: true, errorCode: null, writeErrorCode: 'TENANT_UNAVAILABLE' });
   expect((await suite.bot.server.store.activeExceptions(demoFixture.tenant.id)).map((e) => e.targetUpn)).toContain(adele.userPrincipalName);
 }, 60_000);
+
+test('a write that timed out but reached Exchange late is undone by the recheck, so the failed request leaves nothing behind', async () => {
+  const { requestId, approval } = await requestAndConfirm('enable SMTP for bob for the floor 2 scanner');
+  // Slower than the bot's time-out: the bot gives up, the simulator still applies the write.
+  await suite.simulator.control('POST', '/_simulator/faults', { latencyMs: 2500, rules: [] });
+  await suite.bot.teams.press(megan, 'request.approve', { requestId });
+  await suite.bot.server.drain();
+  expect(await suite.bot.server.store.getRequest(requestId)).toMatchObject({ state: 'failed', errorCode: 'TENANT_TIMEOUT' });
+  for (let i = 0; i < 100 && (await suite.simulator.mailboxOf(bob.id))?.smtpClientAuthenticationDisabled !== false; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(await suite.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+  await suite.simulator.control('DELETE', '/_simulator/faults');
+
+  expect(await suite.bot.server.runDueJobs()).toBe(0);
+  suite.clock.advance(5 * 60_000 + 1000);
+  expect(await suite.bot.server.runDueJobs()).toBe(1);
+  expect(await suite.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: bob.mailbox!.smtpClientAuthenticationDisabled });
+  const writes = (await suite.bot.server.store.auditEvents(requestId)).filter((e) => e.action === 'tenant.write').map((e) => e.detail.reason);
+  expect(writes).toEqual(['execute', 'undo-late-write']);
+  await suite.connector.waitFor('the card says so', () => suite.connector.updates(approval.id).find((c) => cardText(c).includes('put the previous value back')));
+  expect((await suite.bot.server.store.getRequest(requestId))?.state).toBe('failed');
+  suite.clock.advance(10 * 60_000);
+  expect(await suite.bot.server.runDueJobs()).toBe(0);
+}, 60_000);
