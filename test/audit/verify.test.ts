@@ -21,7 +21,9 @@ afterAll(async () => {
 
 /** Starts every test from a fresh chain of `count` events whose actions are audit.1 … audit.N. */
 async function freshChain(store: Store, count: number): Promise<void> {
-  // Test set-up only: the application never removes audit rows.
+  // Test set-up only: the application never removes audit rows, and the database refuses to. These
+  // tests play an owner who switches that off to tamper, which is what audit:verify is there to catch.
+  await store.db.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
   await store.db.query('TRUNCATE audit_events RESTART IDENTITY');
   for (let i = 1; i <= count; i += 1) {
     await store.appendAudit({ at: new Date(at.getTime() + i * 1000), requestId: `r${i}`, actorId: 'alex', action: `audit.${i}`, detail: { i, before: { b: 1, a: [true, null] } } });
@@ -85,6 +87,20 @@ function auditContract(database: () => Promise<TestDatabase | undefined>) {
     await freshChain(store, 4);
     for (const [from, to] of [[2, -2], [3, 2], [-2, 3]]) await store.db.query('UPDATE audit_events SET seq = $2 WHERE seq = $1', [from, to]);
     expect(await verifyAuditChain(store)).toEqual({ ok: false, seq: 2, reason: 'broken-link', action: 'audit.3' });
+  });
+
+  test('the database itself refuses to edit, delete or truncate audit rows; appending still works', async (store) => {
+    await freshChain(store, 3);
+    await store.db.query('ALTER TABLE audit_events ENABLE TRIGGER USER');
+    try {
+      await expect(store.db.query(`UPDATE audit_events SET actor_id = 'mallory' WHERE seq = 2`)).rejects.toThrow(/append-only: UPDATE refused/);
+      await expect(store.db.query('DELETE FROM audit_events WHERE seq = 2')).rejects.toThrow(/append-only: DELETE refused/);
+      await expect(store.db.query('TRUNCATE audit_events')).rejects.toThrow(/append-only: TRUNCATE refused/);
+      await store.appendAudit({ at, requestId: 'r4', actorId: 'alex', action: 'audit.4', detail: {} });
+      expect(await verifyAuditChain(store)).toEqual({ ok: true, count: 4 });
+    } finally {
+      await store.db.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
+    }
   });
 
   test('the last row moved to a seq below the first is still walked and found out of place', async (store) => {
