@@ -196,6 +196,8 @@ export class Store {
 
   /** True the first time an activity id is seen; Teams redelivers activities. */
   async firstDelivery(activityId: string, at: Date): Promise<boolean> {
+    // Without an id there is nothing to recognise a redelivery by: every such activity is new.
+    if (!activityId) return true;
     const rows = await this.db.query('INSERT INTO processed_activities (activity_id, at) VALUES ($1,$2) ON CONFLICT DO NOTHING RETURNING activity_id', [activityId, at]);
     return rows.length === 1;
   }

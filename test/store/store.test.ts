@@ -82,6 +82,9 @@ function storeContract(database: () => Promise<TestDatabase | undefined>) {
     const id = randomUUID();
     expect(await store.firstDelivery(id, at)).toBe(true);
     expect(await store.firstDelivery(id, at)).toBe(false);
+    // An activity without an id cannot be recognised again, so it is never taken for a redelivery.
+    expect(await store.firstDelivery('', at)).toBe(true);
+    expect(await store.firstDelivery('', at)).toBe(true);
   });
 
   test('concurrent audit appends form one unbroken hash chain', async (store) => {
