@@ -119,3 +119,19 @@ test('a request left confirmed (stopped between confirming and routing) goes to 
     await bot.server.close();
   }
 }, 90_000);
+
+test('/healthz answers 503 naming the store while the database is gone', async () => {
+  const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
+  const bot = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
+  const health = async () => {
+    const res = await fetch(`http://127.0.0.1:${bot.server.port}/healthz`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  try {
+    expect(await health()).toMatchObject({ status: 200, body: { store: 'ok', tenant: 'ok' } });
+    await bot.server.store.close();
+    expect(await health()).toMatchObject({ status: 503, body: { store: 'unavailable', tenant: 'ok' } });
+  } finally {
+    await bot.server.close().catch(() => undefined);
+  }
+}, 60_000);

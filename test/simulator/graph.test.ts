@@ -211,4 +211,36 @@ describe('simulated Microsoft Graph', () => {
     expect(result.status).toBe(501);
     expect(result.json.error.message).toContain('does not implement GET /v1.0/me/messages');
   });
+
+  describe('writable policies and sign-in logs', () => {
+    afterEach(() => sim.call('POST', '/_simulator/reset'));
+
+    test('security defaults: PATCH isEnabled answers 204 and GET shows it; any other property is a 400', async () => {
+      expect((await get('/v1.0/policies/identitySecurityDefaultsEnforcementPolicy')).json).toMatchObject({ isEnabled: false });
+      expect((await sim.call('PATCH', '/v1.0/policies/identitySecurityDefaultsEnforcementPolicy', { token, json: { isEnabled: true } })).status).toBe(204);
+      expect((await get('/v1.0/policies/identitySecurityDefaultsEnforcementPolicy')).json).toMatchObject({ isEnabled: true });
+      const bad = await sim.call('PATCH', '/v1.0/policies/identitySecurityDefaultsEnforcementPolicy', { token, json: { isEnabled: true, displayName: 'x' } });
+      expect(bad.status).toBe(400);
+      expect(bad.json).toMatchObject({ error: { code: 'BadRequest' } });
+    });
+
+    test('per-user MFA: the beta requirements PATCH changes perUserMfaState; v1.0 does not have it; a bad value is a 400', async () => {
+      const path = `/users/${userId('Bob Jones')}/authentication/requirements`;
+      expect((await get(`/beta${path}`)).json).toMatchObject({ perUserMfaState: 'disabled' });
+      expect((await sim.call('PATCH', `/beta${path}`, { token, json: { perUserMfaState: 'enforced' } })).status).toBe(204);
+      expect((await get(`/beta${path}`)).json).toMatchObject({ perUserMfaState: 'enforced' });
+      expect((await get(`/v1.0${path}`)).status).toBe(400);
+      expect((await sim.call('PATCH', `/beta${path}`, { token, json: { perUserMfaState: 'sometimes' } })).status).toBe(400);
+    });
+
+    test('sign-in logs answer 403 with Graph\'s error in a tenant without Entra ID P1', async () => {
+      const withoutP1 = structuredClone(sim.fixture);
+      withoutP1.tenant.entraP1 = false;
+      expect((await sim.call('POST', '/_simulator/reset', { json: withoutP1 })).status).toBe(200);
+      const filter = encodeURIComponent(`userId eq '${userId('Bob Smith')}' and clientAppUsed eq 'Authenticated SMTP'`);
+      const result = await get(`/v1.0/auditLogs/signIns?$filter=${filter}`);
+      expect(result.status).toBe(403);
+      expect(result.json).toMatchObject({ error: { code: 'Authentication_RequestFromNonPremiumTenantOrB2CTenant' } });
+    });
+  });
 });
