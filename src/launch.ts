@@ -176,9 +176,9 @@ async function localMode(): Promise<void> {
     '',
     'Try it:',
     `  1. As the approver${approverUser ? ` (${approverUser.displayName})` : ''}, type "approvals here" so approval cards come to that chat.`,
-    `  2. As IT staff${staffUser ? ` (${staffUser.displayName})` : ''}, type "enable SMTP for bob" and press Confirm.`,
+    `  2. As IT staff${staffUser ? ` (${staffUser.displayName})` : ''}, type "enable SMTP for bob for the floor 2 scanner" and press Confirm.`,
     '  3. As the approver, press Approve: the change runs once, is read back, and both cards say so.',
-    '  Also: "smtp status bob", "help", or the same in Spanish, Portuguese, Chinese or Romanian.',
+    '  Also: "smtp status bob", "exceptions", "help", or the same in Spanish, Portuguese, Chinese or Romanian.',
     'Ctrl-C stops everything.',
     '',
   );
