@@ -3,7 +3,7 @@ import type { AppRegistration } from './app';
 import { retryAfterHeader, type FaultRule } from './faults';
 import { header, jsonResponse, RouteTable, type SimRequest, type SimResponse } from './http';
 import type { TenantState } from './state';
-import { resourceForScope, TOKEN_LIFETIME_SECONDS, type TokenAuthority } from './tokens';
+import { deterministicGuid, GRAPH_RESOURCE, resourceForScope, TOKEN_LIFETIME_SECONDS, type TokenAuthority } from './tokens';
 
 // The Microsoft Entra endpoints MSAL Node (under @azure/identity) calls for the client credentials flow.
 
@@ -12,6 +12,8 @@ export interface EntraContext {
   authority: TokenAuthority;
   now: Date;
   app: AppRegistration;
+  /** The secret an App Service-style managed identity client sends as `X-IDENTITY-HEADER` (its `IDENTITY_HEADER`). */
+  identityHeader: string;
 }
 
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
@@ -191,6 +193,56 @@ async function token(request: SimRequest, params: Record<string, string>, contex
   );
 }
 
+/** How App Service's local token service reports a refusal (MSAL reads `message`). */
+function managedIdentityError(status: number, message: string): SimResponse {
+  return jsonResponse(status, { statusCode: status, message }, { 'Cache-Control': 'no-store, no-cache' });
+}
+
+/**
+ * App Service / Container Apps managed identity (`IDENTITY_ENDPOINT`, API version 2019-08-01):
+ * `GET /msi/token?resource=…&api-version=2019-08-01[&client_id=…]` with `X-IDENTITY-HEADER: IDENTITY_HEADER`.
+ */
+async function managedIdentityToken(request: SimRequest, _params: Record<string, string>, context: EntraContext): Promise<SimResponse> {
+  const { state, now } = context;
+  const secret = header(request, 'x-identity-header');
+  if (!secret) return managedIdentityError(400, 'The X-IDENTITY-HEADER header is required.');
+  if (secret !== context.identityHeader) return managedIdentityError(401, 'Unauthorized. The X-IDENTITY-HEADER value is not valid for this process.');
+  const query = request.url.searchParams;
+  const apiVersion = query.get('api-version');
+  if (apiVersion !== '2019-08-01') return managedIdentityError(400, `The api-version '${apiVersion ?? ''}' is not supported; use 2019-08-01.`);
+  const resourceName = query.get('resource');
+  if (!resourceName) return managedIdentityError(400, "The request must contain the 'resource' query parameter.");
+  const resource = resourceForScope(resourceName);
+  if (!resource) {
+    return managedIdentityError(
+      400,
+      `AADSTS500011: The resource principal named ${resourceName} was not found in the tenant named ${state.tenant.displayName}.`,
+    );
+  }
+  // A user-assigned identity is named by its client id; the system-assigned one has a stable id of its own.
+  const clientId = query.get('client_id') || deterministicGuid(`system-assigned-managed-identity:${state.tenant.id}`);
+  const accessToken = await context.authority.issue({
+    tenantId: state.tenant.id,
+    clientId,
+    resource,
+    // Managed identity tokens carry appidacr 2 (certificate-based), as Entra issues them.
+    clientAuthentication: 'assertion',
+    now,
+    roles: resource.audience === GRAPH_RESOURCE ? context.app.graphRoles : context.app.exchangeRoles,
+  });
+  return jsonResponse(
+    200,
+    {
+      access_token: accessToken,
+      expires_on: String(Math.floor(now.getTime() / 1000) + TOKEN_LIFETIME_SECONDS),
+      resource: resource.audience,
+      token_type: 'Bearer',
+      client_id: clientId,
+    },
+    { 'Cache-Control': 'no-store, no-cache' },
+  );
+}
+
 /**
  * A certificate credential's client assertion (RFC 7523): signed with the private key of a
  * certificate registered on the app, naming it by thumbprint (`x5t` = SHA-1, `x5t#S256` = SHA-256).
@@ -243,11 +295,12 @@ const routes = new RouteTable<EntraContext>([
   { method: 'GET', pattern: '/{tenant}/discovery/v2.0/keys', handle: keys },
   { method: 'GET', pattern: '/{tenant}/discovery/keys', handle: keys },
   { method: 'POST', pattern: '/{tenant}/oauth2/v2.0/token', handle: token },
+  { method: 'GET', pattern: '/msi/token', handle: managedIdentityToken },
 ]);
 
 /** True for the paths this module answers, so the server can tell a token call from a stray request. */
 export function isEntraPath(path: string): boolean {
-  return /^\/[^/]+\/(v2\.0\/\.well-known\/|discovery\/|oauth2\/)/i.test(path);
+  return /^\/[^/]+\/(v2\.0\/\.well-known\/|discovery\/|oauth2\/)/i.test(path) || /^\/msi\/token\/?$/i.test(path);
 }
 
 export async function handleEntra(request: SimRequest, context: EntraContext): Promise<SimResponse> {

@@ -31,6 +31,8 @@ export interface SimulatorOptions {
   app?: AppRegistrationPatch;
   /** Seed of the pseudo-random choice behind fault rules with a `probability`, so runs repeat. */
   faultSeed?: number;
+  /** The `X-IDENTITY-HEADER` value `GET /msi/token` accepts (App Service's `IDENTITY_HEADER`); random by default. */
+  identityHeader?: string;
 }
 
 export interface RunningSimulator {
@@ -38,6 +40,9 @@ export interface RunningSimulator {
   url: string;
   port: number;
   caCertPath: string;
+  /** For an App Service-style managed identity client: its `IDENTITY_ENDPOINT` (`url/msi/token`) and `IDENTITY_HEADER`. */
+  identityEndpoint: string;
+  identityHeader: string;
   close(): Promise<void>;
 }
 
@@ -53,6 +58,7 @@ class Simulator implements ControlTarget {
     readonly now: () => Date,
     private readonly originalApp: AppRegistration,
     faultSeed: number,
+    readonly identityHeader: string,
   ) {
     this.state = new TenantState(originalFixture);
     this.app = originalApp;
@@ -95,7 +101,7 @@ class Simulator implements ControlTarget {
         jsonResponse(404, {
           error: {
             code: 'NotFound',
-            message: `The tenant simulator serves /v1.0 and /beta (Graph), /adminapi (Exchange), /{tenant}/oauth2 (Entra) and /_simulator; nothing at ${path}.`,
+            message: `The tenant simulator serves /v1.0 and /beta (Graph), /adminapi (Exchange), /{tenant}/oauth2 and /msi/token (Entra, managed identity) and /_simulator; nothing at ${path}.`,
           },
         }),
       );
@@ -116,7 +122,7 @@ class Simulator implements ControlTarget {
 
     const requestId = randomUUID();
     const clientRequestId = header(request, 'client-request-id') ?? requestId;
-    const context = { state: this.state, authority: this.authority, app: this.app, now: this.now(), requestId, clientRequestId, faults: this.faults, calls: this.calls };
+    const context = { state: this.state, authority: this.authority, app: this.app, identityHeader: this.identityHeader, now: this.now(), requestId, clientRequestId, faults: this.faults, calls: this.calls };
 
     const rule = this.faults.take(service, path, invocation.cmdlet);
     if (rule?.drop) {
@@ -203,7 +209,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const certificates = await ensureSimulatorCertificates(options.certDir);
   const authority = await TokenAuthority.create(await ensureTokenSigningKey(options.certDir));
   const app = applyAppRegistrationPatch(defaultAppRegistration(), options.app ?? {});
-  const simulator = new Simulator(options.fixture, authority, options.now ?? (() => new Date()), app, options.faultSeed ?? 1);
+  const identityHeader = options.identityHeader ?? randomUUID();
+  const simulator = new Simulator(options.fixture, authority, options.now ?? (() => new Date()), app, options.faultSeed ?? 1, identityHeader);
 
   const servers: https.Server[] = [];
   let origin = '';
@@ -232,6 +239,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     url: origin,
     port,
     caCertPath: certificates.caCertPath,
+    identityEndpoint: `${origin}/msi/token`,
+    identityHeader,
     close: async () => {
       await Promise.all(servers.map(closeServer));
     },

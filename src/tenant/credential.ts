@@ -43,18 +43,26 @@ export async function checkTenantCredential(config: Config, credential: TokenCre
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const unreachable = !/AADSTS\d+/.test(message) && /ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|network/i.test(message);
-    return { ok: false, setting: unreachable ? 'AUTHORITY_HOST' : settingToFix(config, message), reason: firstLine(message), unreachable };
+    return { ok: false, setting: unreachable ? 'AUTHORITY_HOST' : settingToFix(config, message, identityEndpointStatus(error)), reason: firstLine(message), unreachable };
   }
 }
 
-function settingToFix(config: Config, message: string): string {
+/** The HTTP status of a managed identity endpoint's refusal: MSAL's ServerError, the `cause` of @azure/identity's error. */
+function identityEndpointStatus(error: unknown): number | undefined {
+  const status = (error as { cause?: { status?: unknown } } | null)?.cause?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function settingToFix(config: Config, message: string, identityStatus?: number): string {
   const kind = config.TENANT_CREDENTIAL ?? 'client-secret';
   if (/AADSTS(90002|900023)\b/.test(message)) return 'TENANT_ID';
   if (/AADSTS(700016|7000229)\b/.test(message)) return 'TENANT_CLIENT_ID';
   if (/AADSTS(7000215|7000222|7000216)\b/.test(message)) return kind === 'certificate' ? 'TENANT_CERTIFICATE_PATH' : 'TENANT_CLIENT_SECRET';
   if (/AADSTS(700027|700023|700024|50027)\b/.test(message)) return 'TENANT_CERTIFICATE_PATH';
   if (kind === 'certificate') return 'TENANT_CERTIFICATE_PATH';
-  if (kind === 'managed-identity') return 'TENANT_MANAGED_IDENTITY_CLIENT_ID';
+  // 401 from the identity endpoint: it refused this process's IDENTITY_HEADER, which the platform sets, not the admin.
+  // The host gives the bot no usable managed identity: enable one there, or choose another TENANT_CREDENTIAL.
+  if (kind === 'managed-identity') return identityStatus === 401 ? 'TENANT_CREDENTIAL' : 'TENANT_MANAGED_IDENTITY_CLIENT_ID';
   if (/ENOTFOUND|ECONNREFUSED|certificate|ETIMEDOUT/i.test(message)) return 'AUTHORITY_HOST';
   return 'TENANT_CLIENT_SECRET';
 }

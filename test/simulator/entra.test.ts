@@ -106,3 +106,50 @@ describe('simulated Entra token endpoint', () => {
     expect(payload.tid).toBe(sim.tenantId);
   });
 });
+
+describe('simulated App Service managed identity endpoint (GET /msi/token, api-version 2019-08-01)', () => {
+  let sim: TestSimulator;
+  beforeAll(async () => {
+    sim = await startTestSimulator();
+  });
+  afterAll(() => sim.stop());
+  beforeEach(() => sim.call('POST', '/_simulator/reset'));
+
+  const path = (query: Record<string, string>): string => `/msi/token?${new URLSearchParams({ 'api-version': '2019-08-01', ...query })}`;
+
+  test('issues a token for the requested resource with the app roles, in App Service response shape', async () => {
+    expect(sim.simulator.identityEndpoint).toBe(`${sim.simulator.url}/msi/token`);
+    const headers = { 'X-IDENTITY-HEADER': sim.simulator.identityHeader };
+    const graph = await sim.call('GET', path({ resource: 'https://graph.microsoft.com' }), { headers });
+    expect(graph.status).toBe(200);
+    expect(graph.json).toEqual({
+      access_token: expect.any(String),
+      expires_on: String(Math.floor(sim.clock.now.getTime() / 1000) + 3600),
+      resource: 'https://graph.microsoft.com',
+      token_type: 'Bearer',
+      client_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    expect(claimsOf(graph.json.access_token)).toMatchObject({ aud: 'https://graph.microsoft.com', tid: sim.tenantId, appid: graph.json.client_id, roles: expect.arrayContaining(['User.Read.All']) });
+    expect((await sim.call('GET', '/v1.0/users/bob@contoso.com', { token: graph.json.access_token })).status).toBe(200);
+
+    const clientId = '0f4a5b6c-7d8e-4f90-a1b2-c3d4e5f6a7b8';
+    const exchange = await sim.call('GET', path({ resource: 'https://outlook.office365.com', client_id: clientId }), { headers });
+    expect(exchange.json).toMatchObject({ resource: 'https://outlook.office365.com', client_id: clientId });
+    expect(claimsOf(exchange.json.access_token)).toMatchObject({ aud: 'https://outlook.office365.com', appid: clientId, roles: ['Exchange.ManageAsApp'] });
+    expect((await sim.invoke(exchange.json.access_token, 'Get-TransportConfig')).status).toBe(200);
+  });
+
+  test('refuses a missing (400) or wrong (401) X-IDENTITY-HEADER, a bad api-version and an unknown resource (400)', async () => {
+    const resource = 'https://graph.microsoft.com';
+    expect((await sim.call('GET', path({ resource }))).status).toBe(400);
+    const wrong = await sim.call('GET', path({ resource }), { headers: { 'X-IDENTITY-HEADER': 'wrong' } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.json).toEqual({ statusCode: 401, message: expect.stringContaining('X-IDENTITY-HEADER') });
+    const headers = { 'X-IDENTITY-HEADER': sim.simulator.identityHeader };
+    expect((await sim.call('GET', path({ resource, 'api-version': '2017-09-01' }), { headers })).status).toBe(400);
+    expect((await sim.call('GET', path({}), { headers })).status).toBe(400);
+    const unknown = await sim.call('GET', path({ resource: 'https://vault.azure.net' }), { headers });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.message).toContain('AADSTS500011');
+  });
+});
