@@ -8,6 +8,7 @@ import { startSimulator } from '../../src/simulator/server';
 import { openDb } from '../../src/store/db';
 import { Store } from '../../src/store/store';
 import { startBotProcess, type BotProcess } from '../support/bot-process';
+import { botSettings } from '../support/harness';
 import { actionVerbs, cardText, FakeConnector, requestIdOf, type CardJson, isApprovalCard } from '../support/fake-connector';
 import { TeamsClient, type TeamsUser } from '../support/teams';
 
@@ -68,20 +69,8 @@ beforeAll(async () => {
   // The conversation the approval cards land in holds the whole (small) company.
   connector.members = fixture.users.map((u) => ({ id: `29:${u.id}`, name: u.displayName, aadObjectId: u.id }));
   await connector.start();
-  bot = await startBotProcess({
-    DATA_DIR: dataDir,
-    TENANT_ID: fixture.tenant.id,
-    TENANT_CLIENT_ID: '00000000-0000-4000-8000-0000000007e5',
-    TENANT_CLIENT_SECRET: 'simulator-accepts-any',
-    AUTHORITY_HOST: simulator.url,
-    GRAPH_BASE_URL: simulator.url,
-    EXCHANGE_BASE_URL: simulator.url,
-    TENANT_CA_FILE: simulator.caCertPath,
-    IT_STAFF_GROUP_ID: fixture.localMode!.itStaffGroupId,
-    APPROVER_GROUP_ID: fixture.localMode!.approverGroupId,
-    TENANT_TIMEOUT_MS: '1500',
-    TENANT_MAX_RETRIES: '1',
-  });
+  // The demo tenant, wired as the launcher wires it in local mode.
+  bot = await startBotProcess(botSettings(simulator, { DATA_DIR: dataDir }));
   teams = new TeamsClient(bot.url, connector.url, fixture.tenant.id);
 }, 60_000);
 

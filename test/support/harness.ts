@@ -57,7 +57,7 @@ export class SimulatorHandle {
 }
 
 /** Settings for a bot wired to the simulator, as the launcher sets them in local mode. */
-export function botSettings(simulator: SimulatorHandle, extra: Record<string, string> = {}): Record<string, string> {
+export function botSettings(simulator: Pick<SimulatorHandle, 'url' | 'caCertPath'>, extra: Record<string, string> = {}): Record<string, string> {
   return {
     TENANT_ID: demoFixture.tenant.id,
     TENANT_CLIENT_ID: '00000000-0000-4000-8000-0000000007e5',
