@@ -185,16 +185,14 @@ export class RequestLifecycle {
    * the request's execution lock so a restarting instance can tell a live execution from a crash.
    */
   async execute(requestId: string): Promise<void> {
+    const found = await this.deps.store.getRequest(requestId);
+    if (found?.state !== 'approved') return;
     await this.deps.store.withExecutionLock(requestId, async () => {
-      const found = await this.deps.store.getRequest(requestId);
-      if (found?.state !== 'approved') return;
-      await this.deps.store.withMailboxLock(found.targetUserId ?? found.id, async () => {
-        const approved = await this.deps.store.getRequest(requestId);
-        if (approved?.state !== 'approved') return;
-        const request = await this.move(approved, 'executing', null);
-        if (request) await this.applyChange(request, 'execute');
-      });
-    });
+      const approved = await this.deps.store.getRequest(requestId);
+      if (approved?.state !== 'approved') return;
+      const request = await this.move(approved, 'executing', null);
+      if (request) await this.applyChange(request, 'execute');
+    }, found.targetUserId ?? found.id);
   }
 
   /**
@@ -208,7 +206,7 @@ export class RequestLifecycle {
     const cutoff = this.deps.now().getTime() - (options.staleForMs ?? 0);
     const stale = async (state: RequestState) => (await this.deps.store.requestsIn(state)).filter((r) => r.updatedAt.getTime() <= cutoff);
     for (const stuck of await stale('executing')) {
-      await this.deps.store.withExecutionLock(stuck.id, () => this.deps.store.withMailboxLock(stuck.targetUserId ?? stuck.id, async () => {
+      await this.deps.store.withExecutionLock(stuck.id, async () => {
         const request = await this.deps.store.getRequest(stuck.id);
         if (request?.state !== 'executing') return;
         const command = changeCommandOf(request);
@@ -231,7 +229,7 @@ export class RequestLifecycle {
         }
         await this.audit(request.id, null, 'request.reconciled', { outcome: 'retrying-once', current: current ?? null });
         await this.applyChange(request, 'reconcile');
-      }));
+      }, stuck.targetUserId ?? stuck.id);
     }
     // Approved but never started (the process stopped between the approval and the execution):
     // run it now; the approved → executing compare-and-set keeps it to one execution across instances.
@@ -470,12 +468,12 @@ export class RequestLifecycle {
   async revert(requestId: string): Promise<void> {
     // A job whose lease ran out while its first claimer is still writing is claimed again: under the
     // execution lock, with the state re-read inside, the second claimer cannot write a second time.
+    const found = await this.deps.store.getRequest(requestId);
+    // The governing exception is read inside the mailbox lock, so an extension cannot slip between.
     const ran = await this.deps.store.withExecutionLock(requestId, async () => {
-      const request = await this.deps.store.getRequest(requestId);
-      // The governing exception is read inside the mailbox lock, so an extension cannot slip between.
-      await this.deps.store.withMailboxLock(request?.targetUserId ?? requestId, () => this.revertOnce(requestId));
+      await this.revertOnce(requestId);
       return true;
-    });
+    }, found?.targetUserId ?? requestId);
     // Left claimed, the job is looked at again after its lease, by when the holder has settled it.
     if (!ran) throw new Error(`request ${requestId} is being reverted by another instance`);
   }

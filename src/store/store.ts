@@ -273,42 +273,53 @@ export class Store {
   /**
    * Runs `work` while holding the request's execution lock, a session-level advisory lock: it is
    * released when the holder finishes or its connection dies with its process. Undefined when another
-   * live instance holds it (that one is executing the request right now).
+   * live instance holds it (that one is executing the request right now). Given the mailbox the
+   * request writes to, the mailbox lock is taken too, on the same connection (see withMailboxLock).
    */
   private readonly executingHere = new Set<string>();
 
-  async withExecutionLock<T>(requestId: string, work: () => Promise<T>): Promise<T | undefined> {
+  async withExecutionLock<T>(requestId: string, work: () => Promise<T>, mailboxId?: string): Promise<T | undefined> {
     // PGlite is one session, where advisory locks are re-entrant: this process's own holders are
     // told apart here; other instances (PostgreSQL) by the session lock.
     if (this.executingHere.has(requestId)) return undefined;
     this.executingHere.add(requestId);
     try {
-      return await this.sessionExecutionLock(requestId, work);
+      const locked = () => this.inSession(async (session) => {
+        const [row] = await session.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext('smtp-gate-exec:' || $1)) AS locked", [requestId]);
+        if (!row?.locked) return undefined;
+        try {
+          return mailboxId === undefined ? await work() : await this.holdingMailbox(session, mailboxId, work);
+        } finally {
+          await session.query("SELECT pg_advisory_unlock(hashtext('smtp-gate-exec:' || $1))", [requestId]);
+        }
+      });
+      return mailboxId === undefined ? await locked() : await this.inMailboxQueue(mailboxId, locked);
     } finally {
       this.executingHere.delete(requestId);
     }
   }
 
-  private sessionExecutionLock<T>(requestId: string, work: () => Promise<T>): Promise<T | undefined> {
-    return this.db.session(async (session) => {
-      const [row] = await session.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext('smtp-gate-exec:' || $1)) AS locked", [requestId]);
-      if (!row?.locked) return undefined;
-      try {
-        return await work();
-      } finally {
-        await session.query("SELECT pg_advisory_unlock(hashtext('smtp-gate-exec:' || $1))", [requestId]);
-      }
-    });
+  /**
+   * Serializes every write to one mailbox, whichever request makes it (an execution, a revert, a
+   * reconcile, a late-write check): in this process with a queue, across instances with a blocking
+   * session advisory lock. Without it, a lapsing exception's revert and its extension could interleave.
+   */
+  withMailboxLock<T>(mailboxId: string, work: () => Promise<T>): Promise<T> {
+    return this.inMailboxQueue(mailboxId, () => this.inSession((session) => this.holdingMailbox(session, mailboxId, work)));
+  }
+
+  private async holdingMailbox<T>(session: Db, mailboxId: string, work: () => Promise<T>): Promise<T> {
+    await session.query("SELECT pg_advisory_lock(hashtext('smtp-gate-mailbox:' || $1))", [mailboxId]);
+    try {
+      return await work();
+    } finally {
+      await session.query("SELECT pg_advisory_unlock(hashtext('smtp-gate-mailbox:' || $1))", [mailboxId]);
+    }
   }
 
   private readonly mailboxQueues = new Map<string, Promise<void>>();
 
-  /**
-   * Serializes every write to one mailbox, whichever request makes it (an execution, a revert, a
-   * start-up reconcile): in this process with a queue, across instances with a blocking session
-   * advisory lock. Without it, a lapsing exception's revert and its extension could interleave.
-   */
-  async withMailboxLock<T>(mailboxId: string, work: () => Promise<T>): Promise<T> {
+  private async inMailboxQueue<T>(mailboxId: string, work: () => Promise<T>): Promise<T> {
     const previous = this.mailboxQueues.get(mailboxId) ?? Promise.resolve();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => { release = resolve; });
@@ -316,17 +327,29 @@ export class Store {
     this.mailboxQueues.set(mailboxId, mine);
     await previous;
     try {
-      return await this.db.session(async (session) => {
-        await session.query("SELECT pg_advisory_lock(hashtext('smtp-gate-mailbox:' || $1))", [mailboxId]);
-        try {
-          return await work();
-        } finally {
-          await session.query("SELECT pg_advisory_unlock(hashtext('smtp-gate-mailbox:' || $1))", [mailboxId]);
-        }
-      });
+      return await work();
     } finally {
       release();
       if (this.mailboxQueues.get(mailboxId) === mine) this.mailboxQueues.delete(mailboxId);
+    }
+  }
+
+  /**
+   * Lock-holding sessions keep a pooled connection while their work runs its queries on others; at
+   * most `maxSessions` at once (the PostgreSQL pool has 10), so those queries always find one free.
+   */
+  private static readonly maxSessions = 6;
+  private sessionsOpen = 0;
+  private readonly sessionWaiters: (() => void)[] = [];
+
+  private async inSession<T>(work: (session: Db) => Promise<T>): Promise<T> {
+    while (this.sessionsOpen >= Store.maxSessions) await new Promise<void>((resolve) => this.sessionWaiters.push(resolve));
+    this.sessionsOpen++;
+    try {
+      return await this.db.session(work);
+    } finally {
+      this.sessionsOpen--;
+      this.sessionWaiters.shift()?.();
     }
   }
 

@@ -121,6 +121,15 @@ function storeContract(database: () => Promise<TestDatabase | undefined>) {
     expect(await store.withMailboxLock('bob', async () => 'next')).toBe('next');
   });
 
+  test('more concurrent executions than the pool has connections all finish: lock-holding sessions never starve the queries', async (store) => {
+    const runs = Array.from({ length: 16 }, (_, i) => store.withExecutionLock(`request-${i}`, async () => {
+      for (let q = 0; q < 3; q++) await store.getSetting('approvals-conversation');
+      return i;
+    }, `mailbox-${i}`));
+    const finished = await Promise.race([Promise.all(runs), new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 4_000).unref())]);
+    expect(finished).toEqual(Array.from({ length: 16 }, (_, i) => i));
+  });
+
   test('settings are stored and replaced', async (store) => {
     await store.setSetting('approvals-conversation', { id: 'one' }, at);
     await store.setSetting('approvals-conversation', { id: 'two' }, at);
