@@ -344,21 +344,7 @@ export class RequestLifecycle {
         await this.deps.store.annotate(request.id, { lateWrite: 'not-applied' }, this.deps.now());
         return;
       }
-      const restore = changeCommandSetting(request.before.mailboxSmtpClientAuthenticationDisabled);
-      let failure: AppError | undefined;
-      try {
-        await restore.execute(this.deps.tenant, { userPrincipalName: request.targetUpn });
-      } catch (error) {
-        failure = toAppError(error);
-      }
-      const after = await this.readBack(request.targetUpn, request.id);
-      const restored = !failure && after !== undefined && restore.verify(after);
-      await this.audit(request.id, null, 'tenant.write', {
-        reason: 'undo-late-write', cmdlet: 'Set-CASMailbox', identity: request.targetUpn,
-        parameters: { SmtpClientAuthenticationDisabled: restore.desiredMailboxValue },
-        before: current, after: after ?? null, readBackMatched: restored, errorCode: failure?.code ?? null,
-      });
-      if (!restored) throw failure ?? new AppError('VERIFY_MISMATCH');
+      await this.restoreMailbox(request, request.targetUpn, request.before.mailboxSmtpClientAuthenticationDisabled, 'undo-late-write', current);
       await this.deps.store.annotate(request.id, { lateWrite: 'undone' }, this.deps.now());
       await this.refreshCards(request.id);
     });
@@ -478,31 +464,41 @@ export class RequestLifecycle {
     if (!ran) throw new Error(`request ${requestId} is being reverted by another instance`);
   }
 
+  /**
+   * Puts a mailbox value back (a revert, an undone late write): write, read back, audit. Throws unless
+   * the read-back shows the value, so the job that asked stays due; resolves with the read-back.
+   */
+  private async restoreMailbox(request: RequestRecord, upn: string, value: boolean | null, reason: 'revert' | 'undo-late-write', before: MailboxSmtpState | null): Promise<MailboxSmtpState | undefined> {
+    const restore = changeCommandSetting(value);
+    let failure: AppError | undefined;
+    try {
+      await restore.execute(this.deps.tenant, { userPrincipalName: upn });
+    } catch (error) {
+      failure = toAppError(error);
+    }
+    const after = await this.readBack(upn, request.id);
+    const restored = !failure && after !== undefined && restore.verify(after);
+    await this.audit(request.id, null, 'tenant.write', {
+      reason, cmdlet: 'Set-CASMailbox', identity: upn,
+      parameters: { SmtpClientAuthenticationDisabled: restore.desiredMailboxValue },
+      before, after: after ?? null, readBackMatched: restored, errorCode: failure?.code ?? null,
+    });
+    if (!restored) throw failure ?? new AppError('VERIFY_MISMATCH');
+    return after;
+  }
+
   private async revertOnce(requestId: string): Promise<void> {
     const request = await this.deps.store.getRequest(requestId);
     if (request?.state !== 'succeeded' || !request.before || !request.targetUpn) return;
     const exception = await this.governedException(request);
     // Extended by a later request, or already turned off another way: nothing lapses here.
     if (exception === 'superseded') return;
-    const restore = changeCommandSetting(exception ? exception.restoreValue : request.before.mailboxSmtpClientAuthenticationDisabled);
-    let failure: AppError | undefined;
-    try {
-      await restore.execute(this.deps.tenant, { userPrincipalName: request.targetUpn });
-    } catch (error) {
-      failure = toAppError(error);
-    }
-    const after = await this.readBack(request.targetUpn, request.id);
-    const verified = !failure && after !== undefined && restore.verify(after);
-    await this.audit(request.id, null, 'tenant.write', {
-      reason: 'revert', cmdlet: 'Set-CASMailbox', identity: request.targetUpn,
-      parameters: { SmtpClientAuthenticationDisabled: restore.desiredMailboxValue },
-      before: request.after, after: after ?? null, readBackMatched: verified, errorCode: failure?.code ?? null,
-    });
-    // A failed revert stays due: the job runner tries again after its lease.
-    if (failure || !verified) throw failure ?? new AppError('VERIFY_MISMATCH');
+    const restoreValue = exception ? exception.restoreValue : request.before.mailboxSmtpClientAuthenticationDisabled;
+    // A failed revert throws and stays due: the job runner tries again after its lease.
+    const after = await this.restoreMailbox(request, request.targetUpn, restoreValue, 'revert', request.after);
     const reverted = await this.move(request, 'reverted', null, { after });
     if (exception && (await this.deps.store.closeException(exception.id, exception.requestId, 'lapsed', this.deps.now()))) {
-      await this.audit(request.id, null, 'exception.lapsed', { exceptionId: exception.id, target: exception.targetUpn, expiresAt: exception.expiresAt?.toISOString() ?? null, restoredTo: restore.desiredMailboxValue });
+      await this.audit(request.id, null, 'exception.lapsed', { exceptionId: exception.id, target: exception.targetUpn, expiresAt: exception.expiresAt?.toISOString() ?? null, restoredTo: restoreValue });
     }
     await this.refreshCards(request.id);
     if (reverted) await this.notifyRequester(reverted, 'reverted');
