@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { verifyAuditChain } from '../../src/audit/verify';
 import { openDb, type Db } from '../../src/store/db';
 import { auditHash, Store } from '../../src/store/store';
-import { postgresAvailable, postgresDatabase, type TestDatabase } from '../support/databases';
+import { postgresAvailable, postgresDatabase, storeSuite, type TestDatabase } from '../support/databases';
 
 const at = new Date('2026-11-23T10:00:00Z');
 const repoRoot = resolve(__dirname, '../..');
@@ -31,20 +31,7 @@ async function freshChain(store: Store, count: number): Promise<void> {
 }
 
 function auditContract(database: () => Promise<TestDatabase | undefined>) {
-  let store: Store | undefined;
-  let db: TestDatabase | undefined;
-  const test = (name: string, fn: (store: Store) => Promise<void>) => global.test(name, async () => {
-    if (store) await fn(store);
-  });
-
-  beforeAll(async () => {
-    db = await database();
-    if (db) store = new Store(await db.open());
-  });
-  afterAll(async () => {
-    await store?.close();
-    await db?.cleanup();
-  });
+  const test = storeSuite(database);
 
   test('an empty audit trail is intact', async (store) => {
     await freshChain(store, 0);

@@ -1,25 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ActivityTypes, ConversationState, TestAdapter, TurnContext, type Activity } from 'botbuilder';
 import { ETagConflictError, StoreBotStorage } from '../../src/bot/storage';
-import { Store } from '../../src/store/store';
-import { pgliteDatabase, postgresAvailable, postgresDatabase, type TestDatabase } from '../support/databases';
+import { pgliteDatabase, postgresAvailable, postgresDatabase, storeSuite, type TestDatabase } from '../support/databases';
 
 /** botbuilder's Storage contract (as MemoryStorage behaves) over the real store, on both drivers. */
 function storageContract(database: () => Promise<TestDatabase | undefined>) {
-  let store: Store | undefined;
-  let db: TestDatabase | undefined;
-  const test = (name: string, fn: (storage: StoreBotStorage) => Promise<void>) => global.test(name, async () => {
-    if (store) await fn(new StoreBotStorage(store));
-  });
-
-  beforeAll(async () => {
-    db = await database();
-    if (db) store = new Store(await db.open());
-  });
-  afterAll(async () => {
-    await store?.close();
-    await db?.cleanup();
-  });
+  const onStore = storeSuite(database);
+  const test = (name: string, fn: (storage: StoreBotStorage) => Promise<void>) => onStore(name, (store) => fn(new StoreBotStorage(store)));
 
   test('an item round-trips, and every write gives it a new eTag', async (storage) => {
     const key = randomUUID();

@@ -29,14 +29,20 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** IT staff asks to enable SMTP for bob on this bot; resolves with the draft's request id. */
+async function draftEnableForBob(bot: InProcessBot): Promise<string> {
+  const posted = connector.postedCards().length;
+  await bot.teams.message(alex, 'enable SMTP for bob for the floor 2 scanner');
+  const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[posted]);
+  return requestIdOf(confirm.card);
+}
+
 test('a request left approved by a stop before execution is executed once at the next start', async () => {
   const clock = new TestClock(new Date('2026-11-23T09:00:00Z'));
   const first = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
   let requestId: string;
   try {
-    await first.teams.message(alex, 'enable SMTP for bob for the floor 2 scanner');
-    const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[0]);
-    requestId = requestIdOf(confirm.card);
+    requestId = await draftEnableForBob(first);
     await first.teams.press(alex, 'request.confirm', { requestId });
     await first.server.drain();
     await connector.waitFor('the approval card', () => connector.postedCards().find((p) => isApprovalCard(p.card)));
@@ -73,10 +79,7 @@ test('a request left executing with nobody executing it is settled by a later jo
   const bot = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
   try {
     await simulator.control('POST', '/_simulator/reset');
-    const posted = connector.postedCards().length;
-    await bot.teams.message(alex, 'enable SMTP for bob for the floor 2 scanner');
-    const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[posted]);
-    const requestId = requestIdOf(confirm.card);
+    const requestId = await draftEnableForBob(bot);
     await bot.teams.press(alex, 'request.confirm', { requestId });
     await bot.server.drain();
     // Another instance claimed the execution and died before writing (its lock went with it).
@@ -105,9 +108,7 @@ test('a request left confirmed (stopped between confirming and routing) goes to 
   try {
     await simulator.control('POST', '/_simulator/reset');
     const posted = connector.postedCards().length;
-    await bot.teams.message(alex, 'enable SMTP for bob for the floor 2 scanner');
-    const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[posted]);
-    const requestId = requestIdOf(confirm.card);
+    const requestId = await draftEnableForBob(bot);
     expect(await bot.server.store.transition(requestId, 'draft', 'confirmed', clock.now())).toBeDefined();
 
     clock.advance(3 * 60_000);

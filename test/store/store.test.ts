@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestRecord } from '../../src/requests/model';
 import { auditHash, genesisHash, Store } from '../../src/store/store';
-import { pgliteDatabase, postgresAvailable, postgresDatabase, type TestDatabase } from '../support/databases';
+import { pgliteDatabase, postgresAvailable, postgresDatabase, storeSuite, type TestDatabase } from '../support/databases';
 
 const at = new Date('2026-11-23T10:00:00Z');
 
@@ -21,20 +21,7 @@ function draft(overrides: Partial<RequestRecord> = {}): RequestRecord {
  * PostgreSQL is absent outside CI (postgresAvailable has already said so, loudly).
  */
 function storeContract(database: () => Promise<TestDatabase | undefined>) {
-  let store: Store | undefined;
-  let db: TestDatabase | undefined;
-  const test = (name: string, fn: (store: Store) => Promise<void>) => global.test(name, async () => {
-    if (store) await fn(store);
-  });
-
-  beforeAll(async () => {
-    db = await database();
-    if (db) store = new Store(await db.open());
-  });
-  afterAll(async () => {
-    await store?.close();
-    await db?.cleanup();
-  });
+  const test = storeSuite(database);
 
   test('a request round-trips with its JSON fields intact', async (store) => {
     const r = draft();

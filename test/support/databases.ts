@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { openDb, type Db } from '../../src/store/db';
+import { Store } from '../../src/store/store';
 
 export const postgresUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -42,4 +43,25 @@ export function postgresDatabase(): TestDatabase {
       await client.end();
     },
   };
+}
+
+/**
+ * One contract run on one database: beforeAll opens a Store on it, afterAll closes it and drops what
+ * it created. The returned `test` runs only when `database` gave one — it resolves undefined only when
+ * PostgreSQL is absent outside CI, which postgresAvailable has already said, loudly.
+ */
+export function storeSuite(database: () => Promise<TestDatabase | undefined>): (name: string, fn: (store: Store) => Promise<void>) => void {
+  let store: Store | undefined;
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await database();
+    if (db) store = new Store(await db.open());
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.cleanup();
+  });
+  return (name, fn) => test(name, async () => {
+    if (store) await fn(store);
+  });
 }
