@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import i18next, { type i18n } from 'i18next';
 
@@ -9,8 +9,44 @@ export type Translate = (key: string, params?: Record<string, string | number>) 
 
 const localesDir = join(__dirname, '..', '..', 'locales');
 
+/**
+ * One language's strings: `locales/<lng>.json` plus every `locales/<lng>/<area>.json`, so each area
+ * of the bot keeps its strings in a file of its own. A key defined twice is a mistake, not an override.
+ */
+export function loadLocale(language: Language): Record<string, unknown> {
+  const files = [join(localesDir, `${language}.json`)];
+  const dir = join(localesDir, language);
+  if (existsSync(dir)) files.push(...readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f)));
+  const merged: Record<string, unknown> = {};
+  for (const file of files) mergeInto(merged, JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>, file, '');
+  return merged;
+}
+
+function isTree(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, file: string, prefix: string): void {
+  for (const [key, value] of Object.entries(source)) {
+    const existing = target[key];
+    if (existing === undefined) {
+      if (isTree(value)) {
+        const tree: Record<string, unknown> = {};
+        mergeInto(tree, value, file, `${prefix}${key}.`);
+        target[key] = tree;
+      } else {
+        target[key] = value;
+      }
+    } else if (isTree(existing) && isTree(value)) {
+      mergeInto(existing, value, file, `${prefix}${key}.`);
+    } else {
+      throw new Error(`locale key ${prefix}${key} is defined twice (again in ${file})`);
+    }
+  }
+}
+
 function loadResources(): Record<Language, Record<string, unknown>> {
-  return Object.fromEntries(languages.map((lng) => [lng, JSON.parse(readFileSync(join(localesDir, `${lng}.json`), 'utf8'))])) as Record<Language, Record<string, unknown>>;
+  return Object.fromEntries(languages.map((lng) => [lng, loadLocale(lng)])) as Record<Language, Record<string, unknown>>;
 }
 
 let instance: i18n | undefined;

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { loadLocale, type Language } from '../../src/i18n';
 
-const localesDir = join(__dirname, '..', '..', 'locales');
 const translated = ['es', 'pt', 'zh-CN', 'ro'] as const;
 type Translated = (typeof translated)[number];
 
@@ -25,8 +23,8 @@ const protectedTokens = [
   '⛔',
 ];
 
-function load(language: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(localesDir, `${language}.json`), 'utf8')) as Record<string, unknown>;
+function load(language: Language): Record<string, unknown> {
+  return loadLocale(language);
 }
 
 /** Flattens a locale into dotted key → leaf value (leaves are kept as-is so non-strings can be reported). */
