@@ -31,6 +31,12 @@ const faultRuleSchema = z
 
 const faultConfigSchema = z.strictObject({
   latencyMs: z.number().int().min(0).max(600_000).optional(),
+  /** Per service, instead of `latencyMs` for that service (e.g. Graph 150 ms, Exchange 400 ms). */
+  serviceLatencyMs: z.strictObject({
+    graph: z.number().int().min(0).max(600_000).optional(),
+    exchange: z.number().int().min(0).max(600_000).optional(),
+    token: z.number().int().min(0).max(600_000).optional(),
+  }).optional(),
   rules: z.array(faultRuleSchema).optional(),
 });
 
@@ -51,6 +57,7 @@ interface ActiveRule {
 /** Latency and scripted failures, set through `/_simulator/faults`. */
 export class FaultInjector {
   private latency = 0;
+  private serviceLatency: Partial<Record<ServiceName, number>> = {};
   private rules: ActiveRule[] = [];
   private random: () => number;
 
@@ -62,9 +69,15 @@ export class FaultInjector {
     return this.latency;
   }
 
+  /** The delay before answering a call to `service`. */
+  latencyFor(service: ServiceName): number {
+    return this.serviceLatency[service] ?? this.latency;
+  }
+
   set(config: FaultConfig): void {
     this.random = mulberry32(this.seed);
     this.latency = config.latencyMs ?? 0;
+    this.serviceLatency = { ...config.serviceLatencyMs };
     this.rules = (config.rules ?? []).map((rule) => ({ rule, remaining: rule.times ?? null }));
   }
 
@@ -88,9 +101,10 @@ export class FaultInjector {
     return null;
   }
 
-  describe(): { latencyMs: number; rules: (FaultRule & { remaining: number | null })[] } {
+  describe(): { latencyMs: number; serviceLatencyMs?: Partial<Record<ServiceName, number>>; rules: (FaultRule & { remaining: number | null })[] } {
     return {
       latencyMs: this.latency,
+      ...(Object.keys(this.serviceLatency).length ? { serviceLatencyMs: { ...this.serviceLatency } } : {}),
       rules: this.rules.map((active) => ({ ...active.rule, remaining: active.remaining })),
     };
   }

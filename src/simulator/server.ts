@@ -118,7 +118,8 @@ class Simulator implements ControlTarget {
       parameters: invocation.parameters,
     });
 
-    if (this.faults.latencyMs > 0) await sleep(this.faults.latencyMs);
+    const latency = this.faults.latencyFor(service);
+    if (latency > 0) await sleep(latency);
 
     const requestId = randomUUID();
     const clientRequestId = header(request, 'client-request-id') ?? requestId;

@@ -58,6 +58,17 @@ describe('simulator control API', () => {
     expect((await sim.call('GET', '/v1.0/users/bob@contoso.com', { token: graphToken })).status).toBe(200);
   });
 
+  test('latency can be set per service: Exchange slower than Graph, the rest at the common value', async () => {
+    await setFaults({ latencyMs: 0, serviceLatencyMs: { exchange: 300 } });
+    let started = Date.now();
+    expect((await sim.call('GET', '/v1.0/users/bob@contoso.com', { token: graphToken })).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(250);
+    started = Date.now();
+    expect((await sim.invoke(exchangeToken, 'Get-CASMailbox', { Identity: 'bob' })).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect((await sim.call('GET', '/_simulator/faults')).json).toEqual({ latencyMs: 0, serviceLatencyMs: { exchange: 300 }, rules: [] });
+  });
+
   test('a drop rule closes the connection without an answer', async () => {
     await setFaults({ rules: [{ service: 'token', drop: true, times: 1 }] });
     await expect(sim.token('https://graph.microsoft.com/.default')).rejects.toThrow();
