@@ -1,0 +1,46 @@
+import fc from 'fast-check';
+import { bounceInputMaxLength, parseBounce } from '../../src/diagnosis/bounce';
+
+/** Pieces that make the parser work hardest: codes, near-codes, keywords, dots and digits, scripts. */
+const piece = fc.oneof(
+  fc.constantFrom('5.7.139', '5.7.57', '5.7.3', '5.7.30', '535 ', '530 5.7.57 ', '10.5.7.139', '5.7.', '.5.', '5..7', '4.7.0', '5.1.1',
+    'SmtpClientAuthentication is disabled for the ', 'Mailbox', 'Tenant', 'criteria', 'basic authentication', 'locked',
+    'security defaults', 'buzón', '租户', 'cutia poștală', "Remote Server returned '", '\n', '’', '\u0301', '𝒜'),
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+);
+const pasted = fc.array(piece, { maxLength: 200 }).map((parts) => parts.join(''));
+
+describe('bounce parser under arbitrary input', () => {
+  test('never throws, answers with a known code or nothing, and stays fast (2,000 runs)', () => {
+    let slowest = 0;
+    fc.assert(fc.property(pasted, (text) => {
+      const started = performance.now();
+      const finding = parseBounce(text);
+      slowest = Math.max(slowest, performance.now() - started);
+      if (finding) {
+        expect(typeof finding.code).toBe('string');
+        expect(finding.line.length).toBeLessThanOrEqual(300);
+      }
+    }), { numRuns: 2000 });
+    expect(slowest).toBeLessThan(100);
+  });
+
+  test.each([
+    ['4,000 characters of digits and dots', '5.7.'.repeat(1000)],
+    ['4,000 characters of near-codes without a reply', '5.7.139x'.repeat(500)],
+    ['a 200 KB log of connection lines', 'INFO connection ok 10.0.0.1\n'.repeat(7000)],
+    ['one 50,000-character line of junk', 'ä'.repeat(50_000)],
+    ['thousands of codes, each with a window to read', '535 5.7.139 SmtpClientAuthentication '.repeat(2000)],
+  ])('%s: answered in well under 100 ms', (_name, text) => {
+    parseBounce(text); // warm-up: the first call compiles the expressions
+    const started = performance.now();
+    parseBounce(text);
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  test('a reply past the cap is not looked for: the input read is bounded', () => {
+    const text = `${' '.repeat(bounceInputMaxLength)}530 5.7.57 Client not authenticated`;
+    expect(parseBounce(text)).toBeUndefined();
+  });
+});
