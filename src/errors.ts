@@ -32,6 +32,7 @@ export const errorCatalog = {
   DURATION_OUT_OF_RANGE: { messageKey: 'errors.DURATION_OUT_OF_RANGE', status: 400 },
   NOTHING_TO_UNDO: { messageKey: 'errors.NOTHING_TO_UNDO', status: 409 },
   EXCEPTION_NOT_ACTIVE: { messageKey: 'errors.EXCEPTION_NOT_ACTIVE', status: 409 },
+  MESSAGE_TOO_LONG: { messageKey: 'errors.MESSAGE_TOO_LONG', status: 413 },
   INTERNAL: { messageKey: 'errors.INTERNAL', status: 500 },
 } as const;
 

@@ -10,6 +10,9 @@ import { Store } from './store/store';
 import { connectTenant, type Tenant } from './tenant';
 import type { RetryPolicy } from './tenant/http';
 
+/** The largest request body /api/messages accepts; anything bigger is a 413. */
+export const maxBodyBytes = 256 * 1024;
+
 export interface RunningServer {
   url: string;
   port: number;
@@ -41,7 +44,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   if (reconciled) logger.warn({ reconciled }, 'reconciled requests a previous run left executing');
 
   const server = restify.createServer({ name: 'smtp-gate', handleUncaughtExceptions: false });
-  server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: 256 * 1024 }));
+  server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: maxBodyBytes }));
 
   server.post('/api/messages', async (req, res) => {
     if (!edge.anonymous) {

@@ -7,7 +7,7 @@ import { quorumFor, type Config } from '../config';
 import { AppError, errorText, toAppError } from '../errors';
 import { languageFromLocale, translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';
-import { guessLanguage, parseUtterance } from '../nlu/parse';
+import { guessLanguage, parseUtterance, utteranceMaxLength, utteranceTooLong } from '../nlu/parse';
 import { justificationMaxLength, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../requests/model';
 import { approvalsConversationKey, RequestLifecycle } from '../requests/service';
 import type { Store } from '../store/store';
@@ -62,15 +62,20 @@ export class Dispatcher {
   }
 
   async handleMessage(turn: MessageTurn): Promise<Reply[]> {
-    const parsed = parseUtterance(turn.text);
-    const language = parsed?.language ?? languageFromLocale(turn.locale) ?? guessLanguage(turn.text) ?? 'en';
-    const t = translator(language);
+    let t = translator(languageFromLocale(turn.locale) ?? 'en');
     try {
+      // Who is asking comes before reading what they wrote: another tenant's text is never parsed.
       this.checkTenant(turn);
       if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) {
         return (await this.deps.store.activityResponse<Reply[]>(turn.activityId)) ?? [];
       }
-      const replies = await this.answerMessage(turn, parsed, language, t);
+      const tooLong = utteranceTooLong(turn.text);
+      const parsed = tooLong ? undefined : parseUtterance(turn.text);
+      const language = parsed?.language ?? languageFromLocale(turn.locale) ?? (tooLong ? undefined : guessLanguage(turn.text)) ?? 'en';
+      t = translator(language);
+      const replies = tooLong
+        ? [{ card: this.errorCard(t, new AppError('MESSAGE_TOO_LONG', { max: utteranceMaxLength })) }]
+        : await this.answerMessage(turn, parsed, language, t);
       await this.deps.store.saveActivityResponse(turn.activityId, replies);
       return replies;
     } catch (error) {

@@ -54,6 +54,23 @@ const latinMarker = `(?:\\s+|\\s*[,，;；]\\s*)(?:${latinMarkers.join('|')})\\s
 const latinTailStart = `(?:${latinMarker}|\\s+(?=(?:permanently|permanent|permanentemente|permanente|permanenta|definitiv|forever)(?:\\s|$)))`;
 const anyMarker = new RegExp(`${latinMarker}|\\s*[,，;；]?\\s*(?:${cjkMarkers.join('|')})\\s*`, 'gu');
 
+/**
+ * The trailing patterns are unanchored at the start, so a regex engine tries them at every position:
+ * on a long run of commas that is quadratic. A modifier is a few words long, so they run on the last
+ * characters only, and the separators before the match are then taken back over by a loop.
+ */
+const trailingWindow = 64;
+function execAtEnd(pattern: RegExp, text: string): { index: number; match: RegExpExecArray } | undefined {
+  // The window starts after a separator (or at the start), so `^` in a pattern means what it says.
+  let offset = Math.max(0, text.length - trailingWindow);
+  while (offset > 0 && !/[\s,，]/u.test(text[offset - 1]!)) offset--;
+  const match = pattern.exec(text.slice(offset));
+  if (!match) return undefined;
+  let index = offset + match.index;
+  if (match.index === 0) while (index > 0 && /[\s,，]/u.test(text[index - 1]!)) index--;
+  return { index, match };
+}
+
 /** Peels "for 7 days" and "permanently" off the end, in any order. */
 function peelTrailingModifiers(folded: string): { rest: number; durationMs?: number; permanent?: true } {
   let rest = folded.length;
@@ -67,7 +84,7 @@ function peelTrailingModifiers(folded: string): { rest: number; durationMs?: num
       rest = duration.rest;
       continue;
     }
-    const forever = permanent ? null : trailingPermanent.exec(head);
+    const forever = permanent ? undefined : execAtEnd(trailingPermanent, head);
     if (forever && forever.index > 0) {
       permanent = true;
       rest = forever.index;
@@ -117,11 +134,11 @@ function parseTail(folded: string, original: string): { durationMs?: number; per
 
 /** Splits "bob for 7 days" into the rest and the duration; at most a year. */
 export function extractDuration(folded: string): { rest: number; durationMs: number } | undefined {
-  const match = trailingDuration.exec(folded);
-  if (!match) return undefined;
-  const durationMs = Number(match[1]) * unitMs[match[2]!]!;
+  const found = execAtEnd(trailingDuration, folded);
+  if (!found) return undefined;
+  const durationMs = Number(found.match[1]) * unitMs[found.match[2]!]!;
   if (durationMs <= 0 || durationMs > 366 * 24 * hour) return undefined;
-  return { rest: match.index, durationMs };
+  return { rest: found.index, durationMs };
 }
 
 /**
@@ -166,20 +183,84 @@ function compile(command: CommandDefinition, language: Language, phrase: string)
 const patterns: CompiledPattern[] = commands.flatMap((command) =>
   languages.flatMap((language) => command.phrases[language].map((phrase) => compile(command, language, phrase))));
 
-/** Teams prefixes channel messages with the bot's @mention; people add punctuation. */
+/**
+ * The longest utterance we read, after cleaning: a command, a user and a reason fit many times over
+ * (a justification is at most 300 characters). Longer text is refused before any pattern runs, so no
+ * message can hold the event loop (issue #13, hole 1).
+ */
+export const utteranceMaxLength = 1_000;
+/** Raw text longer than this is refused without even cleaning it (room for Teams' mention markup). */
+export const rawUtteranceMaxLength = 4 * utteranceMaxLength;
+
+const isSpace = (ch: string) => /\s/.test(ch);
+const trailingJunk = new Set([...'.!?。！？,，']);
+
+/**
+ * Teams prefixes channel messages with the bot's @mention; people add punctuation. One pass, no
+ * backtracking: `<at>…</at>` mentions and other tags become a space, `&nbsp;` too, runs of white
+ * space become one space, and trailing punctuation goes.
+ */
 export function cleanUtterance(text: string): string {
-  return text
-    .replace(/<at>[^<]*<\/at>/gi, ' ')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/[\s\u3000]+/g, ' ')
-    .replace(/[\s.!?。！？,，]+$/u, '')
-    .trim();
+  const out: string[] = [];
+  let lastWasSpace = true;
+  const space = () => {
+    if (!lastWasSpace) out.push(' ');
+    lastWasSpace = true;
+  };
+  // The next '>' at or after a position; searched again only once passed, so each character is scanned once.
+  let nextClose = -1;
+  const closeAfter = (from: number) => {
+    if (nextClose !== Infinity && nextClose < from) {
+      const found = text.indexOf('>', from);
+      nextClose = found < 0 ? Infinity : found;
+    }
+    return nextClose;
+  };
+  for (let i = 0; i < text.length;) {
+    const ch = text[i]!;
+    if (ch === '<') {
+      if (text.slice(i, i + 4).toLowerCase() === '<at>') {
+        const lt = text.indexOf('<', i + 4);
+        if (lt >= 0 && text.slice(lt, lt + 5).toLowerCase() === '</at>') {
+          space();
+          i = lt + 5;
+          continue;
+        }
+      }
+      const gt = closeAfter(i + 1);
+      if (gt !== Infinity && gt > i + 1) {
+        space();
+        i = gt + 1;
+        continue;
+      }
+    } else if (ch === '&' && text.startsWith('&nbsp;', i)) {
+      space();
+      i += 6;
+      continue;
+    } else if (isSpace(ch)) {
+      space();
+      i++;
+      continue;
+    }
+    out.push(ch);
+    lastWasSpace = false;
+    i++;
+  }
+  let end = out.length;
+  while (end > 0 && (out[end - 1] === ' ' || trailingJunk.has(out[end - 1]!))) end--;
+  return out.slice(0, end).join('').trim();
+}
+
+/** Whether a message is too long to read as a command (see utteranceMaxLength). */
+export function utteranceTooLong(text: string): boolean {
+  return text.length > rawUtteranceMaxLength || cleanUtterance(text).length > utteranceMaxLength;
 }
 
 /** Utterance → command, arguments and the language it was written in; undefined when nothing matches. */
 export function parseUtterance(text: string): ParsedUtterance | undefined {
+  if (text.length > rawUtteranceMaxLength) return undefined;
   let original = cleanUtterance(text);
+  if (original.length > utteranceMaxLength) return undefined;
   let folded = fold(original);
   let permanent = cjkPermanent.test(folded) ? true as const : undefined;
   if (permanent) {
