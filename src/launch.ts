@@ -6,9 +6,10 @@ import { ensureSimulatorCertificates } from './simulator/certificates';
 import { FixtureError, loadFixture, type TenantFixture } from './simulator/fixture';
 
 /**
- * `npm start`. Without a `.env` (local mode): the tenant simulator, the bot wired to it, and the
- * Microsoft 365 Agents Playground, as one process tree that Ctrl-C stops as a whole.
- * With a `.env`: the bot alone, configured from it.
+ * Local mode, which `npm start` (scripts/start.cjs) runs through tsx when there is no `.env`: the
+ * tenant simulator, the bot wired to it, and the Microsoft 365 Agents Playground, as one process tree
+ * that Ctrl-C stops as a whole. With a `.env`, `npm start` runs the compiled bot (dist/main.js) instead;
+ * run directly with a `.env`, this launcher starts the bot from src/ alone.
  */
 
 const root = resolve(__dirname, '..');

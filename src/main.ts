@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, redactedConfigSummary } from './config';
 import { createLogger } from './log';
 import { startServer } from './server';
 
-/** The bot process: `node --import tsx src/main.ts` (the launcher starts it for `npm start`). */
+/** The bot process: compiled, `dist/main.js` (production `npm start`); from source, `node --import tsx src/main.ts` (local mode). */
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   let config;
