@@ -26,6 +26,7 @@ export interface AppRegistration {
 export const EXCHANGE_MANAGEMENT_ROLES = [
   'Mail Recipients',
   'View-Only Recipients',
+  'Recipient Policies',
   'Organization Transport Settings',
   'Organization Configuration',
   'View-Only Configuration',

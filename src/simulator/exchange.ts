@@ -93,7 +93,7 @@ function bindingFailure(message: string): ExchangeFailure {
 
 // ----- parameters ----------------------------------------------------------------------------
 
-type ParameterType = 'identity' | 'string' | 'boolean' | 'booleanOrNull' | 'resultSize' | 'common';
+type ParameterType = 'identity' | 'string' | 'stringOrNull' | 'boolean' | 'booleanOrNull' | 'resultSize' | 'common';
 
 // PowerShell's common parameters: every cmdlet accepts them and they change nothing here.
 const COMMON_PARAMETERS: Record<string, ParameterType> = {
@@ -133,6 +133,21 @@ function bindParameters(
           };
         }
         values[canonical] = value;
+        break;
+      case 'stringOrNull':
+        // `-AuthenticationPolicy $null` arrives as JSON null and clears the value.
+        if (value === null) {
+          values[canonical] = null;
+        } else if (typeof value === 'string' && value.trim() !== '') {
+          values[canonical] = value;
+        } else {
+          return {
+            ok: false,
+            failure: bindingFailure(
+              `Cannot bind parameter '${canonical}'. Cannot convert the "${JSON.stringify(value)}" value of type "${jsonTypeName(value)}" to type "System.String".`,
+            ),
+          };
+        }
         break;
       case 'boolean':
       case 'booleanOrNull':
@@ -184,6 +199,11 @@ interface CmdletDefinition {
   /** Exchange management roles any one of which includes the cmdlet (Exchange's "permissions required" tables). */
   roles: readonly string[];
   parameters: Record<string, ParameterType>;
+  /**
+   * Parameters that need a management role of their own. Exchange RBAC hides a parameter the
+   * caller's roles do not include, so PowerShell answers as for a parameter that does not exist.
+   */
+  parameterRoles?: Record<string, readonly string[]>;
   mandatory?: string[];
   run(state: TenantState, parameters: Record<string, unknown>): CmdletOutcome;
 }
@@ -244,6 +264,8 @@ function limitResults(items: Record<string, unknown>[], parameters: Record<strin
 const CAS_FILTER = /^\s*SmtpClientAuthenticationDisabled\s+-(eq|ne)\s+\$(true|false|null)\s*$/i;
 
 const RECIPIENT_READ = ['Mail Recipients', 'View-Only Recipients'];
+// The AllowBasicAuth* switches of an authentication policy (New-AuthenticationPolicy).
+const BASIC_AUTH_PROTOCOLS = ['ActiveSync', 'Autodiscover', 'Imap', 'Mapi', 'OfflineAddressBook', 'OutlookService', 'Pop', 'Powershell', 'ReportingWebServices', 'Rpc', 'Smtp', 'WebServices'];
 const CONFIGURATION_READ = ['Organization Configuration', 'View-Only Configuration'];
 
 const CMDLETS: CmdletDefinition[] = [
@@ -398,14 +420,46 @@ const CMDLETS: CmdletDefinition[] = [
     },
   },
   {
+    name: 'Set-User',
+    roles: ['Mail Recipients', 'Recipient Policies'],
+    parameters: { Identity: 'identity', AuthenticationPolicy: 'stringOrNull', Confirm: 'common' },
+    parameterRoles: { AuthenticationPolicy: ['Recipient Policies'] },
+    mandatory: ['Identity'],
+    run(state, parameters) {
+      const resolved = state.resolveRecipient(parameters.Identity as string, { mailboxOnly: false });
+      if (resolved.kind === 'notFound') return { ok: false, failure: objectNotFound(parameters.Identity as string) };
+      if (resolved.kind === 'ambiguous') return { ok: false, failure: objectAmbiguous(parameters.Identity as string) };
+      const user = resolved.value;
+      const before = user.authenticationPolicy ?? null;
+      if (!('AuthenticationPolicy' in parameters)) return { ok: true, value: [], warnings: [noChangeWarning(state.alias(user))] };
+      const requested = parameters.AuthenticationPolicy as string | null;
+      let next: string | null = null;
+      if (requested !== null) {
+        const policy = state.authenticationPolicyByName(requested);
+        if (!policy) return { ok: false, failure: objectNotFound(requested) };
+        next = policy.name;
+      }
+      if ((before?.toLowerCase() ?? null) === (next?.toLowerCase() ?? null)) {
+        return { ok: true, value: [], warnings: [noChangeWarning(state.alias(user))] };
+      }
+      state.setUserAuthenticationPolicy(user, next);
+      return { ok: true, value: [] };
+    },
+  },
+  {
     name: 'Get-AuthenticationPolicy',
     roles: CONFIGURATION_READ,
     parameters: { Identity: 'identity' },
     run(state, parameters) {
+      // A new policy blocks Basic authentication for every protocol unless told otherwise
+      // (New-AuthenticationPolicy); fixtures describe SMTP only, the other protocols stay blocked.
       const toPolicy = (policy: { name: string; allowBasicAuthSmtp: boolean }): Record<string, unknown> => ({
         Identity: policy.name,
         Name: policy.name,
-        AllowBasicAuthSmtp: policy.allowBasicAuthSmtp,
+        DistinguishedName: `CN=${policy.name},CN=Auth Policies,CN=${state.initialDomain},CN=ConfigurationUnits,DC=SIMPR01A001,DC=PROD,DC=OUTLOOK,DC=COM`,
+        'Guid@odata.type': '#Guid',
+        Guid: deterministicGuid(`authentication-policy:${policy.name.toLowerCase()}`),
+        ...Object.fromEntries(BASIC_AUTH_PROTOCOLS.map((protocol) => [`AllowBasicAuth${protocol}`, protocol === 'Smtp' ? policy.allowBasicAuthSmtp : false])),
       });
       if (typeof parameters.Identity === 'string') {
         const policy = state.authenticationPolicyByName(parameters.Identity);
@@ -543,6 +597,11 @@ async function routeExchange(request: SimRequest, context: ExchangeContext): Pro
     const message = `User is not allowed to call ${definition.name}`;
     return jsonResponse(401, { error: { code: 'Unauthorized', message, innererror: { message, type: 'Microsoft.Exchange.Admin.OData.Core.ODataServiceException' } } });
   }
+  const hidden = Object.keys(invocation.parameters).find((name) => {
+    const entry = Object.entries(definition.parameterRoles ?? {}).find(([parameter]) => parameter.toLowerCase() === name.toLowerCase());
+    return entry !== undefined && !entry[1].some((role) => context.app.exchangeManagementRoles.some((held) => held.toLowerCase() === role.toLowerCase()));
+  });
+  if (hidden !== undefined) return failureResponse(bindingFailure(`A parameter cannot be found that matches parameter name '${hidden}'.`));
   const bound = bindParameters(definition, invocation.parameters);
   if (!bound.ok) return failureResponse(bound.failure);
   const outcome = definition.run(state, bound.values);

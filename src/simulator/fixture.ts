@@ -34,6 +34,8 @@ const userSchema = z.strictObject({
     error: "expected 'disabled', 'enabled' or 'enforced'",
   }),
   authenticationPolicy: z.string().nullable().optional(),
+  /** Optional (default false): the user has registered an MFA method, so per-user MFA set to enabled becomes enforced, as in Entra. */
+  isMfaRegistered: z.boolean({ error: 'expected true or false' }).optional(),
   signIns: z.array(signInSchema).optional(),
 });
 

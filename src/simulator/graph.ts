@@ -578,6 +578,17 @@ function getSecurityDefaults(call: GraphCall): SimResponse {
   });
 }
 
+/**
+ * Entra will not turn security defaults on while the tenant has Conditional Access policies, in
+ * any state (Microsoft 365 docs, "Revert to security defaults from Conditional Access policies":
+ * "If one or more Conditional Access policies exist in any state (Off, On, or Report only), you
+ * can't turn on security defaults"). The wording is the one Entra shows for it; Graph's status and
+ * code for the refusal are not documented, so 400 BadRequest (Graph's code for a request the
+ * service will not carry out as sent) is an assumption — see README.md.
+ */
+export const SECURITY_DEFAULTS_CONDITIONAL_ACCESS_REFUSAL =
+  'Your organization is currently using Conditional Access policies which prevents you from enabling security defaults. You can use Conditional Access to configure custom policies that enable the same behavior provided by security defaults.';
+
 function patchSecurityDefaults(call: GraphCall): SimResponse {
   const body = readJson(call.request);
   const value = body.ok ? body.value : undefined;
@@ -586,7 +597,11 @@ function patchSecurityDefaults(call: GraphCall): SimResponse {
   if (typeof isEnabled !== 'boolean' || keys.some((key) => key !== 'isEnabled')) {
     return graphError(call.context, 400, 'BadRequest', "Invalid request body: only 'isEnabled' (true or false) can be updated.");
   }
-  call.context.state.setSecurityDefaultsEnabled(isEnabled);
+  const { state } = call.context;
+  if (isEnabled && !state.org.securityDefaultsEnabled && state.conditionalAccessPolicies.length > 0) {
+    return graphError(call.context, 400, 'BadRequest', SECURITY_DEFAULTS_CONDITIONAL_ACCESS_REFUSAL);
+  }
+  state.setSecurityDefaultsEnabled(isEnabled);
   return { status: 204 };
 }
 
@@ -621,11 +636,19 @@ function patchAuthenticationRequirements(call: GraphCall): SimResponse {
   const user = findUser(call);
   if ('status' in user) return user;
   const body = readJson(call.request);
-  const state = body.ok ? (body.value as { perUserMfaState?: unknown } | null)?.perUserMfaState : undefined;
-  if (state !== 'disabled' && state !== 'enabled' && state !== 'enforced') {
+  const value = body.ok ? body.value : undefined;
+  const keys = value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : [];
+  const requested = (value as { perUserMfaState?: unknown } | undefined)?.perUserMfaState;
+  if (requested !== 'disabled' && requested !== 'enabled' && requested !== 'enforced') {
     return graphError(call.context, 400, 'BadRequest', "Invalid value for 'perUserMfaState': expected 'disabled', 'enabled' or 'enforced'.");
   }
-  call.context.state.setPerUserMfaState(user, state);
+  if (keys.some((key) => key !== 'perUserMfaState' && key !== '@odata.type')) {
+    return graphError(call.context, 400, 'BadRequest', "Invalid request body: only 'perUserMfaState' can be updated on strongAuthenticationRequirements.");
+  }
+  // Graph: "When you update a user's MFA state to enabled and the user has already registered an
+  // MFA method, their state changes automatically to enforced."
+  const next = requested === 'enabled' && user.isMfaRegistered === true ? 'enforced' : requested;
+  call.context.state.setPerUserMfaState(user, next);
   return { status: 204 };
 }
 
@@ -686,7 +709,13 @@ interface GraphRoute {
 const USER_READ = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
 const GROUP_READ = ['GroupMember.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
 const POLICY_READ = ['Policy.Read.All', 'Policy.ReadWrite.ConditionalAccess', 'Policy.ReadWrite.SecurityDefaults'];
-const AUTH_METHOD_READ = ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'];
+// Per-user MFA of another user (beta authentication-get / authentication-update, "Permissions
+// acting on others"): read with Policy.Read.All, write only with Policy.ReadWrite.AuthenticationMethod.
+const PER_USER_MFA_READ = ['Policy.Read.All', 'Policy.ReadWrite.AuthenticationMethod'];
+const PER_USER_MFA_WRITE = ['Policy.ReadWrite.AuthenticationMethod'];
+// Update identitySecurityDefaultsEnforcementPolicy: Policy.ReadWrite.SecurityDefaults, or the wider
+// Policy.ReadWrite.ConditionalAccess (the docs also list Policy.Read.All, which cannot write).
+const SECURITY_DEFAULTS_WRITE = ['Policy.ReadWrite.SecurityDefaults', 'Policy.ReadWrite.ConditionalAccess'];
 const AUDIT_READ = ['AuditLog.Read.All'];
 const ORGANIZATION_READ = ['Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
 
@@ -696,14 +725,14 @@ const GRAPH_ROUTES: GraphRoute[] = [
   { method: 'POST', pattern: '/users/{user}/checkMemberGroups', permissions: GROUP_READ, handle: checkMemberGroups },
   { method: 'POST', pattern: '/users/{user}/getMemberGroups', permissions: GROUP_READ, handle: getMemberGroups },
   { method: 'GET', pattern: '/users/{user}/memberOf', permissions: GROUP_READ, handle: memberOf },
-  { method: 'GET', pattern: '/users/{user}/authentication/requirements', versions: ['beta'], permissions: AUTH_METHOD_READ, handle: getAuthenticationRequirements },
-  { method: 'PATCH', pattern: '/users/{user}/authentication/requirements', versions: ['beta'], permissions: ['UserAuthenticationMethod.ReadWrite.All'], handle: patchAuthenticationRequirements },
+  { method: 'GET', pattern: '/users/{user}/authentication/requirements', versions: ['beta'], permissions: PER_USER_MFA_READ, handle: getAuthenticationRequirements },
+  { method: 'PATCH', pattern: '/users/{user}/authentication/requirements', versions: ['beta'], permissions: PER_USER_MFA_WRITE, handle: patchAuthenticationRequirements },
   { method: 'GET', pattern: '/groups', permissions: GROUP_READ, handle: listGroups },
   { method: 'GET', pattern: '/groups/{group}', permissions: GROUP_READ, handle: getGroup },
   { method: 'GET', pattern: '/groups/{group}/members', permissions: GROUP_READ, handle: (call) => groupMembers(call, false) },
   { method: 'GET', pattern: '/groups/{group}/transitiveMembers', permissions: GROUP_READ, handle: (call) => groupMembers(call, true) },
   { method: 'GET', pattern: '/policies/identitySecurityDefaultsEnforcementPolicy', permissions: POLICY_READ, handle: getSecurityDefaults },
-  { method: 'PATCH', pattern: '/policies/identitySecurityDefaultsEnforcementPolicy', permissions: ['Policy.ReadWrite.SecurityDefaults'], handle: patchSecurityDefaults },
+  { method: 'PATCH', pattern: '/policies/identitySecurityDefaultsEnforcementPolicy', permissions: SECURITY_DEFAULTS_WRITE, handle: patchSecurityDefaults },
   { method: 'GET', pattern: '/identity/conditionalAccess/policies', permissions: POLICY_READ, handle: listConditionalAccessPolicies },
   { method: 'GET', pattern: '/identity/conditionalAccess/policies/{policy}', permissions: POLICY_READ, handle: getConditionalAccessPolicy },
   {

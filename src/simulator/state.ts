@@ -159,10 +159,21 @@ export class TenantState {
     user.perUserMfaState = value;
   }
 
+  /** `Set-User -AuthenticationPolicy`: the policy's own name, or null to clear the assignment. */
+  setUserAuthenticationPolicy(user: FixtureUser, policyName: string | null): void {
+    user.authenticationPolicy = policyName;
+  }
+
   /** What `GET /_simulator/state` answers (fixture-format.md). */
   snapshot(): {
     org: TenantFixture['org'];
-    users: { id: string; userPrincipalName: string; mailbox: FixtureUser['mailbox']; perUserMfaState: PerUserMfaState }[];
+    users: {
+      id: string;
+      userPrincipalName: string;
+      mailbox: FixtureUser['mailbox'];
+      perUserMfaState: PerUserMfaState;
+      authenticationPolicy: string | null;
+    }[];
   } {
     return structuredClone({
       org: this.data.org,
@@ -171,6 +182,7 @@ export class TenantState {
         userPrincipalName: user.userPrincipalName,
         mailbox: user.mailbox,
         perUserMfaState: user.perUserMfaState,
+        authenticationPolicy: user.authenticationPolicy ?? null,
       })),
     });
   }

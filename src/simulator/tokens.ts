@@ -26,7 +26,6 @@ export const RESOURCES: readonly ResourceDefinition[] = [
       'Policy.Read.All',
       'Policy.ReadWrite.SecurityDefaults',
       'Policy.ReadWrite.AuthenticationMethod',
-      'UserAuthenticationMethod.ReadWrite.All',
       'AuditLog.Read.All',
       'Organization.Read.All',
     ],

@@ -16,6 +16,31 @@ export interface DirectoryUser {
   accountEnabled: boolean;
 }
 
+export type PerUserMfaState = 'disabled' | 'enabled' | 'enforced';
+
+/** Graph's conditionalAccessPolicy, the fields SMTP Gate reads. */
+export interface ConditionalAccessPolicy {
+  id: string;
+  displayName: string;
+  /** `enabled`, `disabled` or `enabledForReportingButNotEnforced` (report-only). */
+  state: string;
+  conditions?: {
+    clientAppTypes?: string[];
+    users?: { includeUsers?: string[]; excludeUsers?: string[]; includeGroups?: string[]; excludeGroups?: string[] };
+  };
+  grantControls?: { operator?: string; builtInControls?: string[] } | null;
+}
+
+/**
+ * Entra's refusal to turn security defaults on while Conditional Access policies exist: its
+ * message, as Graph returned it, when `error` is that refusal; otherwise undefined.
+ */
+export function securityDefaultsRefusal(error: unknown): string | undefined {
+  if (!(error instanceof TenantHttpError) || error.operation !== 'PATCH /policies/identitySecurityDefaultsEnforcementPolicy') return undefined;
+  if (error.status !== 400 || !/conditional access/i.test(error.microsoftMessage ?? '')) return undefined;
+  return error.microsoftMessage;
+}
+
 export interface DirectoryGroup {
   id: string;
   displayName: string;
@@ -72,7 +97,8 @@ class TenantHttpMiddleware implements Middleware {
     const response = await this.http.send({
       operation, method, url, headers,
       body: typeof context.options?.body === 'string' ? context.options.body : undefined,
-      idempotent: method === 'GET' || /\/checkMemberGroups$/.test(url),
+      // A PATCH we send names the absolute end value (isEnabled, perUserMfaState), so sending it again ends the same.
+      idempotent: method === 'GET' || method === 'PATCH' || /\/checkMemberGroups$/.test(url),
     });
     context.response = new Response(response.status === 204 ? null : response.text, { status: response.status, headers: response.headers });
   }
@@ -209,10 +235,49 @@ export class GraphDirectory {
   }
 
   /** Per-user MFA (Graph beta `authentication/requirements`; there is no v1.0 equivalent). */
-  async getPerUserMfaState(userId: string): Promise<'disabled' | 'enabled' | 'enforced'> {
-    const result = await this.call<{ perUserMfaState: 'disabled' | 'enabled' | 'enforced' }>('GET /users/{id}/authentication/requirements', () =>
+  async getPerUserMfaState(userId: string): Promise<PerUserMfaState> {
+    const result = await this.call<{ perUserMfaState: PerUserMfaState }>('GET /users/{id}/authentication/requirements', () =>
       this.client.api(`/users/${encodeURIComponent(userId)}/authentication/requirements`).version('beta').get());
     return result.perUserMfaState;
+  }
+
+  /**
+   * Sets per-user MFA (beta `PATCH …/authentication/requirements`, 204). Entra turns `enabled`
+   * into `enforced` by itself once the user has registered an MFA method: read it back.
+   */
+  async setPerUserMfaState(userId: string, state: PerUserMfaState): Promise<void> {
+    await this.call('PATCH /users/{id}/authentication/requirements', () =>
+      this.client.api(`/users/${encodeURIComponent(userId)}/authentication/requirements`).version('beta').patch({ perUserMfaState: state }));
+  }
+
+  /** Whether Entra security defaults are on (`GET /policies/identitySecurityDefaultsEnforcementPolicy`). */
+  async getSecurityDefaultsEnabled(): Promise<boolean> {
+    const policy = await this.call<{ isEnabled?: boolean }>('GET /policies/identitySecurityDefaultsEnforcementPolicy', () =>
+      this.client.api('/policies/identitySecurityDefaultsEnforcementPolicy').get());
+    return policy.isEnabled === true;
+  }
+
+  /**
+   * Turns security defaults on or off (PATCH, 204). Turning them on while Conditional Access
+   * policies exist is refused by Entra (400); `securityDefaultsRefusal(error)` gives its words.
+   */
+  async setSecurityDefaultsEnabled(isEnabled: boolean): Promise<void> {
+    await this.call('PATCH /policies/identitySecurityDefaultsEnforcementPolicy', () =>
+      this.client.api('/policies/identitySecurityDefaultsEnforcementPolicy').patch({ isEnabled }));
+  }
+
+  /** Every Conditional Access policy, in any state, every page followed. */
+  async listConditionalAccessPolicies(): Promise<ConditionalAccessPolicy[]> {
+    const operation = 'GET /identity/conditionalAccess/policies';
+    type PolicyPage = { value: ConditionalAccessPolicy[]; '@odata.nextLink'?: string };
+    const policies: ConditionalAccessPolicy[] = [];
+    let page = await this.call<PolicyPage>(operation, () => this.client.api('/identity/conditionalAccess/policies').get());
+    for (;;) {
+      policies.push(...page.value);
+      const next = page['@odata.nextLink'];
+      if (!next) return policies;
+      page = await this.call<PolicyPage>(operation, () => this.client.api(next).get());
+    }
   }
 
   /** Every user matching `filter` (or all), following `@odata.nextLink` to the last page. */

@@ -1,6 +1,6 @@
 import type { MailboxSmtpState, SmtpAuthSnapshot } from '../requests/model';
 import type { Tenant } from './index';
-import type { DirectoryUser, GraphBatchResponse } from './directory';
+import type { ConditionalAccessPolicy, DirectoryUser, GraphBatchResponse } from './directory';
 import type { AuthenticationPolicy } from './exchange';
 import { smtpState } from './smtp-state';
 
@@ -50,17 +50,6 @@ export interface EvaluateOptions {
   now?: () => Date;
   /** How far back a failed SMTP sign-in counts as recent. */
   signInWindowDays?: number;
-}
-
-interface ConditionalAccessPolicy {
-  id: string;
-  displayName: string;
-  state: string;
-  conditions?: {
-    clientAppTypes?: string[];
-    users?: { includeUsers?: string[]; excludeUsers?: string[]; includeGroups?: string[]; excludeGroups?: string[] };
-  };
-  grantControls?: { operator?: string; builtInControls?: string[] } | null;
 }
 
 interface SignIn {

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { exchangeScope } from './credential';
 import { errorFromResponse, TenantHttp, TenantHttpError, type HttpResponse } from './http';
-import { EXCHANGE_APP_PERMISSION, exchangeRoleFor } from './permissions';
+import { EXCHANGE_APP_PERMISSION, exchangeRoleFor, exchangeRoleForParameter } from './permissions';
 
 /**
  * The Exchange port over the Exchange Online admin API's InvokeCommand endpoint — the one the
@@ -22,6 +22,7 @@ const cmdlets = {
   'Set-CASMailbox': { idempotent: true },
   'Get-Mailbox': { idempotent: true },
   'Get-User': { idempotent: true },
+  'Set-User': { idempotent: true },
   'Get-TransportConfig': { idempotent: true },
   'Set-TransportConfig': { idempotent: true },
   'Get-OrganizationConfig': { idempotent: true },
@@ -43,6 +44,15 @@ export interface CasMailbox {
 export interface AuthenticationPolicy {
   name: string;
   allowBasicAuthSmtp: boolean;
+}
+
+/** One user's Exchange authentication policy assignment (Get-User), for counting who holds which policy. */
+export interface UserAuthenticationPolicy {
+  identity: string;
+  userPrincipalName: string;
+  /** The Entra object id. */
+  externalDirectoryObjectId?: string;
+  authenticationPolicy: string | null;
 }
 
 export class ExchangeAdmin {
@@ -75,6 +85,39 @@ export class ExchangeAdmin {
     const warnings: string[] = [];
     await this.invoke('Set-CASMailbox', { Identity: identity, SmtpClientAuthenticationDisabled: value }, { warnings });
     return !warnings.some((warning) => /no settings of .* have been modified/i.test(warning));
+  }
+
+  /**
+   * The organization's SMTP AUTH switch. False when Exchange answered that nothing was modified
+   * (it already had the value). Exchange takes only true or false here, never $null.
+   */
+  async setTransportConfigSmtpClientAuthenticationDisabled(value: boolean): Promise<boolean> {
+    const warnings: string[] = [];
+    await this.invoke('Set-TransportConfig', { SmtpClientAuthenticationDisabled: value }, { warnings });
+    return !warnings.some((warning) => /no settings of .* have been modified/i.test(warning));
+  }
+
+  /**
+   * Assigns an existing authentication policy to the user (`Set-User -AuthenticationPolicy <name>`),
+   * or clears the assignment with null (`-AuthenticationPolicy $null`), so the organization's
+   * default applies again. False when Exchange answered that nothing was modified. Never creates a
+   * policy: a name Exchange does not know fails with ManagementObjectNotFoundException.
+   */
+  async setUserAuthenticationPolicy(identity: string, policyName: string | null): Promise<boolean> {
+    const warnings: string[] = [];
+    await this.invoke('Set-User', { Identity: identity, AuthenticationPolicy: policyName }, { warnings });
+    return !warnings.some((warning) => /no settings of .* have been modified/i.test(warning));
+  }
+
+  /** Every user's authentication policy assignment (Get-User, every page). */
+  async listUserAuthenticationPolicies(options: { pageSize?: number } = {}): Promise<UserAuthenticationPolicy[]> {
+    const rows = await this.invoke('Get-User', { ResultSize: 'Unlimited' }, { pageSize: options.pageSize ?? 1000 });
+    return rows.map((row) => ({
+      identity: String(row.Identity ?? ''),
+      userPrincipalName: String(row.UserPrincipalName ?? ''),
+      ...(typeof row.ExternalDirectoryObjectId === 'string' && row.ExternalDirectoryObjectId ? { externalDirectoryObjectId: row.ExternalDirectoryObjectId } : {}),
+      authenticationPolicy: typeof row.AuthenticationPolicy === 'string' && row.AuthenticationPolicy !== '' ? row.AuthenticationPolicy : null,
+    }));
   }
 
   async getTransportConfig(): Promise<{ smtpClientAuthenticationDisabled: boolean }> {
@@ -145,7 +188,7 @@ export class ExchangeAdmin {
         idempotent: cmdlets[cmdlet].idempotent,
         isTransient: isTransientExchangeError,
       });
-      if (response.status < 200 || response.status >= 300) throw withExchangePermission(cmdlet, errorFromResponse('exchange', operation, withDetails(response)));
+      if (response.status < 200 || response.status >= 300) throw withExchangePermission(cmdlet, parameters, errorFromResponse('exchange', operation, withDetails(response)));
       const body = JSON.parse(response.text) as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@adminapi.warnings'?: string[] };
       rows.push(...(body.value ?? []));
       options.warnings?.push(...(body['@adminapi.warnings'] ?? []));
@@ -161,8 +204,12 @@ export class ExchangeAdmin {
  * 401 `Unauthorized` "User is not allowed to call X" (MicrosoftDocs/office-docs-powershell#7970);
  * a token without Exchange.ManageAsApp is refused outright.
  */
-function withExchangePermission(cmdlet: CmdletName, error: TenantHttpError): TenantHttpError {
+function withExchangePermission(cmdlet: CmdletName, parameters: Record<string, unknown>, error: TenantHttpError): TenantHttpError {
   if (/is not allowed to call/i.test(error.microsoftMessage ?? '')) return error.withRequiredPermission(exchangeRoleFor[cmdlet] ?? cmdlet);
+  // RBAC hides a parameter outside the caller's roles: PowerShell then says it does not exist.
+  const hidden = /parameter cannot be found that matches parameter name '([^']+)'/i.exec(error.microsoftMessage ?? '')?.[1];
+  const role = hidden === undefined ? undefined : exchangeRoleForParameter[`${cmdlet} -${hidden}`];
+  if (role && Object.keys(parameters).some((name) => name.toLowerCase() === hidden!.toLowerCase())) return error.withRequiredPermission(role);
   if (error.status === 403) {
     return error.withRequiredPermission(/ManageAsApp/i.test(error.microsoftMessage ?? '') ? EXCHANGE_APP_PERMISSION : exchangeRoleFor[cmdlet] ?? EXCHANGE_APP_PERMISSION);
   }

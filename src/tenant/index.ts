@@ -29,7 +29,9 @@ export function connectTenant(config: Config, policy: Partial<RetryPolicy> = {},
 export type { DirectoryUser, UserResolution } from './directory';
 export type { GraphDirectory } from './directory';
 export type { ExchangeAdmin } from './exchange';
-export type { DirectoryGroup, GraphBatchRequest, GraphBatchResponse } from './directory';
+export type { ConditionalAccessPolicy, DirectoryGroup, GraphBatchRequest, GraphBatchResponse, PerUserMfaState } from './directory';
+export { securityDefaultsRefusal } from './directory';
+export type { AuthenticationPolicy, UserAuthenticationPolicy } from './exchange';
 export { blockersBeyondMailboxSetting, evaluateSmtpAuth, snapshotOf, type Finding, type FindingCode, type FindingLayer, type SmtpAuthEvaluation } from './evaluate';
 export type { CredentialCheck } from './credential';
 export { setSmtpForGroup, setSmtpForUsers, type BulkItemResult, type BulkOptions, type BulkOutcome, type BulkProgress } from './bulk';

@@ -14,8 +14,9 @@ export const graphPermissionFor: Record<string, string> = {
   'GET /policies/identitySecurityDefaultsEnforcementPolicy': 'Policy.Read.All',
   'PATCH /policies/identitySecurityDefaultsEnforcementPolicy': 'Policy.ReadWrite.SecurityDefaults',
   'GET /identity/conditionalAccess/policies': 'Policy.Read.All',
-  'GET /users/{id}/authentication/requirements': 'UserAuthenticationMethod.Read.All',
-  'PATCH /users/{id}/authentication/requirements': 'UserAuthenticationMethod.ReadWrite.All',
+  // Per-user MFA of another user (Graph beta): read with Policy.Read.All, write with Policy.ReadWrite.AuthenticationMethod.
+  'GET /users/{id}/authentication/requirements': 'Policy.Read.All',
+  'PATCH /users/{id}/authentication/requirements': 'Policy.ReadWrite.AuthenticationMethod',
   'GET /auditLogs/signIns': 'AuditLog.Read.All',
 };
 
@@ -25,10 +26,20 @@ export const exchangeRoleFor: Record<string, string> = {
   'Set-CASMailbox': 'Mail Recipients',
   'Get-Mailbox': 'Mail Recipients',
   'Get-User': 'Mail Recipients',
+  'Set-User': 'Recipient Policies',
   'Get-TransportConfig': 'Organization Transport Settings',
   'Set-TransportConfig': 'Organization Transport Settings',
   'Get-OrganizationConfig': 'View-Only Configuration',
   'Get-AuthenticationPolicy': 'View-Only Configuration',
+};
+
+/**
+ * Parameters Exchange RBAC grants through another role than their cmdlet's. Without the role the
+ * parameter is hidden, and Exchange answers "A parameter cannot be found that matches parameter
+ * name 'X'" rather than a permission error.
+ */
+export const exchangeRoleForParameter: Record<string, string> = {
+  'Set-User -AuthenticationPolicy': 'Recipient Policies',
 };
 
 export const EXCHANGE_APP_PERMISSION = 'Exchange.ManageAsApp';

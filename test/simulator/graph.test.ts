@@ -216,12 +216,17 @@ describe('simulated Microsoft Graph', () => {
     afterEach(() => sim.call('POST', '/_simulator/reset'));
 
     test('security defaults: PATCH isEnabled answers 204 and GET shows it; any other property is a 400', async () => {
+      // Entra refuses to turn them on while Conditional Access policies exist (policy-fidelity.test.ts).
+      const withoutConditionalAccess = structuredClone(sim.fixture);
+      withoutConditionalAccess.conditionalAccessPolicies = [];
+      expect((await sim.call('POST', '/_simulator/reset', { json: withoutConditionalAccess })).status).toBe(200);
       expect((await get('/v1.0/policies/identitySecurityDefaultsEnforcementPolicy')).json).toMatchObject({ isEnabled: false });
       expect((await sim.call('PATCH', '/v1.0/policies/identitySecurityDefaultsEnforcementPolicy', { token, json: { isEnabled: true } })).status).toBe(204);
       expect((await get('/v1.0/policies/identitySecurityDefaultsEnforcementPolicy')).json).toMatchObject({ isEnabled: true });
       const bad = await sim.call('PATCH', '/v1.0/policies/identitySecurityDefaultsEnforcementPolicy', { token, json: { isEnabled: true, displayName: 'x' } });
       expect(bad.status).toBe(400);
       expect(bad.json).toMatchObject({ error: { code: 'BadRequest' } });
+      await sim.call('POST', '/_simulator/reset');
     });
 
     test('per-user MFA: the beta requirements PATCH changes perUserMfaState; v1.0 does not have it; a bad value is a 400', async () => {
