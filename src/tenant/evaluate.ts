@@ -164,20 +164,27 @@ export function blockersBeyondMailboxSetting(blockers: readonly Finding[]): Find
  * with a control a Basic-auth client cannot satisfy. Role and guest conditions are not evaluated.
  */
 export function conditionalAccessBlocksLegacyAuth(policy: ConditionalAccessPolicy, userId: string, groupIds: ReadonlySet<string>): boolean {
-  if (policy.state !== 'enabled') return false;
-  const apps = policy.conditions?.clientAppTypes ?? [];
-  if (!apps.includes('other') && !apps.includes('all')) return false;
-  const controls = policy.grantControls?.builtInControls ?? [];
-  const blocks = controls.includes('block')
-    || (controls.length > 0 && (policy.grantControls?.operator ?? 'OR').toUpperCase() === 'AND' && controls.some((c) => UNSATISFIABLE_BY_LEGACY_CLIENTS.has(c)))
-    || (controls.length > 0 && controls.every((c) => UNSATISFIABLE_BY_LEGACY_CLIENTS.has(c)));
-  if (!blocks) return false;
+  if (policy.state !== 'enabled' || !blocksLegacyClients(policy)) return false;
   const users = policy.conditions?.users ?? {};
   const id = userId.toLowerCase();
   const lower = (values: string[] | undefined) => (values ?? []).map((value) => value.toLowerCase());
   const included = lower(users.includeUsers).includes('all') || lower(users.includeUsers).includes(id) || lower(users.includeGroups).some((g) => groupIds.has(g));
   const excluded = lower(users.excludeUsers).includes(id) || lower(users.excludeGroups).some((g) => groupIds.has(g));
   return included && !excluded;
+}
+
+/**
+ * Whoever it covers, the policy targets "other clients" (legacy authentication, which SMTP AUTH
+ * is) or all client apps and grants access only with a control a Basic-auth client cannot satisfy.
+ * Says nothing about its state: report-only and disabled policies are described, not enforced.
+ */
+export function blocksLegacyClients(policy: ConditionalAccessPolicy): boolean {
+  const apps = policy.conditions?.clientAppTypes ?? [];
+  if (!apps.includes('other') && !apps.includes('all')) return false;
+  const controls = policy.grantControls?.builtInControls ?? [];
+  return controls.includes('block')
+    || (controls.length > 0 && (policy.grantControls?.operator ?? 'OR').toUpperCase() === 'AND' && controls.some((c) => UNSATISFIABLE_BY_LEGACY_CLIENTS.has(c)))
+    || (controls.length > 0 && controls.every((c) => UNSATISFIABLE_BY_LEGACY_CLIENTS.has(c)));
 }
 
 /** The user's own policy wins; without one, the organization's default applies (Exchange's precedence). */

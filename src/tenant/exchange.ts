@@ -149,6 +149,19 @@ export class ExchangeAdmin {
     return rows.map((row) => ({ name: String(row.Name ?? row.Identity ?? ''), allowBasicAuthSmtp: asNullableBoolean(row.AllowBasicAuthSmtp) ?? true }));
   }
 
+  /** How many mailboxes have SMTP AUTH explicitly on (false), explicitly off (true) or inherit the organization's (null): one listing, every page. */
+  async countCasMailboxesBySetting(options: { pageSize?: number } = {}): Promise<{ on: number; off: number; inherit: number }> {
+    const rows = await this.invoke('Get-CASMailbox', { ResultSize: 'Unlimited' }, { pageSize: options.pageSize ?? 1000 });
+    const counts = { on: 0, off: 0, inherit: 0 };
+    for (const row of rows) {
+      const value = asNullableBoolean(row.SmtpClientAuthenticationDisabled);
+      if (value === false) counts.on += 1;
+      else if (value === true) counts.off += 1;
+      else counts.inherit += 1;
+    }
+    return counts;
+  }
+
   /** Mailboxes by their SMTP AUTH setting (`-Filter`), every page followed. */
   async listCasMailboxes(smtpClientAuthenticationDisabled: boolean | null, options: { pageSize?: number } = {}): Promise<CasMailbox[]> {
     const value = smtpClientAuthenticationDisabled === null ? '$null' : smtpClientAuthenticationDisabled ? '$true' : '$false';
