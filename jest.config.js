@@ -5,6 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': "ts-jest" },
   // adaptivecards' package "main" does not load under require(); its UMD bundle does.
-  moduleNameMapper: { '^adaptivecards$': 'adaptivecards/dist/adaptivecards.js' },
+  // strip-bom (used by @microsoft/app-manifest) is ESM only; Jest on Node 20 cannot require() it.
+  moduleNameMapper: { '^adaptivecards$': 'adaptivecards/dist/adaptivecards.js', '^strip-bom$': '<rootDir>/test/support/strip-bom.cjs' },
   testTimeout: 30000,
 };
