@@ -1,6 +1,6 @@
 import type { AppRegistration } from './app';
 import { retryAfterHeader, type FaultRule } from './faults';
-import type { FixtureUser } from './fixture';
+import { OTHER_BASIC_AUTH_PROTOCOLS, type FixtureAuthenticationPolicy, type FixtureUser } from './fixture';
 import { header, jsonResponse, readJson, type SimRequest, type SimResponse } from './http';
 import type { TenantState } from './state';
 import { bearerToken, deterministicGuid, EXCHANGE_RESOURCE, type TokenAuthority, type TokenRejection } from './tokens';
@@ -264,8 +264,6 @@ function limitResults(items: Record<string, unknown>[], parameters: Record<strin
 const CAS_FILTER = /^\s*SmtpClientAuthenticationDisabled\s+-(eq|ne)\s+\$(true|false|null)\s*$/i;
 
 const RECIPIENT_READ = ['Mail Recipients', 'View-Only Recipients'];
-// The AllowBasicAuth* switches of an authentication policy (New-AuthenticationPolicy).
-const BASIC_AUTH_PROTOCOLS = ['ActiveSync', 'Autodiscover', 'Imap', 'Mapi', 'OfflineAddressBook', 'OutlookService', 'Pop', 'Powershell', 'ReportingWebServices', 'Rpc', 'Smtp', 'WebServices'];
 const CONFIGURATION_READ = ['Organization Configuration', 'View-Only Configuration'];
 
 const CMDLETS: CmdletDefinition[] = [
@@ -452,14 +450,15 @@ const CMDLETS: CmdletDefinition[] = [
     parameters: { Identity: 'identity' },
     run(state, parameters) {
       // A new policy blocks Basic authentication for every protocol unless told otherwise
-      // (New-AuthenticationPolicy); fixtures describe SMTP only, the other protocols stay blocked.
-      const toPolicy = (policy: { name: string; allowBasicAuthSmtp: boolean }): Record<string, unknown> => ({
+      // (New-AuthenticationPolicy); a protocol the fixture leaves out stays blocked.
+      const toPolicy = (policy: FixtureAuthenticationPolicy): Record<string, unknown> => ({
         Identity: policy.name,
         Name: policy.name,
         DistinguishedName: `CN=${policy.name},CN=Auth Policies,CN=${state.initialDomain},CN=ConfigurationUnits,DC=SIMPR01A001,DC=PROD,DC=OUTLOOK,DC=COM`,
         'Guid@odata.type': '#Guid',
         Guid: deterministicGuid(`authentication-policy:${policy.name.toLowerCase()}`),
-        ...Object.fromEntries(BASIC_AUTH_PROTOCOLS.map((protocol) => [`AllowBasicAuth${protocol}`, protocol === 'Smtp' ? policy.allowBasicAuthSmtp : false])),
+        AllowBasicAuthSmtp: policy.allowBasicAuthSmtp,
+        ...Object.fromEntries(OTHER_BASIC_AUTH_PROTOCOLS.map((protocol) => [`AllowBasicAuth${protocol}`, policy[`allowBasicAuth${protocol}`] ?? false])),
       });
       if (typeof parameters.Identity === 'string') {
         const policy = state.authenticationPolicyByName(parameters.Identity);

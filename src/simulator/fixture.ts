@@ -70,9 +70,16 @@ const conditionalAccessPolicySchema = z.looseObject({
     .nullable(),
 });
 
+/** The AllowBasicAuth* switches of New-AuthenticationPolicy other than SMTP; optional in fixtures (default false, as for a new policy). */
+export const OTHER_BASIC_AUTH_PROTOCOLS = ['ActiveSync', 'Autodiscover', 'Imap', 'Mapi', 'OfflineAddressBook', 'OutlookService', 'Pop', 'Powershell', 'ReportingWebServices', 'Rpc', 'WebServices'] as const;
+
 const authenticationPolicySchema = z.strictObject({
   name: nonEmpty,
   allowBasicAuthSmtp: z.boolean({ error: 'expected true or false' }),
+  ...(Object.fromEntries(OTHER_BASIC_AUTH_PROTOCOLS.map((protocol) => [`allowBasicAuth${protocol}`, z.boolean({ error: 'expected true or false' }).optional()])) as Record<
+    `allowBasicAuth${(typeof OTHER_BASIC_AUTH_PROTOCOLS)[number]}`,
+    z.ZodOptional<z.ZodBoolean>
+  >),
 });
 
 const fixtureSchema = z.strictObject({

@@ -44,6 +44,8 @@ export interface CasMailbox {
 export interface AuthenticationPolicy {
   name: string;
   allowBasicAuthSmtp: boolean;
+  /** The other protocols the policy lets Basic authentication through for (`AllowBasicAuthPop` true → `Pop`…); empty when only SMTP or nothing. */
+  otherBasicAuthProtocols?: string[];
 }
 
 /** One user's Exchange authentication policy assignment (Get-User), for counting who holds which policy. */
@@ -146,7 +148,13 @@ export class ExchangeAdmin {
 
   async getAuthenticationPolicies(): Promise<AuthenticationPolicy[]> {
     const rows = await this.invoke('Get-AuthenticationPolicy', {});
-    return rows.map((row) => ({ name: String(row.Name ?? row.Identity ?? ''), allowBasicAuthSmtp: asNullableBoolean(row.AllowBasicAuthSmtp) ?? true }));
+    return rows.map((row) => ({
+      name: String(row.Name ?? row.Identity ?? ''),
+      allowBasicAuthSmtp: asNullableBoolean(row.AllowBasicAuthSmtp) ?? true,
+      otherBasicAuthProtocols: Object.entries(row)
+        .filter(([key, value]) => /^AllowBasicAuth/.test(key) && key !== 'AllowBasicAuthSmtp' && asNullableBoolean(value) === true)
+        .map(([key]) => key.slice('AllowBasicAuth'.length)),
+    }));
   }
 
   /** How many mailboxes have SMTP AUTH explicitly on (false), explicitly off (true) or inherit the organization's (null): one listing, every page. */

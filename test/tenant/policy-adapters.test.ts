@@ -96,8 +96,8 @@ describe('tenant adapters: security defaults, per-user MFA, organization SMTP AU
   test('authentication policy: assign an existing one, read it back with Get-User, clear it with $null; each reports whether it changed', async () => {
     const policies = await tenant.exchange.getAuthenticationPolicies();
     expect(policies).toEqual([
-      { name: 'Block Basic Auth', allowBasicAuthSmtp: false },
-      { name: 'Allow Basic SMTP', allowBasicAuthSmtp: true },
+      { name: 'Block Basic Auth', allowBasicAuthSmtp: false, otherBasicAuthProtocols: [] },
+      { name: 'Allow Basic SMTP', allowBasicAuthSmtp: true, otherBasicAuthProtocols: [] },
     ]);
     expect(await tenant.exchange.setUserAuthenticationPolicy('bob@contoso.com', 'Allow Basic SMTP')).toBe(true);
     expect(await tenant.exchange.getUserAuthenticationPolicy('bob@contoso.com')).toBe('Allow Basic SMTP');
@@ -109,6 +109,22 @@ describe('tenant adapters: security defaults, per-user MFA, organization SMTP AU
       { Identity: 'bob@contoso.com', AuthenticationPolicy: 'Allow Basic SMTP' },
       { Identity: 'bob@contoso.com', AuthenticationPolicy: null },
     ]);
+  });
+
+  test('authentication policy: the other protocols a policy lets Basic authentication through for are listed, Exchange’s names', async () => {
+    const fixture = loadFixture(DEMO_FIXTURE_PATH);
+    fixture.authenticationPolicies!.push({ name: 'Legacy printers', allowBasicAuthSmtp: true, allowBasicAuthPop: true, allowBasicAuthImap: true });
+    await sim.call('POST', '/_simulator/reset', { json: fixture });
+    expect((await tenant.exchange.getAuthenticationPolicies()).find((policy) => policy.name === 'Legacy printers')).toEqual({
+      name: 'Legacy printers',
+      allowBasicAuthSmtp: true,
+      otherBasicAuthProtocols: ['Imap', 'Pop'],
+    });
+    const invalid = structuredClone(fixture) as unknown as { authenticationPolicies: Record<string, unknown>[] };
+    invalid.authenticationPolicies[2]!.allowBasicAuthPop = 'yes';
+    const refused = await sim.call('POST', '/_simulator/reset', { json: invalid });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('authenticationPolicies[2].allowBasicAuthPop: expected true or false');
   });
 
   test('authentication policy: a name Exchange does not know fails and creates nothing; every assignment is listed across pages', async () => {
