@@ -7,7 +7,8 @@ import { quorumFor, type Config } from '../config';
 import { AppError, errorText, toAppError } from '../errors';
 import { languageFromLocale, translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';
-import { guessLanguage, parseUtterance, utteranceMaxLength, utteranceTooLong } from '../nlu/parse';
+import { answerLanguage, understand, utteranceMaxLength, utteranceTooLong, type Understanding } from '../nlu/parse';
+import { askTargetCard, didYouMeanCard } from '../cards/nlu';
 import { justificationMaxLength, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../requests/model';
 import { approvalsConversationKey, RequestLifecycle } from '../requests/service';
 import type { Store } from '../store/store';
@@ -70,12 +71,13 @@ export class Dispatcher {
         return (await this.deps.store.activityResponse<Reply[]>(turn.activityId)) ?? [];
       }
       const tooLong = utteranceTooLong(turn.text);
-      const parsed = tooLong ? undefined : parseUtterance(turn.text);
-      const language = parsed?.language ?? languageFromLocale(turn.locale) ?? (tooLong ? undefined : guessLanguage(turn.text)) ?? 'en';
+      const understood: Understanding = tooLong ? { kind: 'unknown', languages: [], tooLong: true } : understand(turn.text);
+      // The language the person wrote in, else their Teams locale, else English.
+      const language = answerLanguage(understood, languageFromLocale(turn.locale));
       t = translator(language);
       const replies = tooLong
         ? [{ card: this.errorCard(t, new AppError('MESSAGE_TOO_LONG', { max: utteranceMaxLength })) }]
-        : await this.answerMessage(turn, parsed, language, t);
+        : await this.answerMessage(turn, understood, language, t);
       await this.deps.store.saveActivityResponse(turn.activityId, replies);
       return replies;
     } catch (error) {
@@ -83,9 +85,14 @@ export class Dispatcher {
     }
   }
 
-  private async answerMessage(turn: MessageTurn, parsed: ReturnType<typeof parseUtterance>, language: Language, t: Translate): Promise<Reply[]> {
+  private async answerMessage(turn: MessageTurn, understood: Understanding, language: Language, t: Translate): Promise<Reply[]> {
     try {
-      if (!parsed) return [{ card: helpCard(t, this.examples(language), t('errors.UNKNOWN_COMMAND')) }];
+      if (understood.kind === 'near-miss') return [{ card: didYouMeanCard(t, understood.suggestions.map((s) => s.text)) }];
+      if (understood.kind === 'missing-target') return [{ card: askTargetCard(t, understood.slot, understood.command.example[language]) }];
+      if (understood.kind !== 'command') return [{ card: helpCard(t, this.examples(language), t('errors.UNKNOWN_COMMAND')) }];
+      const parsed = understood.parsed;
+      // "me", "para mí", "我", "eu": the person asking, by their Entra id.
+      if (parsed.target?.kind === 'self' && turn.userId) parsed.args[parsed.target.slot] = turn.userId;
       const command = parsed.command;
       const params = command.params.safeParse(parsed.args);
       if (!params.success) return [{ card: messageCard(t, t('errors.BAD_PARAMS'), 'BAD_PARAMS') }];

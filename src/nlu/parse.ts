@@ -1,6 +1,9 @@
-import { commands } from '../commands/registry';
 import type { CommandDefinition } from '../commands/types';
-import { languages, type Language } from '../i18n';
+import type { Language } from '../i18n';
+import { canonicalize, correctTypos, evaluate, isEmptyRun, languagesOf, patterns, targetKind, type Evaluation, type TargetKind, type Word } from './match';
+import { fold, tokenize } from './text';
+
+export { fold } from './text';
 
 export interface ParsedUtterance {
   command: CommandDefinition;
@@ -14,7 +17,32 @@ export interface ParsedUtterance {
   justification?: string;
   /** "… for 400 days" / "for 0 days": a duration outside 1 hour – 366 days, refused rather than read as a reason. */
   durationOutOfRange?: true;
+  /**
+   * Every language the words could be ("smtp status bob" is English, Portuguese and Romanian alike);
+   * `language` is the likeliest. Empty when no word tells, so the reader's Teams locale decides.
+   */
+  languages: Language[];
+  /** What the slot captured: someone by name, the asker ("me", "para mí", "我"), the organization, a group. */
+  target?: { slot: string; kind: TargetKind; text: string };
+  /** A command word was typed wrong and put right ("enabel"). */
+  corrected?: true;
 }
+
+/** A command that could be meant, with the text that runs it (for a "did you mean …?" button). */
+export interface Suggestion {
+  command: CommandDefinition;
+  text: string;
+}
+
+/** Everything the bot can make of a message, so nothing typed ends in a bare "didn't understand". */
+export type Understanding =
+  | { kind: 'command'; parsed: ParsedUtterance }
+  /** "smtp status", "enable smtp": the command is clear, who it is for is not. */
+  | { kind: 'missing-target'; command: CommandDefinition; slot: string; language: Language; languages: Language[] }
+  /** "enable for bob", "smtp bob": close to one or more commands. */
+  | { kind: 'near-miss'; suggestions: Suggestion[]; language: Language; languages: Language[] }
+  /** No command at all: help. `tooLong` when the text is over the limit. */
+  | { kind: 'unknown'; languages: Language[]; tooLong?: true };
 
 const hour = 3_600_000;
 const unitMs: Record<string, number> = {
@@ -49,6 +77,7 @@ const cjkPermanent = /永久(?:地)?/u;
  */
 const latinMarkers = ['because', 'during', 'for', 'porque', 'durante', 'para', 'por', 'deoarece', 'fiindca', 'pentru', 'timp\\s+de'];
 const cjkMarkers = ['为期', '为了', '因为', '用于', '为'];
+const cjk = /[\u3400-\u9fff]/u;
 const latinMarker = `(?:\\s+|\\s*[,，;；]\\s*)(?:${latinMarkers.join('|')})\\s+`;
 /** Where the clauses after a trailing {user} may start: a marker word, or "permanently" itself. */
 const latinTailStart = `(?:${latinMarker}|\\s+(?=(?:permanently|permanent|permanentemente|permanente|permanenta|definitiv|forever)(?:\\s|$)))`;
@@ -142,48 +171,6 @@ export function extractDuration(folded: string): { rest: number; durationMs: num
 }
 
 /**
- * Folds one character for matching: lower case, accents dropped (ă → a, é → e), while keeping
- * the folded text exactly as long as the original so captures can be cut from the original.
- */
-function foldChar(ch: string): string {
-  const base = ch.normalize('NFD')[0] ?? ch;
-  const lower = base.toLowerCase();
-  return lower.length === ch.length ? lower : ch.length === base.length ? base : ch;
-}
-
-export function fold(text: string): string {
-  return Array.from(text, foldChar).join('');
-}
-
-interface CompiledPattern {
-  command: CommandDefinition;
-  language: Language;
-  regex: RegExp;
-  literalLength: number;
-}
-
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const cjk = /[\u3400-\u9fff]/;
-
-function compile(command: CommandDefinition, language: Language, phrase: string): CompiledPattern {
-  // A change may be followed by a reason and a duration ("… for bob for 30 days for the floor 2
-  // scanner"): after a trailing {user} they start with a marker word, after a literal with anything.
-  const tail = command.kind !== 'change' ? '' : phrase.trimEnd().endsWith('{user}') ? `(?<tail>${latinTailStart}.+)?` : '(?<tail>\\s*\\S.*)?';
-  const parts = fold(phrase).split('{user}');
-  const literal = (part: string) => part.trim().split(/\s+/).filter(Boolean).map(escapeRegex).join('\\s+');
-  // Chinese is written with or without spaces around Latin words and names.
-  const gap = cjk.test(phrase) ? '\\s*' : '\\s+';
-  const pieces = parts.map(literal);
-  const source = pieces.length === 1
-    ? pieces[0]!
-    : pieces.reduce((acc, piece, i) => i === 0 ? piece : `${acc}${acc ? gap : ''}(?<user>.+?)${piece ? gap + piece : ''}`, '');
-  return { command, language, regex: new RegExp(`^${source}${tail}$`, 'du'), literalLength: parts.join('').replace(/\s+/g, '').length };
-}
-
-const patterns: CompiledPattern[] = commands.flatMap((command) =>
-  languages.flatMap((language) => command.phrases[language].map((phrase) => compile(command, language, phrase))));
-
-/**
  * The longest utterance we read, after cleaning: a command, a user and a reason fit many times over
  * (a justification is at most 300 characters). Longer text is refused before any pattern runs, so no
  * message can hold the event loop (issue #13, hole 1).
@@ -256,50 +243,213 @@ export function utteranceTooLong(text: string): boolean {
   return text.length > rawUtteranceMaxLength || cleanUtterance(text).length > utteranceMaxLength;
 }
 
-/** Utterance → command, arguments and the language it was written in; undefined when nothing matches. */
-export function parseUtterance(text: string): ParsedUtterance | undefined {
-  if (text.length > rawUtteranceMaxLength) return undefined;
+
+/** Where the clauses after a target begin: "for", "para", "pentru", "because", "permanently", "，用于". */
+const tailStart = new RegExp(`${latinTailStart}|\\s*[,，;；]\\s*(?:${cjkMarkers.join('|')})?\\s*|(?:${cjkMarkers.join('|')})`, 'u');
+
+interface Scored {
+  evaluation: Evaluation;
+  score: number;
+  target?: { first: number; last: number };
+  /** Where the clauses after the target start in the text (a change's reason and duration). */
+  tail: { start: number; end: number }[];
+}
+
+/** Scores one phrase against the words; undefined unless every keyword is there and the target fits its slot. */
+function score(evaluation: Evaluation, words: Word[], folded: string): Scored | undefined {
+  const { pattern } = evaluation;
+  if (evaluation.matched < pattern.keywords.length) return undefined;
+  const nonEmpty = evaluation.runs.filter((run) => !isEmptyRun(run));
+  let unexplained = 0;
+  let target: Scored['target'];
+  const tail: Scored['tail'] = [];
+  let rest = nonEmpty;
+  if (pattern.slot) {
+    const run = nonEmpty[0];
+    if (run) {
+      rest = nonEmpty.slice(1);
+      let last = run.trimmedLast;
+      if (pattern.command.kind === 'change') {
+        // "bob for 30 days for the floor 2 scanner": the target ends where the first clause starts.
+        const to = words[run.last]!.end;
+        const marker = tailStart.exec(folded.slice(words[run.trimmedFirst]!.end, to));
+        if (marker) {
+          const cut = words[run.trimmedFirst]!.end + marker.index;
+          while (last > run.trimmedFirst && words[last]!.start >= cut) last--;
+          tail.push({ start: cut, end: to });
+        }
+      }
+      target = { first: run.trimmedFirst, last };
+    }
+  }
+  for (const run of rest) {
+    if (pattern.command.kind === 'change' && pattern.slot) tail.push({ start: words[run.first]!.start, end: words[run.last]!.end });
+    else unexplained += run.trimmedLast - run.trimmedFirst + 1;
+  }
+  if (target) {
+    const kind = targetKind(words.slice(target.first, target.last + 1)).kind;
+    const slot = pattern.slot!;
+    if (slot === 'user' && (kind === 'org' || kind === 'group')) return undefined;
+    if (slot === 'group' && (kind === 'org' || kind === 'self')) return undefined;
+  }
+  const value = 100 * pattern.keywords.length - 10 * unexplained - 5 * evaluation.corrected + (evaluation.inOrder ? 3 : 0)
+    + (pattern.slot && target && target.first < words.findIndex((_, i) => evaluation.used[i] === 1) === (pattern.slotAt === 0) ? 1 : 0);
+  return { evaluation, score: value, target, tail };
+}
+
+function bestOf(words: Word[], folded: string): { full?: Scored; missing?: Scored } {
+  let full: Scored | undefined;
+  let missing: Scored | undefined;
+  for (const pattern of patterns().patterns) {
+    const scored = score(evaluate(pattern, words), words, folded);
+    if (!scored) continue;
+    if (pattern.slot && !scored.target) {
+      if (!missing || scored.score > missing.score) missing = scored;
+    } else if (!full || scored.score > full.score) {
+      full = scored;
+    }
+  }
+  return { full, missing };
+}
+
+/** The likeliest language: the phrase's when the words allow it; with no telling words, Chinese only for Chinese text. */
+function pickLanguage(candidates: Language[], preferred: Language, text: string): Language {
+  if (candidates.length === 0) return cjk.test(text) ? 'zh-CN' : preferred === 'zh-CN' ? 'en' : preferred;
+  return candidates.includes(preferred) ? preferred : candidates[0]!;
+}
+
+/** The text that runs a command for a target, from its help example ("enable SMTP for bob"). */
+function suggestionText(command: CommandDefinition, language: Language, target: string | undefined): string {
+  const example = command.example[language] ?? command.example.en;
+  if (!target) return example;
+  return example.replace(/\bbob\b/u, () => target);
+}
+
+/** Utterance → what the bot can make of it: a command, a command missing its target, close calls, or nothing. */
+export function understand(text: string): Understanding {
+  if (text.length > rawUtteranceMaxLength) return { kind: 'unknown', languages: [], tooLong: true };
   let original = cleanUtterance(text);
-  if (original.length > utteranceMaxLength) return undefined;
+  if (original.length > utteranceMaxLength) return { kind: 'unknown', languages: [], tooLong: true };
   let folded = fold(original);
   let permanent = cjkPermanent.test(folded) ? true as const : undefined;
   if (permanent) {
-    original = original.replace(cjkPermanent, '');
+    original = original.replace(cjkPermanent, ' ');
     folded = fold(original);
   }
   const trailing = peelTrailingModifiers(folded);
   original = original.slice(0, trailing.rest).trimEnd();
   folded = folded.slice(0, original.length);
   permanent ??= trailing.permanent;
-  let best: { pattern: CompiledPattern; match: RegExpExecArray } | undefined;
-  for (const pattern of patterns) {
-    const match = pattern.regex.exec(folded);
-    if (match && (!best || pattern.literalLength > best.pattern.literalLength)) best = { pattern, match };
+
+  const tokens = tokenize(folded);
+  let words = canonicalize(tokens);
+  let { full, missing } = bestOf(words, folded);
+  if (!full && !missing && tokens.length <= 40) {
+    words = canonicalize(correctTypos(tokens));
+    ({ full, missing } = bestOf(words, folded));
   }
-  if (!best) return undefined;
-  const args: Record<string, string> = {};
-  const span = best.match.indices?.groups?.user;
-  if (span) args.user = original.slice(span[0], span[1]).trim();
-  if (best.pattern.command.kind !== 'change') return { command: best.pattern.command, args, language: best.pattern.language };
-  const tailSpan = best.match.indices?.groups?.tail;
-  const tail = tailSpan ? parseTail(folded.slice(tailSpan[0], tailSpan[1]), original.slice(tailSpan[0], tailSpan[1])) : {};
-  const durationMs = trailing.durationMs ?? tail.durationMs;
-  const isPermanent = permanent ?? tail.permanent;
-  return {
-    command: best.pattern.command, args, language: best.pattern.language,
-    ...(durationMs && !isPermanent ? { durationMs } : {}),
-    ...(isPermanent ? { permanent: true as const } : {}),
-    ...(tail.justification ? { justification: tail.justification } : {}),
-    ...(tail.durationOutOfRange ? { durationOutOfRange: true as const } : {}),
-  };
+
+  if (full && (!missing || full.score >= missing.score)) {
+    const { pattern } = full.evaluation;
+    const inTarget = (i: number) => full!.target !== undefined && i >= full!.target.first && i <= full!.target.last;
+    const candidates = languagesOf(words, inTarget);
+    const language = pickLanguage(candidates, pattern.language, folded);
+    const args: Record<string, string> = {};
+    let target: ParsedUtterance['target'];
+    if (pattern.slot && full.target) {
+      const span = words.slice(full.target.first, full.target.last + 1);
+      const kind = targetKind(span);
+      let value = original.slice(words[full.target.first + kind.from]!.start, words[full.target.last]!.end).trim();
+      // "bob's SMTP": the possessive is not part of the name.
+      value = value.replace(/['’]s$/u, '') || value;
+      args[pattern.slot] = value;
+      target = { slot: pattern.slot, kind: kind.kind, text: value };
+    }
+    const corrected = words.some((w, i) => w.corrected && full!.evaluation.used[i] === 1);
+    const base: ParsedUtterance = {
+      command: pattern.command, args, language, languages: candidates,
+      ...(target ? { target } : {}), ...(corrected ? { corrected: true as const } : {}),
+    };
+    if (pattern.command.kind !== 'change') return { kind: 'command', parsed: base };
+    const tailText = full.tail.map(({ start, end }) => ' ' + original.slice(start, end)).join('');
+    const tail = tailText.trim() ? parseTail(fold(tailText), tailText) : {};
+    const durationMs = trailing.durationMs ?? tail.durationMs;
+    const isPermanent = permanent ?? tail.permanent;
+    return {
+      kind: 'command',
+      parsed: {
+        ...base,
+        ...(durationMs && !isPermanent ? { durationMs } : {}),
+        ...(isPermanent ? { permanent: true as const } : {}),
+        ...(tail.justification ? { justification: tail.justification } : {}),
+        ...(tail.durationOutOfRange ? { durationOutOfRange: true as const } : {}),
+      },
+    };
+  }
+  if (missing) {
+    const { pattern } = missing.evaluation;
+    const candidates = languagesOf(words);
+    return { kind: 'missing-target', command: pattern.command, slot: pattern.slot!, language: pickLanguage(candidates, pattern.language, folded), languages: candidates };
+  }
+
+  // Close calls: phrases with at least half of their keywords and something left that could be the target.
+  const candidates = languagesOf(words);
+  const close = new Map<string, { matched: number; ratio: number; pattern: Evaluation['pattern']; target?: string }>();
+  for (const pattern of patterns().patterns) {
+    if (pattern.keywords.length < 2) continue;
+    const evaluation = evaluate(pattern, words);
+    if (evaluation.matched === 0 || evaluation.matched * 2 < pattern.keywords.length) continue;
+    const run = evaluation.runs.find((r) => !isEmptyRun(r));
+    if (pattern.slot && !run) continue;
+    if (run && pattern.slot === 'user' && ['org', 'group'].includes(targetKind(words.slice(run.trimmedFirst, run.trimmedLast + 1)).kind)) continue;
+    if (!pattern.slot && run) continue;
+    const ratio = evaluation.matched / pattern.keywords.length;
+    const previous = close.get(pattern.command.id);
+    if (previous && previous.ratio >= ratio) continue;
+    // The target offered is the words we do not know ("enable smtp for everyone" offers no "enable").
+    let a = run?.trimmedFirst ?? 0;
+    let b = run?.trimmedLast ?? -1;
+    const named = (i: number) => !words[i]!.canon.startsWith('~') || words[i]!.canon === '~self';
+    while (a <= b && !named(a)) a++;
+    while (b >= a && !named(b)) b--;
+    if (pattern.slot && a > b) continue;
+    const targetText = pattern.slot ? original.slice(words[a]!.start, words[b]!.end).replace(/['’]s$/u, '') : undefined;
+    close.set(pattern.command.id, { matched: evaluation.matched, ratio, pattern, target: targetText });
+  }
+  const ranked = [...close.values()].sort((a, b) => b.ratio - a.ratio || b.matched - a.matched).slice(0, 3);
+  if (ranked.length) {
+    const language = pickLanguage(candidates, ranked[0]!.pattern.language, folded);
+    return {
+      kind: 'near-miss', language, languages: candidates,
+      suggestions: ranked.map(({ pattern, target }) => ({ command: pattern.command, text: suggestionText(pattern.command, language, target) })),
+    };
+  }
+  return { kind: 'unknown', languages: candidates };
 }
 
-/** A best guess at the language of text no command matched, from its script and common words. */
+/** Utterance → command, arguments and the language it was written in; undefined when it is not one command. */
+export function parseUtterance(text: string): ParsedUtterance | undefined {
+  const understood = understand(text);
+  return understood.kind === 'command' ? understood.parsed : undefined;
+}
+
+/** A best guess at the language of text no command matched, from its script and its words. */
 export function guessLanguage(text: string): Language | undefined {
-  const t = fold(text);
-  if (cjk.test(t)) return 'zh-CN';
-  if (/\b(pentru|activeaza|ajutor|stare|nu)\b/.test(t)) return 'ro';
-  if (/\b(ativar|voce|nao|ajuda|do|da)\b/.test(t)) return 'pt';
-  if (/\b(habilita|habilitar|ayuda|para|estado|que)\b/.test(t)) return 'es';
-  return undefined;
+  const cleaned = cleanUtterance(text).slice(0, utteranceMaxLength);
+  const folded = fold(cleaned);
+  if (cjk.test(folded)) return 'zh-CN';
+  const found = languagesOf(canonicalize(tokenize(folded)));
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/**
+ * The language to answer in: the one the person wrote in when the words tell, else their Teams
+ * locale when the words allow it, else the likeliest, else English.
+ */
+export function answerLanguage(understood: Understanding, locale: Language | undefined): Language {
+  const likeliest = understood.kind === 'command' ? understood.parsed.language : understood.kind === 'unknown' ? undefined : understood.language;
+  const candidates = understood.kind === 'command' ? understood.parsed.languages : understood.languages;
+  if (candidates.length === 1) return candidates[0]!;
+  if (locale && (candidates.length === 0 || candidates.includes(locale))) return locale;
+  return likeliest ?? candidates[0] ?? locale ?? 'en';
 }

@@ -1,0 +1,218 @@
+import { commands } from '../commands/registry';
+import type { CommandDefinition } from '../commands/types';
+import { languages, type Language } from '../i18n';
+import { conceptToken, ignorable, lexicon } from './lexicon';
+import { editDistance, fold, tokenize, type Token } from './text';
+
+/**
+ * Matching without a central switch: every command's phrases (src/commands/*.ts) are rewritten
+ * with the lexicon (locales/<lng>/nlu.json) into keywords — "enable smtp for {user}" becomes
+ * {~enable, ~smtp} and a {user} slot. An utterance matches a phrase when it holds all of its
+ * keywords, in any order; what is left, minus the words that only frame a request ("please",
+ * "for", "the", "的", "吗"), is the target. A command added with phrases gets all of this for free.
+ */
+
+/** A word of an utterance or phrase after the lexicon: a concept token (`~enable`) or the word itself. */
+export interface Word {
+  canon: string;
+  /** Span in the text it came from. */
+  start: number;
+  end: number;
+  /** The folded words it stands for ("turn", "on"). */
+  surfaces: string[];
+  /** A typo corrected into a known word ("enabel" → "enable"). */
+  corrected: boolean;
+}
+
+export function canonicalize(tokens: (Token & { corrected?: boolean })[]): Word[] {
+  const { entries, longest } = lexicon();
+  const words: Word[] = [];
+  for (let i = 0; i < tokens.length;) {
+    let length = 0;
+    let canon = '';
+    for (let n = Math.min(longest, tokens.length - i); n >= 1; n--) {
+      let key = tokens[i]!.text;
+      for (let k = 1; k < n; k++) key += ' ' + tokens[i + k]!.text;
+      const found = entries.get(key);
+      if (found) { length = n; canon = found; break; }
+    }
+    if (!length) { length = 1; canon = tokens[i]!.text; }
+    const span = tokens.slice(i, i + length);
+    words.push({ canon, start: span[0]!.start, end: span[span.length - 1]!.end, surfaces: span.map((t) => t.text), corrected: span.some((t) => t.corrected === true) });
+    i += length;
+  }
+  return words;
+}
+
+export interface Pattern {
+  command: CommandDefinition;
+  language: Language;
+  phrase: string;
+  /** Concept tokens and words the utterance must hold, in the phrase's order. */
+  keywords: string[];
+  /** The `{name}` the phrase captures, if any. */
+  slot?: string;
+  /** Where the slot stands among the keywords (0 = before the first). */
+  slotAt: number;
+}
+
+function compile(command: CommandDefinition, language: Language, phrase: string): Pattern | undefined {
+  const pieces = phrase.split(/\{(\w+)\}/);
+  const keywords: string[] = [];
+  /** Framing words as written (`=what`), for a phrase that has nothing else. */
+  const all: string[] = [];
+  let slot: string | undefined;
+  let slotAt = 0;
+  pieces.forEach((piece, i) => {
+    if (i % 2 === 1) { slot ??= piece; slotAt = keywords.length; return; }
+    const folded = fold(piece);
+    for (const word of canonicalize(tokenize(folded))) {
+      all.push(ignorable.has(word.canon) ? `=${word.surfaces.join(' ')}` : word.canon);
+      if (!ignorable.has(word.canon)) keywords.push(word.canon);
+    }
+  });
+  // A phrase made only of framing words ("what can you do") must be said as it is.
+  const required = keywords.length ? keywords : all;
+  if (!required.length) return undefined;
+  return { command, language, phrase, keywords: required, slot, slotAt };
+}
+
+let compiled: { patterns: Pattern[]; phraseWordLanguages: Map<string, Set<Language>>; vocabulary: Map<number, string[]>; known: Set<string> } | undefined;
+
+/** Compiled once, on first use, from the registry as it is then (commands register at import). */
+export function patterns() {
+  if (compiled) return compiled;
+  const list: Pattern[] = [];
+  const phraseWordLanguages = new Map<string, Set<Language>>();
+  for (const command of commands) {
+    for (const language of languages) {
+      for (const phrase of command.phrases[language] ?? []) {
+        const pattern = compile(command, language, phrase);
+        if (pattern) list.push(pattern);
+        for (const token of tokenize(fold(phrase.replace(/\{\w+\}/g, ' ')))) {
+          const set = phraseWordLanguages.get(token.text) ?? new Set<Language>();
+          set.add(language);
+          phraseWordLanguages.set(token.text, set);
+        }
+      }
+    }
+  }
+  const known = new Set<string>([...lexicon().words, ...phraseWordLanguages.keys()]);
+  const vocabulary = new Map<number, string[]>();
+  for (const word of known) {
+    if (word.length < 4 || !/^[a-z-]+$/.test(word)) continue;
+    const list = vocabulary.get(word.length) ?? [];
+    list.push(word);
+    vocabulary.set(word.length, list);
+  }
+  compiled = { patterns: list, phraseWordLanguages, vocabulary, known };
+  return compiled;
+}
+
+/** How far a typo may be from the word meant: one edit for short words, two from seven letters. */
+const allowedEdits = (length: number) => (length >= 7 ? 2 : 1);
+
+/**
+ * Command words typed wrong ("enabel", "habilta", "stauts") put right: a word we do not know, of
+ * four letters or more, within one or two edits of exactly one nearest word we do. Names are
+ * never changed in what is captured: captures are cut from the text as written.
+ */
+export function correctTypos(tokens: Token[], limit = 24): (Token & { corrected?: boolean })[] {
+  const { vocabulary, known } = patterns();
+  return tokens.map((token, index) => {
+    if (index >= limit || token.cjk || token.text.length < 4 || !/^[a-z-]+$/.test(token.text) || known.has(token.text)) return token;
+    const max = allowedEdits(token.text.length);
+    let best: string | undefined;
+    let bestDistance = max + 1;
+    for (let length = token.text.length - max; length <= token.text.length + max; length++) {
+      for (const word of vocabulary.get(length) ?? []) {
+        const distance = editDistance(token.text, word, Math.min(max, bestDistance));
+        if (distance < bestDistance) { best = word; bestDistance = distance; }
+      }
+    }
+    return best && bestDistance <= max ? { ...token, text: best, corrected: true } : token;
+  });
+}
+
+export interface Run { first: number; last: number; trimmedFirst: number; trimmedLast: number }
+
+export interface Evaluation {
+  pattern: Pattern;
+  matched: number;
+  /** Indices of the utterance words that matched keywords. */
+  used: Uint8Array;
+  inOrder: boolean;
+  corrected: number;
+  /** Runs of words left over, in order; `trimmed*` without the framing words at their edges. */
+  runs: Run[];
+}
+
+export function evaluate(pattern: Pattern, words: Word[]): Evaluation {
+  const used = new Uint8Array(words.length);
+  let matched = 0;
+  let corrected = 0;
+  let last = -1;
+  let inOrder = true;
+  for (const keyword of pattern.keywords) {
+    let index = -1;
+    const literal = keyword.startsWith('=') ? keyword.slice(1) : undefined;
+    for (let i = 0; i < words.length; i++) {
+      if (!used[i] && (literal === undefined ? words[i]!.canon === keyword : words[i]!.surfaces.join(' ') === literal)) { index = i; break; }
+    }
+    if (index < 0) continue;
+    used[index] = 1;
+    matched++;
+    if (words[index]!.corrected) corrected++;
+    if (index < last) inOrder = false;
+    last = index;
+  }
+  const runs: Run[] = [];
+  for (let i = 0; i < words.length;) {
+    if (used[i]) { i++; continue; }
+    let j = i;
+    while (j + 1 < words.length && !used[j + 1]) j++;
+    let a = i;
+    let b = j;
+    while (a <= b && ignorable.has(words[a]!.canon)) a++;
+    while (b >= a && ignorable.has(words[b]!.canon)) b--;
+    runs.push({ first: i, last: j, trimmedFirst: a, trimmedLast: b });
+    i = j + 1;
+  }
+  return { pattern, matched, used, inOrder, corrected, runs };
+}
+
+export const isEmptyRun = (run: Run) => run.trimmedFirst > run.trimmedLast;
+
+/** What kind of thing a captured target is: someone, the asker, the whole organization, or a group. */
+export type TargetKind = 'user' | 'self' | 'org' | 'group';
+
+export function targetKind(words: Word[]): { kind: TargetKind; from: number } {
+  const meaningful = words.map((w, i) => ({ w, i })).filter(({ w }) => !ignorable.has(w.canon));
+  if (meaningful.length && meaningful.every(({ w }) => w.canon === conceptToken('self'))) return { kind: 'self', from: 0 };
+  if (meaningful.length === 1 && meaningful[0]!.w.canon === conceptToken('org')) return { kind: 'org', from: 0 };
+  if (meaningful.length > 1 && meaningful[0]!.w.canon === conceptToken('group')) return { kind: 'group', from: meaningful[1]!.i };
+  return { kind: 'user', from: 0 };
+}
+
+/**
+ * The languages a text was written in, from its words outside the target: each word counts for
+ * every language that uses it, words all our languages share ("smtp") count for none, Chinese
+ * characters for Chinese. Several languages when the words do not tell them apart.
+ */
+export function languagesOf(words: Word[], skip: (index: number) => boolean = () => false): Language[] {
+  const { phraseWordLanguages } = patterns();
+  const { wordLanguages } = lexicon();
+  const score = new Map<Language, number>();
+  words.forEach((word, index) => {
+    if (skip(index)) return;
+    for (const surface of word.surfaces) {
+      const set = new Set<Language>([...(wordLanguages.get(surface) ?? []), ...(phraseWordLanguages.get(surface) ?? [])]);
+      if (/[\u3400-\u9fff]/u.test(surface)) set.add('zh-CN');
+      if (set.size === 0 || set.size >= languages.length - 1) continue;
+      for (const language of set) score.set(language, (score.get(language) ?? 0) + 1 / set.size);
+    }
+  });
+  const best = Math.max(0, ...score.values());
+  if (best === 0) return [];
+  return languages.filter((l) => (score.get(l) ?? 0) >= best - 1e-9);
+}
