@@ -453,3 +453,6 @@ export function answerLanguage(understood: Understanding, locale: Language | und
   if (locale && (candidates.length === 0 || candidates.includes(locale))) return locale;
   return likeliest ?? candidates[0] ?? locale ?? 'en';
 }
+
+// Compiled at load, like the rest of the bot's tables, so the first message pays nothing extra.
+patterns();

@@ -19,7 +19,11 @@ function foldChar(ch: string): string {
 
 export function fold(text: string): string {
   let out = '';
-  for (const ch of text) out += ch === '’' ? "'" : foldChar(ch);
+  for (const ch of text) {
+    const code = ch.charCodeAt(0);
+    // ASCII needs no normalization: most of what people type, and cheap on long text.
+    out += code < 0x80 ? (code >= 65 && code <= 90 ? String.fromCharCode(code + 32) : ch) : ch === '’' ? "'" : foldChar(ch);
+  }
   return out;
 }
 
