@@ -3,6 +3,7 @@ import type { Config } from './config';
 import { createBotEdge } from './bot/adapter';
 import { BotNotifier, SmtpGateBot } from './bot/bot';
 import { Dispatcher } from './core/dispatcher';
+import { cleanJson, TooDeepError } from './core/text';
 import { JobRunner } from './requests/jobs';
 import type { Logger } from './log';
 import { openDb } from './store/db';
@@ -47,6 +48,15 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: maxBodyBytes }));
 
   server.post('/api/messages', async (req, res) => {
+    // NUL bytes and lone surrogates out of every string, before anything reads or stores them.
+    try {
+      req.body = cleanJson(req.body);
+    } catch (error) {
+      if (!(error instanceof TooDeepError)) throw error;
+      res.status(400);
+      res.json({ error: { code: 'BadActivity', message: error.message } });
+      return;
+    }
     if (!edge.anonymous) {
       // botbuilder answers 500 to several forged tokens (alg none, foreign key, HS256, tampered,
       // not yet valid); whatever fails authentication is a 401 here.

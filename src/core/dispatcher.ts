@@ -15,6 +15,7 @@ import type { Store } from '../store/store';
 import { evaluateSmtpAuth, snapshotOf, type DirectoryUser, type SmtpAuthEvaluation, type Tenant } from '../tenant';
 import { readSmtpState } from '../tenant/smtp-state';
 import { RoleLookup, type Roles } from './roles';
+import { truncateText } from './text';
 import type { ActionResult, ActionTurn, MessageTurn, Notifier, Reply, TurnContext } from './turn';
 
 export interface DispatcherDeps {
@@ -138,7 +139,7 @@ export class Dispatcher {
       // Card data naming no request of ours (an unknown verb, a missing or forged id) is on the record
       // too; another tenant's clicks are not: they get the polite refusal and nothing else.
       if (appError.code !== 'INTERNAL' && appError.code !== 'WRONG_TENANT') {
-        await this.lifecycle.audit(null, turn.userId ?? null, 'action.denied', { verb: turn.verb.slice(0, 100), reason: appError.code }).catch(() => {});
+        await this.lifecycle.audit(null, turn.userId ?? null, 'action.denied', { verb: truncateText(turn.verb, 100), reason: appError.code }).catch(() => {});
       }
       return { card: this.errorCard(t, appError) };
     }
@@ -177,28 +178,22 @@ export class Dispatcher {
         if (request.requesterId === actor) throw new AppError('SELF_APPROVAL');
         if (!(await this.rolesOf(turn)).approver) throw new AppError('NOT_APPROVER');
         const decision = turn.verb === verbs.approve ? 'approve' : 'reject';
-        const comment = typeof turn.data.comment === 'string' ? turn.data.comment.slice(0, 500) : null;
-        const outcome = await this.deps.store.decide({ requestId: request.id, approverId: actor, approverName: turn.userName, decision, comment, at: this.now() });
+        const comment = typeof turn.data.comment === 'string' ? truncateText(turn.data.comment, 500) : null;
+        // The decision, its audit event and the move it makes are one transaction; `current` is the
+        // state this click really left, whatever the other clicks did (issue #13, holes 2 and 7).
+        const { outcome, request: current, moved } = await this.deps.store.recordDecision({ requestId: request.id, approverId: actor, approverName: turn.userName, decision, comment, at: this.now() });
         if (outcome === 'duplicate') throw new AppError('ALREADY_APPROVED_BY_YOU');
-        // Another click decided it meanwhile; a request still pending here has its quorum and is being approved.
-        if (outcome === 'closed') {
-          const state = (await this.deps.store.getRequest(request.id))?.state ?? request.state;
-          throw new AppError('REQUEST_CLOSED', { state: state === 'pending' ? 'approved' : state });
-        }
-        await this.lifecycle.audit(request.id, actor, `request.${decision}`, { approverName: turn.userName, comment });
-        if (decision === 'reject') {
-          const rejected = await this.lifecycle.move(request, 'rejected', actor);
-          return respond(rejected, async () => {
+        if (outcome === 'closed') throw new AppError('REQUEST_CLOSED', { state: current?.state ?? request.state });
+        if (!moved) return respond(current, () => this.lifecycle.refreshCards(request.id));
+        if (moved.state === 'rejected') {
+          return respond(moved, async () => {
             await this.lifecycle.refreshCards(request.id);
-            if (rejected) await this.lifecycle.notifyRequester(rejected, 'rejected');
+            await this.lifecycle.notifyRequester(moved, 'rejected');
           });
         }
-        const approvals = (await this.deps.store.approvals(request.id)).filter((a) => a.decision === 'approve' && a.approverId !== request.requesterId);
-        if (approvals.length < request.requiredApprovals) return respond(undefined, () => this.lifecycle.refreshCards(request.id));
-        const approved = await this.lifecycle.move(request, 'approved', actor);
-        return respond(approved, async () => {
+        return respond(moved, async () => {
           await this.lifecycle.refreshCards(request.id);
-          if (approved) await this.lifecycle.notifyRequester(approved, 'approved');
+          await this.lifecycle.notifyRequester(moved, 'approved');
           await this.lifecycle.execute(request.id);
         });
       }

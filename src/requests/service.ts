@@ -231,6 +231,13 @@ export class RequestLifecycle {
         await this.applyChange(request, 'reconcile');
       }, stuck.targetUserId ?? stuck.id);
     }
+    // Pending although its decisions settle it (a reject, or a met quorum): moved now, then told and run.
+    for (const decided of await this.deps.store.settleDecidedPending(this.deps.now())) {
+      settled++;
+      await this.refreshCards(decided.id);
+      await this.notifyRequester(decided, decided.state === 'rejected' ? 'rejected' : 'approved');
+      if (decided.state === 'approved') await this.execute(decided.id);
+    }
     // Approved but never started (the process stopped between the approval and the execution):
     // run it now; the approved → executing compare-and-set keeps it to one execution across instances.
     // Confirmed but never routed (the process stopped between the two moves): route it now.

@@ -150,22 +150,62 @@ export class Store {
    * after the other, and no approval lands after the one that completed the quorum.
    */
   async decide(a: Approval): Promise<'recorded' | 'duplicate' | 'closed'> {
+    return (await this.recordDecision(a)).outcome;
+  }
+
+  /**
+   * A decision, its audit event and the move it makes (a reject ends the request; the approve that
+   * completes the quorum approves it), in one transaction: all of it is recorded, or none of it.
+   * The request row is locked first, so concurrent clicks, on any instance, are decided one after the
+   * other, and `request` is the state each clicker's decision really left (issue #13, holes 2 and 7).
+   */
+  async recordDecision(a: Approval): Promise<DecisionRecord> {
     return this.db.transaction(async (tx) => {
-      const [request] = await tx.query<{ state: string; required_approvals: number }>(
-        'SELECT state, required_approvals FROM requests WHERE id = $1 FOR UPDATE', [a.requestId]);
+      const [row] = await tx.query<RequestRow>('SELECT * FROM requests WHERE id = $1 FOR UPDATE', [a.requestId]);
+      if (!row) return { outcome: 'closed' };
+      const request = toRequest(row);
       const decided = await tx.query<{ approver_id: string; decision: string }>('SELECT approver_id, decision FROM approvals WHERE request_id = $1', [a.requestId]);
-      if (decided.some((d) => d.approver_id === a.approverId)) return 'duplicate';
+      if (decided.some((d) => d.approver_id === a.approverId)) return { outcome: 'duplicate', request };
       // One reject ends the request, and a reached quorum ends it too: whichever decision holds the
       // row lock first wins, so a late approve cannot override a reject (or the other way round).
-      if (request?.state !== 'pending' || decided.some((d) => d.decision === 'reject')
-        || decided.filter((d) => d.decision === 'approve').length >= request.required_approvals) return 'closed';
-      const rows = await tx.query(
-        `INSERT INTO approvals (request_id, approver_id, approver_name, decision, comment, at) VALUES ($1,$2,$3,$4,$5,$6)
-         ON CONFLICT (request_id, approver_id) DO NOTHING RETURNING approver_id`,
-        [a.requestId, a.approverId, a.approverName, a.decision, a.comment, a.at],
-      );
-      return rows.length === 1 ? 'recorded' : 'duplicate';
+      const approvals = decided.filter((d) => d.decision === 'approve' && countsForQuorum(request, d.approver_id)).length;
+      if (request.state !== 'pending' || decided.some((d) => d.decision === 'reject') || approvals >= request.requiredApprovals) return { outcome: 'closed', request };
+      await tx.query('INSERT INTO approvals (request_id, approver_id, approver_name, decision, comment, at) VALUES ($1,$2,$3,$4,$5,$6)',
+        [a.requestId, a.approverId, a.approverName, a.decision, a.comment, a.at]);
+      await appendAuditIn(tx, { at: a.at, requestId: a.requestId, actorId: a.approverId, action: `request.${a.decision}`, detail: { approverName: a.approverName, comment: a.comment } });
+      const to = a.decision === 'reject' ? 'rejected' : approvals + (countsForQuorum(request, a.approverId) ? 1 : 0) >= request.requiredApprovals ? 'approved' : undefined;
+      if (!to) return { outcome: 'recorded', request };
+      const moved = await settleIn(tx, request, to, a.approverId, a.at);
+      return { outcome: 'recorded', request: moved, moved };
     });
+  }
+
+  /**
+   * Pending requests whose decisions already settle them (a reject, or a met quorum) but that were
+   * left pending: by a failure between the decision and the move before decisions were recorded in
+   * one transaction, or by a crash. Each is moved, audited, under its row lock; returns those moved.
+   */
+  async settleDecidedPending(at: Date): Promise<RequestRecord[]> {
+    const candidates = await this.db.query<{ id: string }>(
+      `SELECT r.id FROM requests r WHERE r.state = 'pending' AND EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = r.id) ORDER BY r.created_at`);
+    const moved: RequestRecord[] = [];
+    for (const { id } of candidates) {
+      const settled = await this.db.transaction(async (tx) => {
+        const [row] = await tx.query<RequestRow>("SELECT * FROM requests WHERE id = $1 AND state = 'pending' FOR UPDATE", [id]);
+        if (!row) return undefined;
+        const request = toRequest(row);
+        const decided = await tx.query<{ approver_id: string; decision: string }>('SELECT approver_id, decision FROM approvals WHERE request_id = $1', [id]);
+        const rejected = decided.some((d) => d.decision === 'reject');
+        const approvals = decided.filter((d) => d.decision === 'approve' && countsForQuorum(request, d.approver_id)).length;
+        if (!rejected && approvals < request.requiredApprovals) return undefined;
+        const to = rejected ? 'rejected' : 'approved';
+        const result = await settleIn(tx, request, to, null, at);
+        await appendAuditIn(tx, { at, requestId: id, actorId: null, action: 'request.reconciled', detail: { outcome: `decided-${to}`, approvals, required: request.requiredApprovals } });
+        return result;
+      });
+      if (settled) moved.push(settled);
+    }
+    return moved;
   }
 
   async approvals(requestId: string): Promise<Approval[]> {
@@ -203,14 +243,7 @@ export class Store {
   }
 
   async appendAudit(e: { at: Date; requestId: string | null; actorId: string | null; action: string; detail: Record<string, unknown> }): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      // Serializes writers (across instances too) so the chain stays linear.
-      await tx.query("SELECT pg_advisory_xact_lock(hashtext('smtp-gate-audit'))");
-      const last = await tx.query<{ hash: string }>('SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1');
-      const prevHash = last[0]?.hash ?? genesisHash;
-      await tx.query('INSERT INTO audit_events (at, request_id, actor_id, action, detail, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)',
-        [e.at, e.requestId, e.actorId, e.action, JSON.stringify(e.detail), prevHash, auditHash(prevHash, e)]);
-    });
+    await this.db.transaction((tx) => appendAuditIn(tx, e));
   }
 
   async auditEvents(requestId?: string): Promise<AuditEvent[]> {
@@ -510,6 +543,38 @@ export class Store {
     if (keys.length === 0) return;
     await this.db.query('DELETE FROM bot_state WHERE key = ANY($1::text[])', [keys]);
   }
+}
+
+export interface DecisionRecord {
+  outcome: 'recorded' | 'duplicate' | 'closed';
+  /** The request as it stands after this decision, read under its row lock; absent when there is no such request. */
+  request?: RequestRecord;
+  /** Set when this decision moved the request: to rejected, or to approved on completing the quorum. */
+  moved?: RequestRecord;
+}
+
+/** Neither the requester nor the mailbox's owner can approve a change (a change to one's own mailbox). */
+function countsForQuorum(request: RequestRecord, approverId: string): boolean {
+  return approverId !== request.requesterId && approverId !== request.targetUserId;
+}
+
+/** Appends one event to the hash chain inside the caller's transaction. */
+async function appendAuditIn(tx: Db, e: { at: Date; requestId: string | null; actorId: string | null; action: string; detail: Record<string, unknown> }): Promise<void> {
+  // Serializes writers (across instances too) so the chain stays linear.
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext('smtp-gate-audit'))");
+  const last = await tx.query<{ hash: string }>('SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+  const prevHash = last[0]?.hash ?? genesisHash;
+  await tx.query('INSERT INTO audit_events (at, request_id, actor_id, action, detail, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)',
+    [e.at, e.requestId, e.actorId, e.action, JSON.stringify(e.detail), prevHash, auditHash(prevHash, e)]);
+}
+
+/** pending → approved/rejected inside the caller's transaction: the move, its audit event, and the end of its expiry and reminder jobs. */
+async function settleIn(tx: Db, request: RequestRecord, to: 'approved' | 'rejected', actorId: string | null, at: Date): Promise<RequestRecord> {
+  const [row] = await tx.query<RequestRow>("UPDATE requests SET state = $2, updated_at = $3 WHERE id = $1 AND state = 'pending' RETURNING *", [request.id, to, at]);
+  if (!row) throw new Error(`request ${request.id} left pending under its row lock`);
+  await appendAuditIn(tx, { at, requestId: request.id, actorId, action: 'request.transition', detail: { from: 'pending', to } });
+  await tx.query("UPDATE jobs SET state = 'cancelled' WHERE request_id = $1 AND kind = ANY($2::text[]) AND state = 'scheduled'", [request.id, ['request.expire', 'request.remind']]);
+  return toRequest(row);
 }
 
 function json(value: unknown): string | null {

@@ -65,6 +65,50 @@ function storeContract(database: () => Promise<TestDatabase | undefined>) {
     }
   });
 
+  test('a decision, its audit event and its move are one transaction: one that cannot be stored leaves nothing behind', async (store) => {
+    const r = draft({ state: 'pending' });
+    await store.insertRequest(r);
+    // jsonb refuses a lone surrogate: the audit event fails, and with it the approval row and the move.
+    await expect(store.recordDecision({ requestId: r.id, approverId: 'megan', approverName: 'Megan', decision: 'approve', comment: 'ok \ud800', at })).rejects.toThrow();
+    expect(await store.approvals(r.id)).toEqual([]);
+    expect(await store.auditEvents(r.id)).toEqual([]);
+    expect((await store.getRequest(r.id))?.state).toBe('pending');
+  });
+
+  test('the approve that completes the quorum approves the request, with both events on the record, and ends its expiry job', async (store) => {
+    const r = draft({ state: 'pending', requiredApprovals: 2 });
+    await store.insertRequest(r);
+    await store.scheduleJob({ id: randomUUID(), kind: 'request.expire', requestId: r.id, runAt: r.expiresAt });
+    const decide = (approverId: string) => store.recordDecision({ requestId: r.id, approverId, approverName: approverId, decision: 'approve', comment: null, at });
+    const first = await decide('megan');
+    expect(first).toMatchObject({ outcome: 'recorded', request: { state: 'pending' } });
+    expect(first.moved).toBeUndefined();
+    // The mailbox's owner does not count towards the quorum.
+    expect(await decide('bob')).toMatchObject({ outcome: 'recorded', request: { state: 'pending' } });
+    const second = await decide('yusuf');
+    expect(second).toMatchObject({ outcome: 'recorded', moved: { state: 'approved' } });
+    expect((await store.auditEvents(r.id)).map((e) => e.action)).toEqual(['request.approve', 'request.approve', 'request.approve', 'request.transition']);
+    expect((await store.jobs(r.id)).map((j) => j.state)).toEqual(['cancelled']);
+    expect(await decide('lee')).toMatchObject({ outcome: 'closed', request: { state: 'approved' } });
+  });
+
+  test('a pending request whose decisions already settle it is moved by settleDecidedPending, once', async (store) => {
+    const met = draft({ state: 'pending' });
+    const short = draft({ state: 'pending', requiredApprovals: 2 });
+    const rejected = draft({ state: 'pending', requiredApprovals: 2 });
+    for (const r of [met, short, rejected]) await store.insertRequest(r);
+    // Rows as a failure between the approval and the move used to leave them.
+    const raw = (requestId: string, approverId: string, decision: string) => store.db.query(
+      'INSERT INTO approvals (request_id, approver_id, approver_name, decision, comment, at) VALUES ($1,$2,$2,$3,NULL,$4)', [requestId, approverId, decision, at]);
+    await raw(met.id, 'megan', 'approve');
+    await raw(short.id, 'megan', 'approve');
+    await raw(rejected.id, 'yusuf', 'reject');
+    const moved = await store.settleDecidedPending(at);
+    expect(Object.fromEntries(moved.map((m) => [m.id, m.state]))).toEqual({ [met.id]: 'approved', [rejected.id]: 'rejected' });
+    expect((await store.getRequest(short.id))?.state).toBe('pending');
+    expect(await store.settleDecidedPending(at)).toEqual([]);
+  });
+
   test('an activity id is new only the first time', async (store) => {
     const id = randomUUID();
     expect(await store.firstDelivery(id, at)).toBe(true);
