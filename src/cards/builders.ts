@@ -85,7 +85,7 @@ function blockerList(t: Translate, blockers: readonly Finding[]): string {
 
 const blockerCodes = (t: Translate, blockers: readonly Finding[]) => reference(t, blockers.map((blocker) => blocker.code).join(', '));
 
-export type SmtpStatusView = Pick<SmtpAuthEvaluation, 'state' | 'effectiveEnabled' | 'blockers' | 'findings'>;
+export type SmtpStatusView = Pick<SmtpAuthEvaluation, 'state' | 'effectiveEnabled' | 'blockers' | 'findings' | 'orgSettingsAsOf'>;
 
 /** `smtp status`: the settings, whether SMTP AUTH works, every layer that blocks it, then what is worth knowing. */
 export function smtpStatusCard(t: Translate, user: UserView, evaluation: SmtpStatusView): AdaptiveCard {
@@ -105,6 +105,10 @@ export function smtpStatusCard(t: Translate, user: UserView, evaluation: SmtpSta
   if (notes.length) body.push(paragraph(t('status.alsoWorthKnowing'), { weight: 'Bolder', spacing: 'Medium' }), ...notes.flatMap((note) => findingLines(t, note)));
   if (evaluation.findings.some((finding) => finding.code === 'BASIC_AUTH_RETIREMENT')) {
     body.push(paragraph(t('finding.BASIC_AUTH_RETIREMENT'), { size: 'Small', isSubtle: true, spacing: 'Medium' }), paragraph(t('card.ref', { code: 'BASIC_AUTH_RETIREMENT' }), { size: 'Small', isSubtle: true, spacing: 'None' }));
+  }
+  // The organization-wide layers came from a copy read moments ago (tenant/org-settings.ts): say when.
+  if (evaluation.orgSettingsAsOf) {
+    body.push(paragraph(t('perf.orgSettingsAsOf', { time: `${evaluation.orgSettingsAsOf.toISOString().slice(11, 19)} UTC` }), { size: 'Small', isSubtle: true, spacing: 'Small' }));
   }
   return card(body);
 }

@@ -28,13 +28,20 @@ export async function openDb(options: DbOptions): Promise<Db> {
   return db;
 }
 
+/**
+ * PGlite runs PostgreSQL in this process's memory. Its defaults (shared_buffers 128 MB) are sized
+ * for a server; a bot's store is a few MB, so a smaller buffer pool keeps the process ~140 MB smaller
+ * and reopens faster. Durability is untouched: every commit still reaches the data directory.
+ */
+export const pgliteSettings = ['shared_buffers=16MB', 'wal_buffers=1MB', 'work_mem=2MB', 'temp_buffers=2MB', 'maintenance_work_mem=16MB'];
+
 async function openPglite(dataDir: string | undefined, schema: string | undefined): Promise<Db> {
   let pglite: PGlite;
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
-    pglite = await PGlite.create(join(dataDir, 'pglite'));
+    pglite = await PGlite.create(join(dataDir, 'pglite'), { postgresqlconf: pgliteSettings });
   } else {
-    pglite = await PGlite.create();
+    pglite = await PGlite.create({ postgresqlconf: pgliteSettings });
   }
   if (schema) await pglite.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}; SET search_path TO ${quoteIdent(schema)}`);
   const wrap = (q: Pick<PGlite, 'query'>): Omit<Db, 'close' | 'transaction' | 'session'> => ({

@@ -1,14 +1,57 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
-import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from '@azure/identity';
 import type { Config } from '../config';
 
 /** Resource scopes: the same in local mode; only the hosts the calls go to change. */
 export const graphScope = 'https://graph.microsoft.com/.default';
 export const exchangeScope = 'https://outlook.office365.com/.default';
 
-/** The bot's own identity toward Graph and Exchange, from TENANT_CREDENTIAL (secret, certificate or managed identity). */
-export function createTenantCredential(config: Config): TokenCredential {
+/** A token is renewed this long before it expires, so no call goes out with one about to lapse. */
+export const TOKEN_RENEW_BEFORE_EXPIRY_MS = 5 * 60_000;
+
+/**
+ * Keeps each scope's access token and hands it out until shortly before it expires (or until the
+ * `refreshAfter` time Entra suggested), instead of asking the library for it on every call; callers
+ * that ask at the same time share one request. A failed request is not kept: the next call asks again.
+ */
+export class ReusedTokenCredential implements TokenCredential {
+  private readonly tokens = new Map<string, AccessToken>();
+  private readonly pending = new Map<string, Promise<AccessToken | null>>();
+
+  constructor(readonly inner: TokenCredential, private readonly now: () => number = Date.now) {}
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    const key = Array.isArray(scopes) ? [...scopes].sort().join(' ') : scopes;
+    // Claims (a CAE challenge) or a tenant override mean "not the token you have": go to the library.
+    if (options?.claims || options?.tenantId) return this.inner.getToken(scopes, options);
+    const held = this.tokens.get(key);
+    if (held && this.stillGood(held)) return held;
+    let request = this.pending.get(key);
+    if (!request) {
+      request = this.inner.getToken(scopes, options).then((token) => {
+        if (token) this.tokens.set(key, token);
+        else this.tokens.delete(key);
+        return token;
+      }).finally(() => this.pending.delete(key));
+      this.pending.set(key, request);
+    }
+    return request;
+  }
+
+  private stillGood(token: AccessToken): boolean {
+    const now = this.now();
+    if (token.refreshAfterTimestamp !== undefined && now >= token.refreshAfterTimestamp) return false;
+    return now < token.expiresOnTimestamp - TOKEN_RENEW_BEFORE_EXPIRY_MS;
+  }
+}
+
+/** The bot's own identity toward Graph and Exchange, from TENANT_CREDENTIAL (secret, certificate or managed identity), its tokens reused. */
+export function createTenantCredential(config: Config, now?: () => number): ReusedTokenCredential {
+  return new ReusedTokenCredential(createLibraryCredential(config), now);
+}
+
+function createLibraryCredential(config: Config): TokenCredential {
   const options = {
     authorityHost: config.AUTHORITY_HOST,
     // The simulator is not a known Entra cloud; instance discovery would go to login.microsoftonline.com.

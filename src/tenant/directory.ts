@@ -99,6 +99,7 @@ class TenantHttpMiddleware implements Middleware {
       body: typeof context.options?.body === 'string' ? context.options.body : undefined,
       // A PATCH we send names the absolute end value (isEnabled, perUserMfaState), so sending it again ends the same.
       idempotent: method === 'GET' || method === 'PATCH' || /\/checkMemberGroups$/.test(url),
+      readOnly: method === 'GET' || /\/(checkMemberGroups|getMemberGroups)$/.test(new URL(url).pathname),
     });
     context.response = new Response(response.status === 204 ? null : response.text, { status: response.status, headers: response.headers });
   }
@@ -228,6 +229,7 @@ export class GraphDirectory {
       }),
       // We only batch reads (GETs and getMemberGroups), so sending the batch again is harmless.
       idempotent: true,
+      readOnly: true,
     });
     if (response.status !== 200) throw errorFromResponse('graph', operation, response);
     const body = JSON.parse(response.text) as { responses?: GraphBatchResponse[] };

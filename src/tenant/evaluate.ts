@@ -2,6 +2,7 @@ import type { MailboxSmtpState, SmtpAuthSnapshot } from '../requests/model';
 import type { Tenant } from './index';
 import type { ConditionalAccessPolicy, DirectoryUser, GraphBatchResponse } from './directory';
 import type { AuthenticationPolicy } from './exchange';
+import type { OrgSettings } from './org-settings';
 import { smtpState } from './smtp-state';
 
 /** Finding codes from ../shared/findings.md ("From the tenant's state"); they never change meaning. */
@@ -44,6 +45,8 @@ export interface SmtpAuthEvaluation {
   blockers: Finding[];
   /** Every finding: the blockers, then what is informative (enabled, recent failures) and the retirement advice. */
   findings: Finding[];
+  /** Set when the organization-wide layers were reused from an earlier read (at this time) rather than read now. */
+  orgSettingsAsOf?: Date;
 }
 
 export interface EvaluateOptions {
@@ -63,8 +66,11 @@ const UNSATISFIABLE_BY_LEGACY_CLIENTS = new Set(['block', 'mfa', 'compliantDevic
 /**
  * The one evaluation of SMTP AUTH for a mailbox, shared by status, confirmation, the post-change
  * check and diagnosis. Every layer that can block Basic SMTP AUTH on its own is read at once:
- * Exchange's five reads in parallel, Graph's four in one `$batch`, and per-user MFA (beta only,
- * so outside the v1.0 batch) beside them — three round trips deep at most.
+ * the mailbox's own values always (Get-CASMailbox, Get-User, its account, groups, sign-ins and
+ * per-user MFA); the organization-wide ones (Get-TransportConfig, Get-OrganizationConfig,
+ * Get-AuthenticationPolicy, security defaults, Conditional Access) only when the tenant's
+ * short-lived copy is missing or stale (org-settings.ts). Graph's reads go in one `$batch`, per-user
+ * MFA (beta only, so outside the v1.0 batch) beside it — two round trips deep at most.
  */
 export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, options: EvaluateOptions = {}): Promise<SmtpAuthEvaluation> {
   const now = (options.now ?? (() => new Date()))();
@@ -72,17 +78,19 @@ export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, opti
   const userPath = `/users/${encodeURIComponent(user.id)}`;
   const signInFilter = `userId eq '${user.id}' and clientAppUsed eq 'Authenticated SMTP' and status/errorCode ne 0 and createdDateTime ge ${since}`;
   const identity = user.userPrincipalName;
+  const reused = tenant.orgSettings.fresh(now);
+  const generation = tenant.orgSettings.generation;
 
-  const [mailbox, org, userPolicy, defaultPolicy, policies, graph, perUserMfaState] = await Promise.all([
+  const [mailbox, userPolicy, orgExchange, graph, perUserMfaState] = await Promise.all([
     tenant.exchange.getCasMailbox(identity),
-    tenant.exchange.getTransportConfig(),
     tenant.exchange.getUserAuthenticationPolicy(identity),
-    tenant.exchange.getDefaultAuthenticationPolicy(),
-    tenant.exchange.getAuthenticationPolicies(),
+    reused ? undefined : Promise.all([tenant.exchange.getTransportConfig(), tenant.exchange.getDefaultAuthenticationPolicy(), tenant.exchange.getAuthenticationPolicies()]),
     tenant.directory.batch([
       { id: 'account', method: 'GET', url: `${userPath}?$select=id,accountEnabled` },
-      { id: 'securityDefaults', method: 'GET', url: '/policies/identitySecurityDefaultsEnforcementPolicy' },
-      { id: 'conditionalAccess', method: 'GET', url: '/identity/conditionalAccess/policies' },
+      ...(reused ? [] : [
+        { id: 'securityDefaults', method: 'GET' as const, url: '/policies/identitySecurityDefaultsEnforcementPolicy' },
+        { id: 'conditionalAccess', method: 'GET' as const, url: '/identity/conditionalAccess/policies' },
+      ]),
       { id: 'groups', method: 'POST', url: `${userPath}/getMemberGroups`, body: { securityEnabledOnly: false } },
       { id: 'signIns', method: 'GET', url: `/auditLogs/signIns?$filter=${encodeURIComponent(signInFilter)}&$top=50` },
     ]),
@@ -94,9 +102,23 @@ export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, opti
     if (answer.status >= 200 && answer.status < 300) return answer.body;
     throw tenant.directory.batchError(operation, answer);
   };
+  let org: OrgSettings;
+  if (reused) {
+    org = reused.settings;
+  } else {
+    const [transport, defaultAuthenticationPolicy, authenticationPolicies] = orgExchange!;
+    org = {
+      orgSmtpClientAuthenticationDisabled: transport.smtpClientAuthenticationDisabled,
+      defaultAuthenticationPolicy,
+      authenticationPolicies,
+      securityDefaultsEnabled: (ok('securityDefaults', 'GET /policies/identitySecurityDefaultsEnforcementPolicy') as { isEnabled?: boolean }).isEnabled === true,
+      conditionalAccessPolicies: ((ok('conditionalAccess', 'GET /identity/conditionalAccess/policies') as { value?: ConditionalAccessPolicy[] }).value ?? []),
+    };
+    tenant.orgSettings.keep(generation, org, now);
+  }
   const accountEnabled = (ok('account', 'GET /users/{id}') as { accountEnabled?: boolean }).accountEnabled ?? user.accountEnabled;
-  const securityDefaultsEnabled = (ok('securityDefaults', 'GET /policies/identitySecurityDefaultsEnforcementPolicy') as { isEnabled?: boolean }).isEnabled === true;
-  const caPolicies = ((ok('conditionalAccess', 'GET /identity/conditionalAccess/policies') as { value?: ConditionalAccessPolicy[] }).value ?? []);
+  const securityDefaultsEnabled = org.securityDefaultsEnabled;
+  const caPolicies = org.conditionalAccessPolicies;
   const groupIds = new Set(((ok('groups', 'POST /users/{id}/getMemberGroups') as { value?: string[] }).value ?? []).map((id) => id.toLowerCase()));
   // Sign-in logs need Entra ID P1: without it Graph answers 403, which only means "no evidence here".
   const signInAnswer = graph.get('signIns') as GraphBatchResponse;
@@ -110,9 +132,9 @@ export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, opti
     state = 'no-mailbox';
     blockers.push({ code: 'NO_MAILBOX', layer: 'mailbox' });
   } else {
-    state = smtpState(mailbox.smtpClientAuthenticationDisabled, org.smtpClientAuthenticationDisabled);
+    state = smtpState(mailbox.smtpClientAuthenticationDisabled, org.orgSmtpClientAuthenticationDisabled);
     if (mailbox.smtpClientAuthenticationDisabled === true) blockers.push({ code: 'SMTP_AUTH_DISABLED_MAILBOX', layer: 'mailbox' });
-    else if (mailbox.smtpClientAuthenticationDisabled === null && org.smtpClientAuthenticationDisabled) blockers.push({ code: 'SMTP_AUTH_DISABLED_TENANT', layer: 'org' });
+    else if (mailbox.smtpClientAuthenticationDisabled === null && org.orgSmtpClientAuthenticationDisabled) blockers.push({ code: 'SMTP_AUTH_DISABLED_TENANT', layer: 'org' });
     else informative.push({ code: 'SMTP_AUTH_ENABLED', layer: mailbox.smtpClientAuthenticationDisabled === null ? 'org' : 'mailbox' });
   }
   if (!accountEnabled) blockers.push({ code: 'ACCOUNT_DISABLED', layer: 'account' });
@@ -123,7 +145,7 @@ export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, opti
       blockers.push({ code: 'CA_BLOCKS_LEGACY_AUTH', layer: 'conditional-access', detail: { policyId: policy.id, policyName: policy.displayName } });
     }
   }
-  const policyBlock = authenticationPolicyBlock(userPolicy ?? null, defaultPolicy, policies);
+  const policyBlock = authenticationPolicyBlock(userPolicy ?? null, org.defaultAuthenticationPolicy, org.authenticationPolicies);
   if (policyBlock) blockers.push({ code: 'AUTH_POLICY_BLOCKS_BASIC_SMTP', layer: 'authentication-policy', detail: policyBlock });
   if (signIns && signIns.length > 0) {
     const latest = signIns[0] as SignIn;
@@ -141,7 +163,7 @@ export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, opti
   }
   informative.push({ code: 'BASIC_AUTH_RETIREMENT', layer: 'advice' });
 
-  return { state, effectiveEnabled: blockers.length === 0, blockers, findings: [...blockers, ...informative] };
+  return { state, effectiveEnabled: blockers.length === 0, blockers, findings: [...blockers, ...informative], ...(reused ? { orgSettingsAsOf: reused.readAt } : {}) };
 }
 
 /** The part of an evaluation a request keeps in its before/after state. */

@@ -207,6 +207,7 @@ export class ExchangeAdmin {
         },
         body: JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } }),
         idempotent: cmdlets[cmdlet].idempotent,
+        readOnly: cmdlet.startsWith('Get-'),
         isTransient: isTransientExchangeError,
       });
       if (response.status < 200 || response.status >= 300) throw withExchangePermission(cmdlet, parameters, errorFromResponse('exchange', operation, withDetails(response)));

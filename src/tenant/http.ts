@@ -96,6 +96,8 @@ export interface SendOptions {
   idempotent: boolean;
   /** Service-specific: does this answer mean "try again later" (e.g. Exchange's ServerBusyException)? */
   isTransient?: (response: HttpResponse) => boolean;
+  /** A POST that only reads (a Get-* cmdlet, checkMemberGroups, a batch of GETs); anything else that is not a GET counts as a write. */
+  readOnly?: boolean;
 }
 
 export interface RetryEvent {
@@ -117,6 +119,8 @@ export interface TenantHttpHooks {
 
 export interface TenantHttpOptions extends TenantHttpHooks {
   service: TenantService;
+  /** Called before and after every write (cached organization-wide reads are dropped). */
+  onWrite?: () => void;
   caFile?: string;
   policy?: Partial<RetryPolicy>;
 }
@@ -155,6 +159,16 @@ export class TenantHttp {
   }
 
   async send(o: SendOptions): Promise<HttpResponse> {
+    if (o.method === 'GET' || o.readOnly || !this.options.onWrite) return this.sendWithRetries(o);
+    this.options.onWrite();
+    try {
+      return await this.sendWithRetries(o);
+    } finally {
+      this.options.onWrite();
+    }
+  }
+
+  private async sendWithRetries(o: SendOptions): Promise<HttpResponse> {
     const started = this.now();
     for (let attempt = 0; ; attempt++) {
       let response: HttpResponse | undefined;

@@ -3,10 +3,13 @@ import { checkTenantCredential, createTenantCredential, type CredentialCheck } f
 import { GraphDirectory } from './directory';
 import { ExchangeAdmin } from './exchange';
 import { TenantHttp, type RetryPolicy, type TenantHttpHooks } from './http';
+import { OrgSettingsCache } from './org-settings';
 
 export interface Tenant {
   directory: GraphDirectory;
   exchange: ExchangeAdmin;
+  /** Organization-wide settings reused briefly across evaluations; every write through this tenant drops them. */
+  orgSettings: OrgSettingsCache;
   /** Asks Entra for both tokens; a refusal names the setting to fix (start-up and /healthz report it). */
   checkCredential(): Promise<CredentialCheck>;
   close(): Promise<void>;
@@ -16,12 +19,16 @@ export interface Tenant {
 export function connectTenant(config: Config, policy: Partial<RetryPolicy> = {}, hooks: TenantHttpHooks = {}): Tenant {
   const credential = createTenantCredential(config);
   const retry = { attemptTimeoutMs: config.TENANT_TIMEOUT_MS, maxRetries: config.TENANT_MAX_RETRIES, ...policy };
-  const graphHttp = new TenantHttp({ service: 'graph', caFile: config.TENANT_CA_FILE, policy: retry, ...hooks });
-  const exchangeHttp = new TenantHttp({ service: 'exchange', caFile: config.TENANT_CA_FILE, policy: retry, ...hooks });
+  const orgSettings = new OrgSettingsCache();
+  const onWrite = () => orgSettings.invalidate();
+  const graphHttp = new TenantHttp({ service: 'graph', caFile: config.TENANT_CA_FILE, policy: retry, ...hooks, onWrite });
+  const exchangeHttp = new TenantHttp({ service: 'exchange', caFile: config.TENANT_CA_FILE, policy: retry, ...hooks, onWrite });
   return {
+    orgSettings,
     directory: new GraphDirectory(credential, config.GRAPH_BASE_URL, graphHttp),
     exchange: new ExchangeAdmin(credential, config.EXCHANGE_BASE_URL, config.TENANT_ID, exchangeHttp),
-    checkCredential: () => checkTenantCredential(config, credential),
+    // Asks the library itself, so a refused credential is reported even while a token is still held.
+    checkCredential: () => checkTenantCredential(config, credential.inner),
     close: async () => { await Promise.all([graphHttp.close(), exchangeHttp.close()]); },
   };
 }
@@ -34,4 +41,5 @@ export { securityDefaultsRefusal } from './directory';
 export type { AuthenticationPolicy, UserAuthenticationPolicy } from './exchange';
 export { blockersBeyondMailboxSetting, evaluateSmtpAuth, snapshotOf, type Finding, type FindingCode, type FindingLayer, type SmtpAuthEvaluation } from './evaluate';
 export type { CredentialCheck } from './credential';
+export { OrgSettingsCache, ORG_SETTINGS_TTL_MS, type OrgSettings } from './org-settings';
 export { setSmtpForGroup, setSmtpForUsers, type BulkItemResult, type BulkOptions, type BulkOutcome, type BulkProgress } from './bulk';

@@ -39,6 +39,7 @@ const statusViews = {
   'blocked by every layer, 2 recent failures': { state: before, effectiveEnabled: false, blockers: everyBlocker, findings: [...everyBlocker, recentFailures(2), retirement] },
   'blocked by Conditional Access, 1 recent failure': { state: enabledState, effectiveEnabled: false, blockers: [conditionalAccess], findings: [conditionalAccess, { code: 'SMTP_AUTH_ENABLED', layer: 'mailbox' }, recentFailures(1), retirement] },
   'working': { state: enabledState, effectiveEnabled: true, blockers: [], findings: [{ code: 'SMTP_AUTH_ENABLED', layer: 'mailbox' }, retirement] },
+  'working, organization-wide settings reused from a read 30 s earlier': { state: enabledState, effectiveEnabled: true, blockers: [], findings: [{ code: 'SMTP_AUTH_ENABLED', layer: 'mailbox' }, retirement], orgSettingsAsOf: new Date('2026-11-23T09:59:30Z') },
   'no mailbox': { state: 'no-mailbox', effectiveEnabled: false, blockers: [{ code: 'NO_MAILBOX', layer: 'mailbox' }], findings: [{ code: 'NO_MAILBOX', layer: 'mailbox' }, retirement] },
 } satisfies Record<string, Parameters<typeof smtpStatusCard>[2]>;
 const bobStatus = (key: keyof typeof statusViews) => smtpStatusCard(translator('en'), { displayName: 'Bob Smith', userPrincipalName: 'bob@contoso.com' }, statusViews[key]);

@@ -29,7 +29,11 @@ describe('evaluateSmtpAuth over the demo tenant: every layer that can block SMTP
     await tenant.close();
     await sim.stop();
   });
-  beforeEach(() => sim.call('POST', '/_simulator/reset'));
+  // Each test resets the tenant behind SMTP Gate's back, as no real tenant changes: start without the organization-wide copy.
+  beforeEach(async () => {
+    await sim.call('POST', '/_simulator/reset');
+    tenant.orgSettings.invalidate();
+  });
 
   test('bob: mailbox switched off, legacy auth blocked by Conditional Access, recent failed SMTP sign-ins', async () => {
     const bob = await evaluate('bob@contoso.com');
@@ -117,5 +121,36 @@ describe('evaluateSmtpAuth over the demo tenant: every layer that can block SMTP
     // The first batch, the retry of its throttled item, and the beta per-user MFA read.
     expect(roundTrips.filter((call) => call.service === 'graph').map((call) => call.path.replace(/\?.*$/, '').replace(/[0-9a-f-]{36}/, '{id}')).sort())
       .toEqual(['/beta/users/{id}/authentication/requirements', '/v1.0/$batch', '/v1.0/$batch']);
+  });
+
+  test('within the minute the organization-wide layers are reused and said to be, the mailbox’s own values are read again; our own write drops them', async () => {
+    const bob = (await tenant.directory.getUser('bob@contoso.com'))!;
+    const first = await evaluateSmtpAuth(tenant, bob, { now: () => NOW });
+    expect(first.orgSettingsAsOf).toBeUndefined();
+    // Behind SMTP Gate's back, security defaults go on and Bob's mailbox is switched on.
+    const fixture = loadFixture(DEMO_FIXTURE_PATH);
+    fixture.org.securityDefaultsEnabled = true;
+    fixture.users.find((u) => u.userPrincipalName === 'bob@contoso.com')!.mailbox!.smtpClientAuthenticationDisabled = false;
+    await sim.call('POST', '/_simulator/reset', { json: fixture });
+    await sim.call('DELETE', '/_simulator/calls');
+    const later = new Date(NOW.getTime() + 30_000);
+    const second = await evaluateSmtpAuth(tenant, bob, { now: () => later });
+    expect(second.orgSettingsAsOf).toEqual(NOW);
+    expect(second.state).toMatchObject({ mailboxSmtpClientAuthenticationDisabled: false });
+    expect(blockerCodes(second)).not.toContain('SECURITY_DEFAULTS_ON');
+    const calls: { service: string; cmdlet: string | null; parameters: Record<string, unknown> | null }[] = (await sim.call('GET', '/_simulator/calls')).json;
+    expect(calls.filter((c) => c.service === 'exchange').map((c) => c.cmdlet).sort()).toEqual(['Get-CASMailbox', 'Get-User']);
+    // A minute after the read, or after any write SMTP Gate sends, the organization is read again.
+    const stale = await evaluateSmtpAuth(tenant, bob, { now: () => new Date(NOW.getTime() + 60_000) });
+    expect(stale.orgSettingsAsOf).toBeUndefined();
+    expect(blockerCodes(stale)).toContain('SECURITY_DEFAULTS_ON');
+    fixture.org.securityDefaultsEnabled = false;
+    await sim.call('POST', '/_simulator/reset', { json: fixture });
+    expect((await evaluateSmtpAuth(tenant, bob, { now: () => new Date(NOW.getTime() + 61_000) })).orgSettingsAsOf).toEqual(new Date(NOW.getTime() + 60_000));
+    await tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabled('bob@contoso.com', true);
+    const afterWrite = await evaluateSmtpAuth(tenant, bob, { now: () => new Date(NOW.getTime() + 62_000) });
+    expect(afterWrite.orgSettingsAsOf).toBeUndefined();
+    expect(blockerCodes(afterWrite)).not.toContain('SECURITY_DEFAULTS_ON');
+    expect(blockerCodes(afterWrite)).toContain('SMTP_AUTH_DISABLED_MAILBOX');
   });
 });
