@@ -5,10 +5,11 @@ import { smtpDisable } from './smtp-disable';
 import { smtpReset } from './smtp-reset';
 import { smtpEnable } from './smtp-enable';
 import { smtpStatus } from './smtp-status';
+import { undo } from './undo';
 import type { ChangeCommand, CommandDefinition } from './types';
 
 /** Every command the bot understands; adding one is one file and one line here. */
-export const commands: readonly CommandDefinition[] = [help, smtpStatus, smtpEnable, smtpDisable, smtpReset, approvalsHere, exceptions];
+export const commands: readonly CommandDefinition[] = [help, smtpStatus, smtpEnable, smtpDisable, smtpReset, approvalsHere, exceptions, undo];
 
 export function commandById(id: string): CommandDefinition | undefined {
   return commands.find((c) => c.id === id);

@@ -21,6 +21,8 @@ export interface CommandContext {
   /** The exceptions register and the mailboxes with SMTP AUTH on without a request (saved as a review). */
   exceptionsRegister(): Promise<ExceptionsView>;
   examples(): string[];
+  /** A typed `undo` (optionally "undo bob"): drafts the reverse of the asker's latest change, or asks which. */
+  undoLatest(target?: string): Promise<AdaptiveCard>;
 }
 
 export type Audience = 'everyone' | 'it-staff' | 'it-staff-or-approver';

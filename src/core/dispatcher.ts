@@ -8,7 +8,9 @@ import { AppError, errorText, toAppError } from '../errors';
 import { languageFromLocale, translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';
 import { answerLanguage, understand, utteranceMaxLength, utteranceTooLong, type Understanding } from '../nlu/parse';
-import { askTargetCard, didYouMeanCard } from '../cards/nlu';
+import { askTargetCard, didYouMeanCard, undoWhichCard } from '../cards/nlu';
+import { formatDateTime } from '../i18n/format';
+import { fold } from '../nlu/text';
 import { justificationMaxLength, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../requests/model';
 import { approvalsConversationKey, RequestLifecycle } from '../requests/service';
 import type { Store } from '../store/store';
@@ -102,7 +104,11 @@ export class Dispatcher {
         await this.lifecycle.audit(null, turn.userId ?? null, 'action.denied', { command: command.id, reason: 'NOT_IT_STAFF' });
         throw new AppError('NOT_IT_STAFF');
       }
-      if (command.kind === 'read') return [{ card: await command.run(this.commandContext(turn, t, language), params.data) }];
+      if (command.kind === 'read') {
+        const tracked: { track?: Reply['track'] } = {};
+        const card = await command.run(this.commandContext(turn, t, language, tracked), params.data);
+        return [{ card, ...(tracked.track ? { track: tracked.track } : {}) }];
+      }
       if (parsed.durationOutOfRange) throw new AppError('DURATION_OUT_OF_RANGE');
       return [await this.draftChange(turn, command, params.data.user ?? '', language, parsed.durationMs, undefined, { justification: parsed.justification, permanent: parsed.permanent })];
     } catch (error) {
@@ -341,8 +347,13 @@ export class Dispatcher {
     await this.deps.store.addCardPost({ requestId: reply.track.requestId, activityId, conversation, audience: reply.track.audience, language: reply.track.language });
   }
 
-  private commandContext(turn: MessageTurn, t: Translate, language: Language): CommandContext {
+  private commandContext(turn: MessageTurn, t: Translate, language: Language, tracked: { track?: Reply['track'] } = {}): CommandContext {
     return {
+      undoLatest: async (target) => {
+        const reply = await this.typedUndo(turn, language, target);
+        if (reply.track) tracked.track = reply.track;
+        return reply.card;
+      },
       t, language, conversation: turn.conversation,
       resolveUser: async (query) => {
         const resolved = await this.resolveOne(query);
@@ -358,6 +369,39 @@ export class Dispatcher {
       examples: () => this.examples(language),
       exceptionsRegister: () => this.exceptionsRegister(turn),
     };
+  }
+
+  /**
+   * A typed `undo` ("undo", "undo bob"): the reverse of the asker's change when they made one in the
+   * last hour (one per mailbox, the latest), else a card asking which of their recent changes.
+   */
+  private async typedUndo(turn: MessageTurn, language: Language, target?: string): Promise<Reply> {
+    const t = translator(language);
+    const now = this.now().getTime();
+    const recent = await this.deps.store.recentRequestsBy(turn.tenantId!, turn.userId!, 'succeeded', new Date(now - 7 * 86_400_000), 20);
+    const needle = target ? fold(target.trim()) : undefined;
+    const seen = new Set<string>();
+    const undoable = recent.filter((r) => {
+      if (!r.before || !r.targetUserId || commandById(r.commandId)?.kind !== 'change') return false;
+      if (r.after?.mailboxSmtpClientAuthenticationDisabled === r.before.mailboxSmtpClientAuthenticationDisabled) return false;
+      if (needle && !fold(r.targetDisplayName ?? '').includes(needle) && !fold(r.targetUpn ?? '').includes(needle)) return false;
+      // Only a mailbox's latest change: undoing an older one would not put back what is there now.
+      if (seen.has(r.targetUserId)) return false;
+      seen.add(r.targetUserId);
+      return true;
+    });
+    if (!undoable.length) return { card: messageCard(t, t('nlu.undoNothing'), 'NOTHING_TO_UNDO') };
+    const lastHour = undoable.filter((r) => now - r.updatedAt.getTime() <= 3_600_000);
+    const only = lastHour.length === 1 ? lastHour[0] : undoable.length === 1 ? undoable[0] : undefined;
+    if (only) {
+      const reverse = changeCommandSetting(only.before!.mailboxSmtpClientAuthenticationDisabled);
+      return this.draftChange(turn, reverse, only.targetUpn ?? '', language, undefined, only.targetUserId!);
+    }
+    const choices = undoable.slice(0, 5).map((r) => ({
+      requestId: r.id, verb: verbs.undo,
+      text: `${t(`request.title.${r.commandId}`, { name: r.targetDisplayName ?? r.targetUpn ?? '' })} · ${formatDateTime(language, r.updatedAt)}`,
+    }));
+    return { card: undoWhichCard(t, choices) };
   }
 
   private async draftChange(turn: TurnContext, command: ChangeCommand, query: string, language: Language, requestedDurationMs?: number, targetId?: string, exception: ExceptionDraft = {}): Promise<Reply> {

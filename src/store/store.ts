@@ -293,6 +293,14 @@ export class Store {
     return (await this.db.query<RequestRow>('SELECT * FROM requests WHERE state = $1 ORDER BY created_at', [state])).map(toRequest);
   }
 
+  /** A person's latest requests in a state, newest first (a typed `undo` looks for the changes to take back). */
+  async recentRequestsBy(tenantId: string, requesterId: string, state: RequestState, since: Date, limit: number): Promise<RequestRecord[]> {
+    return (await this.db.query<RequestRow>(
+      'SELECT * FROM requests WHERE tenant_id = $1 AND requester_id = $2 AND state = $3 AND updated_at >= $4 ORDER BY updated_at DESC LIMIT $5',
+      [tenantId, requesterId, state, since, limit],
+    )).map(toRequest);
+  }
+
   /** Keeps the answer to an activity so a redelivery gets the same one. */
   async saveActivityResponse(activityId: string, response: unknown): Promise<void> {
     await this.db.query('UPDATE processed_activities SET response = $2 WHERE activity_id = $1', [activityId, JSON.stringify(response)]);

@@ -44,7 +44,7 @@ export class TeamsClient {
   }
 
   /** Presses an Action.Execute button: the `adaptiveCard/action` invoke; returns the card Teams would show. */
-  async press(user: TeamsUser, verb: string, data: Record<string, unknown>, options: { conversationId?: string; replyToId?: string; tenantId?: string } = {}): Promise<{ status: number; body: { statusCode?: number; type?: string; value?: import('./fake-connector').CardJson } }> {
+  async press(user: TeamsUser, verb: string, data: Record<string, unknown>, options: { conversationId?: string; replyToId?: string; tenantId?: string; locale?: string } = {}): Promise<{ status: number; body: { statusCode?: number; type?: string; value?: import('./fake-connector').CardJson } }> {
     const activity = {
       ...this.base(user, options.conversationId ?? `a:${user.id}`),
       type: 'invoke',
@@ -52,6 +52,7 @@ export class TeamsClient {
       replyToId: options.replyToId,
       value: { action: { type: 'Action.Execute', verb, data }, trigger: 'manual' },
     };
+    if (options.locale) activity.locale = options.locale;
     if (options.tenantId) {
       activity.conversation.tenantId = options.tenantId;
       activity.channelData = { tenant: { id: options.tenantId } };
