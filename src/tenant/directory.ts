@@ -84,6 +84,16 @@ export function odataString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/**
+ * A `$filter` expression as the query string must carry it. The Graph client puts `.filter()`'s
+ * argument into the URL as it is, and Graph percent-decodes the query string (and reads `+` as a
+ * space): unencoded, `%27` in a name closes the literal, `&` starts another parameter, `#` ends
+ * the URL. Percent-encoded whole, every character of a literal is taken as itself (issue #13, hole 4).
+ */
+export function filterParameter(expression: string): string {
+  return encodeURIComponent(expression.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD'));
+}
+
 /** The last link of the Graph client's middleware chain: our HTTP layer instead of its fetch and retry handler. */
 class TenantHttpMiddleware implements Middleware {
   constructor(private readonly http: TenantHttp) {}
@@ -131,7 +141,7 @@ export class GraphDirectory {
   }
 
   async findUsers(filter: string, top = 10): Promise<DirectoryUser[]> {
-    const page = await this.call<{ value: DirectoryUser[] }>('GET /users', () => this.client.api('/users').filter(filter).select(userFields).top(top).get());
+    const page = await this.call<{ value: DirectoryUser[] }>('GET /users', () => this.client.api('/users').filter(filterParameter(filter)).select(userFields).top(top).get());
     return page.value;
   }
 
@@ -286,7 +296,7 @@ export class GraphDirectory {
   async listAllUsers(filter?: string, pageSize = 999): Promise<DirectoryUser[]> {
     const users: DirectoryUser[] = [];
     let request = this.client.api('/users').select(userFields).top(pageSize);
-    if (filter) request = request.filter(filter);
+    if (filter) request = request.filter(filterParameter(filter));
     let page = await this.call<{ value: DirectoryUser[]; '@odata.nextLink'?: string }>('GET /users', () => request.get());
     users.push(...page.value);
     while (page['@odata.nextLink']) {
@@ -309,7 +319,7 @@ export class GraphDirectory {
     }
     const literal = odataString(idOrName);
     const page = await this.call<{ value: DirectoryGroup[] }>('GET /groups', () =>
-      this.client.api('/groups').filter(`displayName eq ${literal} or mailNickname eq ${literal}`).select('id,displayName,mailNickname').top(10).get());
+      this.client.api('/groups').filter(filterParameter(`displayName eq ${literal} or mailNickname eq ${literal}`)).select('id,displayName,mailNickname').top(10).get());
     return page.value;
   }
 
