@@ -1,4 +1,5 @@
 import type { Translate } from '../i18n';
+import { formatMoment } from '../i18n/format';
 import { errorText } from '../errors';
 import { justificationMaxLength, type Approval, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../requests/model';
 import type { Finding, SmtpAuthEvaluation } from '../tenant';
@@ -63,7 +64,7 @@ function findingParams(t: Translate, finding: Finding): Record<string, string | 
       return { state: t(detail.perUserMfaState === 'enforced' ? 'finding.perUserMfa.enforced' : 'finding.perUserMfa.enabled') };
     case 'RECENT_SMTP_FAILURES': {
       const lastAt = Date.parse(detail.lastAt ?? '');
-      return { count: Number(detail.count ?? 0), days: Number(detail.windowDays ?? 7), at: Number.isNaN(lastAt) ? detail.lastAt ?? '' : formatUtc(new Date(lastAt)), error: detail.lastErrorCode ?? '' };
+      return { count: Number(detail.count ?? 0), days: Number(detail.windowDays ?? 7), at: Number.isNaN(lastAt) ? detail.lastAt ?? '' : formatMoment(t, new Date(lastAt)), error: detail.lastErrorCode ?? '' };
     }
     default:
       return {};
@@ -159,7 +160,7 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft }: 
   const durationMs = Number(request.params.durationMs ?? 0);
   if (request.state === 'succeeded' && request.after) {
     body.push(paragraph(t(request.verified ? 'request.doneVerified' : 'request.doneNotVerified'), { color: request.verified ? 'Good' : 'Warning', weight: 'Bolder' }));
-    if (durationMs > 0) body.push(paragraph(t('request.revertsOn', { date: formatUtc(new Date(request.updatedAt.getTime() + durationMs)) })));
+    if (durationMs > 0) body.push(paragraph(t('request.revertsOn', { date: formatMoment(t, new Date(request.updatedAt.getTime() + durationMs)) })));
     body.push(...changeOutcome(t, request.after, user));
     body.push(facts([...stateFacts(t, request.after), ...details]));
   } else if (request.state === 'reverted') {
@@ -255,9 +256,6 @@ export function helpCard(t: Translate, examples: string[], lead?: string): Adapt
   return card([...(lead ? [paragraph(lead, { weight: 'Bolder' })] : []), heading(t('help.title')), paragraph(t('help.intro')), ...examples.map((e) => paragraph(`• ${e}`, { spacing: 'Small' }))]);
 }
 
-function formatUtc(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
 
 /** "7 days", "2 weeks", "36 hours": the largest unit that divides the duration (a single week reads as 7 days). */
 export function formatDuration(t: Translate, ms: number): string {
@@ -320,7 +318,7 @@ function exceptionFacts(t: Translate, exception: ExceptionRecord): [string, stri
     [t('request.requestedBy'), exception.requesterName],
     [t('request.approvedBy'), exception.approverNames.length ? exception.approverNames.join(', ') : t('exceptions.noApprover')],
     [t('exceptions.justification'), exception.justification || t('exceptions.noJustification')],
-    [t('exceptions.until'), exception.expiresAt ? formatUtc(exception.expiresAt) : t('exceptions.permanent')],
+    [t('exceptions.until'), exception.expiresAt ? formatMoment(t, exception.expiresAt) : t('exceptions.permanent')],
   ];
 }
 
@@ -330,7 +328,7 @@ export function exceptionReminderCard(t: Translate, exception: ExceptionRecord):
   return card([
     heading(t('exceptions.reminderTitle', { name: exception.targetDisplayName })),
     paragraph(exception.targetUpn, { isSubtle: true, spacing: 'None' }),
-    paragraph(t('exceptions.reminderText', { date: exception.expiresAt ? formatUtc(exception.expiresAt) : '' })),
+    paragraph(t('exceptions.reminderText', { date: exception.expiresAt ? formatMoment(t, exception.expiresAt) : '' })),
     facts(exceptionFacts(t, exception)),
     reference(t, exception.requestId),
   ], [execute(t('action.extend'), verbs.exceptionExtend, data, 'positive'), execute(t('action.lapse'), verbs.exceptionLapse, data)]);
@@ -338,5 +336,5 @@ export function exceptionReminderCard(t: Translate, exception: ExceptionRecord):
 
 /** Formats an exception's end for messages: a UTC date, or "permanent". */
 export function exceptionEnd(t: Translate, expiresAt: Date | null): string {
-  return expiresAt ? formatUtc(expiresAt) : t('exceptions.permanent');
+  return expiresAt ? formatMoment(t, expiresAt) : t('exceptions.permanent');
 }

@@ -42,6 +42,17 @@ interface ExceptionDraft {
   extends?: string;
 }
 
+/**
+ * The language of the person looking at a request's card, so it stays in one language for them
+ * through every update: the requester reads the language they wrote the request in (their Teams
+ * client may be in another), anyone else the locale their Teams client sends with the click or
+ * refresh, else the request's language.
+ */
+export function readerLanguage(turn: Pick<TurnContext, 'userId' | 'locale'>, request: Pick<RequestRecord, 'requesterId' | 'language'>): Language {
+  if (turn.userId && turn.userId === request.requesterId) return request.language;
+  return languageFromLocale(turn.locale) ?? request.language;
+}
+
 function smtpEnableCommand(): ChangeCommand {
   const command = commandById('smtp-enable');
   if (command?.kind !== 'change') throw new Error('smtp-enable is not registered');
@@ -128,19 +139,20 @@ export class Dispatcher {
       if (typeof requestId !== 'string' || !requestIdPattern.test(requestId)) throw new AppError('BAD_ACTION_DATA');
       request = await this.deps.store.getRequest(requestId);
       if (!request || request.tenantId !== turn.tenantId) throw new AppError('REQUEST_NOT_FOUND');
-      t = translator(clickerLanguage ?? request.language);
-      if (turn.verb === verbs.refresh) return { card: await this.refreshedCard(turn, request, clickerLanguage ?? request.language) };
+      const reader = readerLanguage(turn, request);
+      t = translator(reader);
+      if (turn.verb === verbs.refresh) return { card: await this.refreshedCard(turn, request, reader) };
       if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) {
-        return { card: await this.lifecycle.cardFor(request, this.audienceOf(turn, request), clickerLanguage ?? request.language) };
+        return { card: await this.lifecycle.cardFor(request, this.audienceOf(turn, request), reader) };
       }
-      return await this.applyVerb(turn, request, clickerLanguage ?? request.language);
+      return await this.applyVerb(turn, request, reader);
     } catch (error) {
       const appError = toAppError(error);
       if (appError.code === 'INTERNAL') this.deps.logger.error({ err: error }, 'card action failed');
       if (request && appError.code !== 'INTERNAL') {
         await this.lifecycle.audit(request.id, turn.userId ?? null, 'action.denied', { verb: turn.verb, reason: appError.code }).catch(() => {});
         const current = (await this.deps.store.getRequest(request.id)) ?? request;
-        return { card: await this.lifecycle.cardFor(current, this.audienceOf(turn, current), clickerLanguage ?? request.language, { text: errorText(t, appError.code, appError.params), code: appError.code }) };
+        return { card: await this.lifecycle.cardFor(current, this.audienceOf(turn, current), readerLanguage(turn, current), { text: errorText(t, appError.code, appError.params), code: appError.code }) };
       }
       // Card data naming no request of ours (an unknown verb, a missing or forged id) is on the record
       // too; another tenant's clicks are not: they get the polite refusal and nothing else.

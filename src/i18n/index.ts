@@ -5,7 +5,10 @@ import i18next, { type i18n } from 'i18next';
 export const languages = ['en', 'es', 'pt', 'zh-CN', 'ro'] as const;
 export type Language = (typeof languages)[number];
 
-export type Translate = (key: string, params?: Record<string, string | number>) => string;
+export type Translate = ((key: string, params?: Record<string, string | number>) => string) & {
+  /** The language this translator writes, for formatting dates and numbers to match (Intl). */
+  readonly language?: Language;
+};
 
 const localesDir = join(__dirname, '..', '..', 'locales');
 
@@ -69,7 +72,7 @@ function getInstance(): i18n {
 
 export function translator(language: Language): Translate {
   const t = getInstance().getFixedT(language);
-  return (key, params) => t(key, params ?? {});
+  return Object.assign((key: string, params?: Record<string, string | number>) => t(key, params ?? {}), { language });
 }
 
 /** Maps a Teams locale ("pt-BR", "zh-cn", "es-MX") onto one of our languages. */

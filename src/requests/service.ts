@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import type { ConversationMember, Notifier } from '../core/turn';
 import { AppError, toAppError } from '../errors';
 import { translator, type Language } from '../i18n';
+import { formatMoment } from '../i18n/format';
 import type { Logger } from '../log';
 import type { JobKind, RequestPatch, Store } from '../store/store';
 import { blockersBeyondMailboxSetting, evaluateSmtpAuth, snapshotOf, type DirectoryUser, type Finding, type Tenant } from '../tenant';
@@ -372,7 +373,7 @@ export class RequestLifecycle {
     const request = await this.deps.store.getRequest(requestId);
     if (request?.state !== 'pending') return;
     const t = translator(request.language);
-    const text = t('notify.reminder', { name: request.targetDisplayName ?? '', requester: request.requesterName, expires: formatUtc(request.expiresAt) });
+    const text = t('notify.reminder', { name: request.targetDisplayName ?? '', requester: request.requesterName, expires: formatMoment(t, request.expiresAt) });
     await this.deps.notifier.send(await this.approvalsConversation(request), messageCard(t, text, request.id));
     await this.audit(request.id, null, 'request.reminded', { expiresAt: request.expiresAt.toISOString() });
   }
@@ -536,9 +537,6 @@ function changeCommandOf(request: RequestRecord): ChangeCommand | undefined {
   return command?.kind === 'change' ? command : undefined;
 }
 
-function formatUtc(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
 
 /** What may be logged of an error: its name, code and message, never a request with headers. */
 function errorSummary(error: unknown): string {
