@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { openDb, type Db } from '../../src/store/db';
@@ -17,6 +18,32 @@ export async function postgresAvailable(): Promise<boolean> {
     process.stderr.write(`\n*** SKIPPING the PostgreSQL half of the store tests: ${postgresUrl} is unreachable (${(error as Error).message}). ***\n\n`);
     return false;
   }
+}
+
+/**
+ * The same question, answered while the test file loads, so a suite that needs PostgreSQL is
+ * registered as skipped, with its reason, rather than passing empty: `describe.skip` is chosen here.
+ * In CI an unreachable server is a failure, as above. Asked once per test file.
+ */
+let reachable: { ok: true } | { ok: false; reason: string } | undefined;
+export function postgresReachableSync(): { ok: true } | { ok: false; reason: string } {
+  if (reachable) return reachable;
+  const probe = spawnSync(process.execPath, ['-e', `
+    const { Client } = require('pg');
+    const client = new Client({ connectionString: process.argv[1], connectionTimeoutMillis: 2000 });
+    client.connect().then(() => client.end()).then(() => process.stdout.write('ok'), (e) => { process.stdout.write(String(e && e.message)); });
+  `, postgresUrl], { cwd: __dirname, encoding: 'utf8', timeout: 10_000 });
+  const answer = (probe.stdout ?? '').trim();
+  reachable = answer === 'ok' ? { ok: true } : { ok: false, reason: answer || probe.error?.message || `probe exited ${probe.status}` };
+  if (!reachable.ok && process.env.CI === 'true') throw new Error(`PostgreSQL is required in CI but ${postgresUrl} is unreachable: ${reachable.reason}`);
+  return reachable;
+}
+
+/** `describe` when PostgreSQL is reachable; otherwise `describe.skip`, the reason in the suite's name. */
+export function describeWithPostgres(name: string, fn: () => void): void {
+  const probe = postgresReachableSync();
+  if (probe.ok) describe(name, fn);
+  else describe.skip(`${name} [skipped: PostgreSQL at ${postgresUrl} is unreachable: ${probe.reason}]`, fn);
 }
 
 export interface TestDatabase {

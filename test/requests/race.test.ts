@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TenantFixture } from '../../src/simulator/fixture';
+import { describeWithPostgres, postgresUrl } from '../support/databases';
+import { cardText, requestIdOf } from '../support/fake-connector';
+import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
+import type { TeamsUser } from '../support/teams';
+
+/**
+ * Five approves and five rejects on one request at once, on PostgreSQL: one decision wins, and every
+ * clicker is told what really happened — nobody hears "Approved" about a request that ended rejected
+ * (issue #13, hole 7).
+ */
+const alex = demoUser('Alex Wilber');
+const approverGroup = demoFixture.localMode!.approverGroupId;
+const approvers: TeamsUser[] = Array.from({ length: 10 }, (_, i) => ({ id: `00000000-0000-4000-8000-0000000b${String(i).padStart(4, '0')}`, name: `Approver ${i}` }));
+
+function fixtureWithApprovers(): TenantFixture {
+  const fixture = structuredClone(demoFixture);
+  for (const [i, a] of approvers.entries()) {
+    fixture.users.push({
+      id: a.id, displayName: a.name, userPrincipalName: `approver${i}@contoso.com`, mail: `approver${i}@contoso.com`, givenName: 'Approver', surname: String(i),
+      preferredLanguage: null, accountEnabled: true, mailbox: { smtpClientAuthenticationDisabled: null }, perUserMfaState: 'disabled',
+    });
+  }
+  const group = fixture.groups!.find((g) => g.id === approverGroup)!;
+  group.members = [...(group.members ?? []), ...approvers.map((a) => a.id)];
+  return fixture;
+}
+
+describeWithPostgres('an approve/reject race on PostgreSQL', () => {
+  let simulator: SimulatorHandle;
+  let connector: FakeConnector;
+  let bot: InProcessBot;
+  let dataDir: string;
+  const schema = `smtp_gate_race_${randomBytes(6).toString('hex')}`;
+
+  beforeAll(async () => {
+    simulator = await SimulatorHandle.start();
+    await simulator.control('POST', '/_simulator/reset', fixtureWithApprovers());
+    connector = new FakeConnector();
+    await connector.start();
+    dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-race-'));
+    bot = await InProcessBot.start(simulator, connector, new TestClock(new Date('2026-11-23T09:00:00Z')).now, { DATABASE_URL: postgresUrl, DATABASE_SCHEMA: schema, DATA_DIR: dataDir });
+  }, 60_000);
+  afterAll(async () => {
+    await bot?.server.close();
+    await connector?.stop();
+    await simulator?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    const { Client } = await import('pg');
+    const client = new Client({ connectionString: postgresUrl });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  });
+
+  test.each([['first'], ['second'], ['third']])('round %s: 5 approves and 5 rejects at once, each clicker told the real outcome', async () => {
+    const before = connector.postedCards().length;
+    await bot.teams.message(alex, 'enable SMTP for jose.nunez@contoso.com for the floor 2 scanner');
+    const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[before]);
+    const requestId = requestIdOf(confirm.card);
+    await bot.teams.press(alex, 'request.confirm', { requestId, justification: 'floor 2 scanner' });
+    await bot.server.drain();
+    expect((await bot.server.store.getRequest(requestId))?.state).toBe('pending');
+    const writesBefore = (await simulator.setCasMailboxCalls()).length;
+
+    const answers = await Promise.all(approvers.map((a, i) => bot.teams.press(a, i % 2 ? 'request.reject' : 'request.approve', { requestId })
+      .then((answer) => ({ verb: i % 2 ? 'reject' : 'approve', status: answer.status, text: cardText(answer.body.value) }))));
+    await bot.server.drain();
+
+    const final = (await bot.server.store.getRequest(requestId))!;
+    const decisions = await bot.server.store.approvals(requestId);
+    expect(decisions).toHaveLength(1);
+    const rejected = decisions[0]!.decision === 'reject';
+    expect(final.state).toBe(rejected ? 'rejected' : 'succeeded');
+    expect((await simulator.setCasMailboxCalls()).length - writesBefore).toBe(rejected ? 0 : 1);
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      if (rejected) {
+        expect(answer.text).toContain('Rejected');
+        expect(answer.text).not.toMatch(/Approved — applying|Applying the change|Done/);
+      } else {
+        expect(answer.text).not.toContain('Rejected');
+      }
+    }
+    // The loser clicks are told the request is closed, and in which state.
+    expect(answers.filter((a) => a.text.includes("can't be changed any more"))).toHaveLength(9);
+    // Reset the mailbox for the next round.
+    if (!rejected) await simulator.control('POST', '/_simulator/reset', fixtureWithApprovers());
+  }, 60_000);
+});
