@@ -1,6 +1,7 @@
 import { approvalsHere } from './approvals-here';
 import { help } from './help';
 import { exceptions } from './exceptions';
+import { orgStatus } from './org-status';
 import { smtpDisable } from './smtp-disable';
 import { smtpReset } from './smtp-reset';
 import { smtpEnable } from './smtp-enable';
@@ -9,7 +10,7 @@ import { undo } from './undo';
 import type { ChangeCommand, CommandDefinition } from './types';
 
 /** Every command the bot understands; adding one is one file and one line here. */
-export const commands: readonly CommandDefinition[] = [help, smtpStatus, smtpEnable, smtpDisable, smtpReset, approvalsHere, exceptions, undo];
+export const commands: readonly CommandDefinition[] = [help, smtpStatus, smtpEnable, smtpDisable, smtpReset, approvalsHere, exceptions, undo, orgStatus];
 
 export function commandById(id: string): CommandDefinition | undefined {
   return commands.find((c) => c.id === id);

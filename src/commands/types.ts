@@ -3,6 +3,7 @@ import type { Risk } from '../config';
 import type { Language } from '../i18n';
 import type { MailboxSmtpState } from '../requests/model';
 import type { AdaptiveCard, ExceptionsView } from '../cards/builders';
+import type { OrgStatusView } from '../cards/org-status';
 import type { Translate } from '../i18n';
 import type { ConversationRef } from '../requests/model';
 import type { DirectoryUser, SmtpAuthEvaluation, Tenant } from '../tenant';
@@ -23,6 +24,8 @@ export interface CommandContext {
   examples(): string[];
   /** A typed `undo` (optionally "undo bob"): drafts the reverse of the asker's latest change, or asks which. */
   undoLatest(target?: string): Promise<AdaptiveCard>;
+  /** Every organization-wide SMTP AUTH layer and the exceptions register in numbers (`org-status`). */
+  orgStatus(): Promise<OrgStatusView>;
 }
 
 export type Audience = 'everyone' | 'it-staff' | 'it-staff-or-approver';

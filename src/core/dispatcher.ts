@@ -16,6 +16,8 @@ import { approvalsConversationKey, RequestLifecycle } from '../requests/service'
 import type { Store } from '../store/store';
 import { evaluateSmtpAuth, snapshotOf, type DirectoryUser, type SmtpAuthEvaluation, type Tenant } from '../tenant';
 import { readSmtpState } from '../tenant/smtp-state';
+import { readOrgSmtpStatus } from '../tenant/org-status';
+import type { OrgStatusView } from '../cards/org-status';
 import { RoleLookup, type Roles } from './roles';
 import { truncateText } from './text';
 import type { ActionResult, ActionTurn, MessageTurn, Notifier, Reply, TurnContext } from './turn';
@@ -380,6 +382,23 @@ export class Dispatcher {
       },
       examples: () => this.examples(language),
       exceptionsRegister: () => this.exceptionsRegister(turn),
+      orgStatus: () => this.orgStatus(turn),
+    };
+  }
+
+  /** `org-status`: the organization's layers from the tenant, the register's numbers from the store. */
+  private async orgStatus(turn: TurnContext): Promise<OrgStatusView> {
+    const [status, managed] = await Promise.all([this.tenantCall(() => readOrgSmtpStatus(this.deps.tenant)), this.deps.store.activeExceptions(turn.tenantId!)]);
+    const soon = this.now().getTime() + 7 * 86_400_000;
+    const managedIds = new Set(managed.map((e) => e.targetUserId.toLowerCase()));
+    return {
+      status,
+      exceptions: {
+        active: managed.length,
+        permanent: managed.filter((e) => e.expiresAt === null).length,
+        endingSoon: managed.filter((e) => e.expiresAt !== null && e.expiresAt.getTime() <= soon).length,
+        unmanaged: status.explicitlyOnUserIds.filter((id) => !managedIds.has(id.toLowerCase())).length,
+      },
     };
   }
 

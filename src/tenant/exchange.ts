@@ -157,14 +157,19 @@ export class ExchangeAdmin {
     }));
   }
 
-  /** How many mailboxes have SMTP AUTH explicitly on (false), explicitly off (true) or inherit the organization's (null): one listing, every page. */
-  async countCasMailboxesBySetting(options: { pageSize?: number } = {}): Promise<{ on: number; off: number; inherit: number }> {
+  /**
+   * How many mailboxes have SMTP AUTH explicitly on (false), explicitly off (true) or inherit the
+   * organization's (null), with the Entra object ids of the explicitly-on ones: one listing, every page.
+   */
+  async countCasMailboxesBySetting(options: { pageSize?: number } = {}): Promise<{ on: number; off: number; inherit: number; onUserIds: string[] }> {
     const rows = await this.invoke('Get-CASMailbox', { ResultSize: 'Unlimited' }, { pageSize: options.pageSize ?? 1000 });
-    const counts = { on: 0, off: 0, inherit: 0 };
+    const counts = { on: 0, off: 0, inherit: 0, onUserIds: [] as string[] };
     for (const row of rows) {
       const value = asNullableBoolean(row.SmtpClientAuthenticationDisabled);
-      if (value === false) counts.on += 1;
-      else if (value === true) counts.off += 1;
+      if (value === false) {
+        counts.on += 1;
+        if (typeof row.ExternalDirectoryObjectId === 'string' && row.ExternalDirectoryObjectId) counts.onUserIds.push(row.ExternalDirectoryObjectId);
+      } else if (value === true) counts.off += 1;
       else counts.inherit += 1;
     }
     return counts;

@@ -34,6 +34,8 @@ export interface OrgSmtpStatus {
   defaultAuthenticationPolicy: string | null;
   /** Mailboxes by their own SmtpClientAuthenticationDisabled: false (on), true (off), null (inherit). */
   mailboxes: { on: number; off: number; inherit: number };
+  /** Entra object ids of the mailboxes explicitly on: the register tells which of them have an exception. */
+  explicitlyOnUserIds: string[];
 }
 
 /** Reads the organization's layers in parallel: two Graph calls, five Exchange cmdlets. */
@@ -65,7 +67,8 @@ export async function readOrgSmtpStatus(tenant: Tenant): Promise<OrgSmtpStatus> 
       assignedUsers: assigned.get(policy.name.toLowerCase()) ?? 0,
     })),
     defaultAuthenticationPolicy,
-    mailboxes,
+    mailboxes: { on: mailboxes.on, off: mailboxes.off, inherit: mailboxes.inherit },
+    explicitlyOnUserIds: mailboxes.onUserIds,
   };
 }
 

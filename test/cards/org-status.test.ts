@@ -17,6 +17,7 @@ const view: OrgStatusView = {
     ],
     defaultAuthenticationPolicy: 'Block Basic Auth',
     mailboxes: { on: 2, off: 31, inherit: 190 },
+    explicitlyOnUserIds: ['u1', 'u2'],
   },
   exceptions: { active: 5, permanent: 1, endingSoon: 2, unmanaged: 3 },
 };

@@ -32,6 +32,7 @@ describe('readOrgSmtpStatus: every organization-wide SMTP AUTH layer in one read
       ],
       defaultAuthenticationPolicy: null,
       mailboxes: { on: 2, off: 3, inherit: 6 },
+      explicitlyOnUserIds: ['adelev@contoso.com', 'wang.wei@contoso.com'].map((upn) => sim.fixture.users.find((user) => user.userPrincipalName === upn)!.id),
     });
   });
 
