@@ -245,7 +245,7 @@ export function utteranceTooLong(text: string): boolean {
 
 
 /** Where the clauses after a target begin: "for", "para", "pentru", "because", "permanently", "，用于". */
-const tailStart = new RegExp(`${latinTailStart}|\\s*[,，;；]\\s*(?:${cjkMarkers.join('|')})?\\s*|(?:${cjkMarkers.join('|')})`, 'u');
+const tailStart = new RegExp(`${latinTailStart}|\\s*[,，;；]?\\s*(?:${cjkMarkers.join('|')})`, 'u');
 
 interface Scored {
   evaluation: Evaluation;
