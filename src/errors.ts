@@ -33,6 +33,8 @@ export const errorCatalog = {
   NOTHING_TO_UNDO: { messageKey: 'errors.NOTHING_TO_UNDO', status: 409 },
   EXCEPTION_NOT_ACTIVE: { messageKey: 'errors.EXCEPTION_NOT_ACTIVE', status: 409 },
   MESSAGE_TOO_LONG: { messageKey: 'errors.MESSAGE_TOO_LONG', status: 413 },
+  SECURITY_DEFAULTS_REFUSED: { messageKey: 'errors.SECURITY_DEFAULTS_REFUSED', status: 409 },
+  AUTH_POLICY_NONE_ALLOWS_SMTP: { messageKey: 'errors.AUTH_POLICY_NONE_ALLOWS_SMTP', status: 409 },
   INTERNAL: { messageKey: 'errors.INTERNAL', status: 500 },
 } as const;
 

@@ -36,9 +36,9 @@ export interface ConditionalAccessPolicy {
  * message, as Graph returned it, when `error` is that refusal; otherwise undefined.
  */
 export function securityDefaultsRefusal(error: unknown): string | undefined {
-  if (!(error instanceof TenantHttpError) || error.operation !== 'PATCH /policies/identitySecurityDefaultsEnforcementPolicy') return undefined;
-  if (error.status !== 400 || !/conditional access/i.test(error.microsoftMessage ?? '')) return undefined;
-  return error.microsoftMessage;
+  if (!(error instanceof TenantHttpError)) return undefined;
+  const appError = error.toAppError();
+  return appError.code === 'SECURITY_DEFAULTS_REFUSED' ? String(appError.params.message) : undefined;
 }
 
 export interface DirectoryGroup {

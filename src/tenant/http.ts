@@ -66,6 +66,10 @@ export class TenantHttpError extends Error {
   }
 
   toAppError(): AppError {
+    // Entra's refusal to turn security defaults on while Conditional Access policies exist: its own words, nothing written.
+    if (this.operation === 'PATCH /policies/identitySecurityDefaultsEnforcementPolicy' && this.status === 400 && /conditional access/i.test(this.microsoftMessage ?? '')) {
+      return new AppError('SECURITY_DEFAULTS_REFUSED', { message: this.microsoftMessage ?? '' }, { cause: this });
+    }
     const code: ErrorCode = this.requiredPermission ? 'TENANT_PERMISSION_DENIED'
       : this.kind === 'timeout' ? 'TENANT_TIMEOUT'
       : this.kind === 'network' ? 'TENANT_UNAVAILABLE'

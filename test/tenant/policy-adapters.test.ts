@@ -1,6 +1,8 @@
 import { loadFixture } from '../../src/simulator/fixture';
 import { securityDefaultsRefusal, type Tenant } from '../../src/tenant';
 import { TenantHttpError } from '../../src/tenant/http';
+import { errorText } from '../../src/errors';
+import { translator } from '../../src/i18n';
 import { DEMO_FIXTURE_PATH } from '../simulator/simulatorClient';
 import { connect, exchangeCalls, recordingHooks, startTestSimulator, type TestSimulator } from './tenantHarness';
 
@@ -46,6 +48,9 @@ describe('tenant adapters: security defaults, per-user MFA, organization SMTP AU
       'Your organization is currently using Conditional Access policies which prevents you from enabling security defaults. You can use Conditional Access to configure custom policies that enable the same behavior provided by security defaults.',
     );
     expect(securityDefaultsRefusal(new Error('other'))).toBeUndefined();
+    const appError = (error as TenantHttpError).toAppError();
+    expect(appError.code).toBe('SECURITY_DEFAULTS_REFUSED');
+    expect(errorText(translator('es'), appError.code, appError.params)).toContain('Entra se negó a activar los valores predeterminados de seguridad: «Your organization is currently using Conditional Access policies');
     expect(await graphCalls('identitySecurityDefaultsEnforcementPolicy')).toHaveLength(1);
     expect((await live()).org.securityDefaultsEnabled).toBe(false);
     const policies = await tenant.directory.listConditionalAccessPolicies();
