@@ -35,6 +35,9 @@ export const errorCatalog = {
   MESSAGE_TOO_LONG: { messageKey: 'errors.MESSAGE_TOO_LONG', status: 413 },
   SECURITY_DEFAULTS_REFUSED: { messageKey: 'errors.SECURITY_DEFAULTS_REFUSED', status: 409 },
   AUTH_POLICY_NONE_ALLOWS_SMTP: { messageKey: 'errors.AUTH_POLICY_NONE_ALLOWS_SMTP', status: 409 },
+  TAB_SIGN_IN_REQUIRED: { messageKey: 'errors.TAB_SIGN_IN_REQUIRED', status: 401 },
+  TAB_AUDIT_FORBIDDEN: { messageKey: 'errors.TAB_AUDIT_FORBIDDEN', status: 403 },
+  TAB_BAD_FILTER: { messageKey: 'errors.TAB_BAD_FILTER', status: 400 },
   INTERNAL: { messageKey: 'errors.INTERNAL', status: 500 },
 } as const;
 

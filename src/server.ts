@@ -10,6 +10,8 @@ import { openDb } from './store/db';
 import { Store } from './store/store';
 import { connectTenant, type Tenant } from './tenant';
 import type { RetryPolicy } from './tenant/http';
+import { UserTokenValidator } from './tenant/sso';
+import { registerTab } from './tab/routes';
 
 /** The largest request body /api/messages accepts; anything bigger is a 413. */
 export const maxBodyBytes = 256 * 1024;
@@ -31,7 +33,7 @@ export interface ServerOptions {
   now?: () => Date;
 }
 
-/** Restify with two routes: the Bot Framework endpoint and a health check. */
+/** Restify with the Bot Framework endpoint, a health check and the audit tab. */
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const store = new Store(await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, schema: config.DATABASE_SCHEMA }));
   const tenant: Tenant = connectTenant(config, options.retryPolicy);
@@ -90,6 +92,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     });
   });
 
+  // The audit tab (/tab) and its APIs; without a bot app id (local mode) it signs in through the simulator.
+  const tabTokens = new UserTokenValidator(config);
+  registerTab(server, { config, store, tenant, tokens: tabTokens, logger, now, localMode: edge.anonymous });
+
   // A bad credential is reported at start-up, naming the setting, without stopping the bot: /healthz keeps saying so.
   void tenant.checkCredential().then((check) => {
     if (!check.ok && !check.unreachable) logger.error({ setting: check.setting, reason: check.reason }, `Microsoft 365 refused the bot's credential: check ${check.setting}`);
@@ -110,6 +116,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       await jobs.stop();
       await bot.drain();
       await tenant.close();
+      await tabTokens.close();
       await store.close();
     },
   };

@@ -290,11 +290,68 @@ async function checkClientAssertion(assertion: string, clientId: string, context
   return null;
 }
 
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+/** Only this machine: the sign-in page exists for local mode, not to hand tokens to other sites. */
+function localRedirect(uri: string | null): URL | undefined {
+  if (!uri) return undefined;
+  try {
+    const url = new URL(uri);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) && !url.hash ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The sign-in page of the implicit flow (`response_type=token`): pick one of the fixture's users,
+ * and the browser goes back to `redirect_uri` with a delegated access token in the fragment. What
+ * the audit tab uses outside Teams in local mode; inside Teams, Teams' SSO gives it the token.
+ * `login_hint` (a user principal name) signs that user in without the page.
+ */
+async function authorize(request: SimRequest, params: Record<string, string>, context: EntraContext): Promise<SimResponse> {
+  const { state, now } = context;
+  const tenant = params.tenant as string;
+  if (!state.isThisTenant(tenant)) return tenantNotFound(tenant, now);
+  const query = request.url.searchParams;
+  const clientId = query.get('client_id');
+  if (!clientId) return entraError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.", now);
+  const redirect = localRedirect(query.get('redirect_uri'));
+  if (!redirect) return entraError(400, 'invalid_request', 50011, 'The redirect URI specified in the request does not match the redirect URIs configured for the application (the simulator signs in to localhost only).', now);
+  const responseType = (query.get('response_type') ?? '').split(' ');
+  if (!responseType.includes('token')) return entraError(400, 'unsupported_response_type', 700054, "response_type 'token' is the only one the simulator's sign-in page supports.", now);
+  const scope = (query.get('scope') ?? '').split(' ').filter((s) => s && !OIDC_SCOPES.has(s)).map((s) => s.replace(/^.*\//, '')).join(' ') || 'access_as_user';
+  const hint = query.get('login_hint');
+  const candidates = state.users.filter((u) => u.accountEnabled);
+  if (!hint) {
+    const link = (upn: string) => { const u = new URL(request.url.href); u.searchParams.set('login_hint', upn); return `${u.pathname}${u.search}`; };
+    const items = candidates.map((u) => `<li><a href="${escapeHtml(link(u.userPrincipalName))}"><strong>${escapeHtml(u.displayName)}</strong> <span>${escapeHtml(u.userPrincipalName)}</span></a></li>`).join('\n');
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' },
+      text: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in: tenant simulator</title><style>body{font-family:"Segoe UI",system-ui,sans-serif;max-width:28rem;margin:3rem auto;color:#242424}ul{list-style:none;padding:0}li a{display:block;padding:.6rem .8rem;margin:.3rem 0;border:1px solid #d1d1d1;border-radius:4px;color:inherit;text-decoration:none}li a:hover{background:#f0f0f0}span{color:#616161;margin-left:.4rem}</style></head><body><h1>Pick an account</h1><p>Tenant simulator: ${escapeHtml(state.tenant.displayName)}. Sign in as</p><ul>\n${items}\n</ul></body></html>`,
+    };
+  }
+  const user = candidates.find((u) => u.userPrincipalName.toLowerCase() === hint.toLowerCase());
+  if (!user) return entraError(400, 'invalid_grant', 50034, `The user account ${hint} does not exist in the ${state.tenant.displayName} directory.`, now);
+  const accessToken = await context.authority.issueUserToken({
+    issuer: `${request.origin}/${state.tenant.id}/v2.0`, tenantId: state.tenant.id, clientId, scope,
+    user: { id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName },
+    nonce: query.get('nonce') ?? undefined, now,
+  });
+  const fragment = new URLSearchParams({ access_token: accessToken, token_type: 'Bearer', expires_in: String(TOKEN_LIFETIME_SECONDS), scope, ...(query.get('state') ? { state: query.get('state') as string } : {}) });
+  redirect.hash = fragment.toString();
+  return { status: 302, headers: { Location: redirect.href, 'Cache-Control': 'no-store' }, text: '' };
+}
+
 const routes = new RouteTable<EntraContext>([
   { method: 'GET', pattern: '/{tenant}/v2.0/.well-known/openid-configuration', handle: openIdConfiguration },
   { method: 'GET', pattern: '/{tenant}/discovery/v2.0/keys', handle: keys },
   { method: 'GET', pattern: '/{tenant}/discovery/keys', handle: keys },
   { method: 'POST', pattern: '/{tenant}/oauth2/v2.0/token', handle: token },
+  { method: 'GET', pattern: '/{tenant}/oauth2/v2.0/authorize', handle: authorize },
   { method: 'GET', pattern: '/msi/token', handle: managedIdentityToken },
 ]);
 
@@ -310,7 +367,7 @@ export async function handleEntra(request: SimRequest, context: EntraContext): P
       match.methodNotAllowed ? 405 : 404,
       'invalid_request',
       900561,
-      `The tenant simulator does not implement ${request.method} ${request.url.pathname}; it serves the v2.0 openid-configuration, keys and token endpoints.`,
+      `The tenant simulator does not implement ${request.method} ${request.url.pathname}; it serves the v2.0 openid-configuration, keys, token and authorize endpoints.`,
       context.now,
     );
   }

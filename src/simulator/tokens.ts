@@ -116,6 +116,42 @@ export class TokenAuthority {
       .sign(this.privateKey);
   }
 
+  /**
+   * A delegated v2.0 access token for a signed-in user, as Entra gives a tab for its own API
+   * (Teams SSO: `scp` access_as_user, `aud` the app's client id): what the sign-in page issues.
+   */
+  async issueUserToken(input: {
+    issuer: string;
+    tenantId: string;
+    clientId: string;
+    user: { id: string; userPrincipalName: string; displayName: string };
+    scope: string;
+    nonce?: string;
+    now: Date;
+  }): Promise<string> {
+    const issuedAt = Math.floor(input.now.getTime() / 1000);
+    return new this.jose.SignJWT({
+      aud: input.clientId,
+      iss: input.issuer,
+      iat: issuedAt,
+      nbf: issuedAt,
+      exp: issuedAt + TOKEN_LIFETIME_SECONDS,
+      azp: input.clientId,
+      azpacr: '0',
+      name: input.user.displayName,
+      oid: input.user.id,
+      preferred_username: input.user.userPrincipalName,
+      scp: input.scope,
+      sub: deterministicGuid(`subject:${input.clientId}:${input.user.id}`),
+      tid: input.tenantId,
+      uti: randomUUID().replace(/-/g, '').slice(0, 22),
+      ver: '2.0',
+      ...(input.nonce ? { nonce: input.nonce } : {}),
+    })
+      .setProtectedHeader({ typ: 'JWT', alg: 'RS256', kid: this.keyId })
+      .sign(this.privateKey);
+  }
+
   async check(token: string | undefined, expected: { audience: string; tenantId: string; now: Date }): Promise<TokenCheck> {
     if (!token) return { ok: false, reason: 'empty' };
     if (token.split('.').length !== 3) return { ok: false, reason: 'malformed' };

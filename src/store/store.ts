@@ -77,6 +77,20 @@ function toJob(r: JobRow): Job {
   return { id: r.id, kind: r.kind, requestId: r.request_id, runAt: new Date(r.run_at), state: r.state, attempts: r.attempts };
 }
 
+/** What the audit tab filters by; every field optional. Dates are instants: `from` inclusive, `to` exclusive. */
+export interface AuditFilter {
+  state?: RequestState;
+  user?: string;
+  from?: Date;
+  to?: Date;
+}
+
+/** A request (alias r) whose state is $s and whose requester or target matches the text $u. */
+function requestMatches(s: number, u: number): string {
+  return `($${s}::text IS NULL OR r.state = $${s})
+    AND ($${u}::text IS NULL OR position(lower($${u}) in lower(r.requester_name || ' ' || coalesce(r.target_display_name, '') || ' ' || coalesce(r.target_upn, ''))) > 0)`;
+}
+
 export const genesisHash = '0'.repeat(64);
 
 export function auditHash(prevHash: string, e: Pick<AuditEvent, 'at' | 'requestId' | 'actorId' | 'action' | 'detail'>): string {
@@ -500,6 +514,46 @@ export class Store {
   async auditEventsAfter(afterSeq: number, limit: number): Promise<AuditEvent[]> {
     const rows = await this.db.query<{ seq: string | number; at: Date | string; request_id: string | null; actor_id: string | null; action: string; detail: Record<string, unknown>; prev_hash: string; hash: string }>(
       'SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit]);
+    return rows.map((r) => ({ seq: Number(r.seq), at: new Date(r.at), requestId: r.request_id, actorId: r.actor_id, action: r.action, detail: r.detail, prevHash: r.prev_hash, hash: r.hash }));
+  }
+
+  /**
+   * Requests for the audit tab, newest first. `user` matches the requester's name or the target's
+   * name or UPN (case-insensitive substring); `involving` keeps only requests a user made or is the
+   * target of (an end user's own); dates bound `created_at`.
+   */
+  async auditRequests(filter: AuditFilter & { tenantId: string; involving?: string; limit: number }): Promise<RequestRecord[]> {
+    const rows = await this.db.query<RequestRow>(
+      `SELECT r.* FROM requests r WHERE r.tenant_id = $1 AND ${requestMatches(2, 3)}
+         AND ($4::timestamptz IS NULL OR r.created_at >= $4) AND ($5::timestamptz IS NULL OR r.created_at < $5)
+         AND ($6::text IS NULL OR r.requester_id = $6 OR r.target_user_id = $6)
+       ORDER BY r.created_at DESC, r.id LIMIT $7`,
+      [filter.tenantId, filter.state ?? null, filter.user ?? null, filter.from ?? null, filter.to ?? null, filter.involving ?? null, filter.limit]);
+    return rows.map(toRequest);
+  }
+
+  /** The exceptions register in every state, for the audit tab; `user` and dates as for requests. */
+  async auditExceptions(filter: AuditFilter & { tenantId: string; limit: number }): Promise<ExceptionRecord[]> {
+    return (await this.db.query<ExceptionRow>(
+      `SELECT * FROM exceptions e WHERE e.tenant_id = $1
+         AND ($2::text IS NULL OR position(lower($2) in lower(e.requester_name || ' ' || e.target_display_name || ' ' || e.target_upn)) > 0)
+         AND ($3::timestamptz IS NULL OR e.created_at >= $3) AND ($4::timestamptz IS NULL OR e.created_at < $4)
+       ORDER BY e.created_at DESC, e.id LIMIT $5`,
+      [filter.tenantId, filter.user ?? null, filter.from ?? null, filter.to ?? null, filter.limit])).map(toException);
+  }
+
+  /**
+   * Audit events, state and user filtering on the event's request (an event without one passes only
+   * when neither is given), dates on the event; in seq order after `afterSeq` (the CSV export pages
+   * through them this way) or newest first.
+   */
+  async auditEventsFiltered(filter: AuditFilter & { afterSeq?: number; limit: number; newestFirst?: boolean }): Promise<AuditEvent[]> {
+    const rows = await this.db.query<{ seq: string | number; at: Date | string; request_id: string | null; actor_id: string | null; action: string; detail: Record<string, unknown>; prev_hash: string; hash: string }>(
+      `SELECT e.* FROM audit_events e LEFT JOIN requests r ON r.id = e.request_id
+       WHERE e.seq > $1 AND (($2::text IS NULL AND $3::text IS NULL) OR (r.id IS NOT NULL AND ${requestMatches(2, 3)}))
+         AND ($4::timestamptz IS NULL OR e.at >= $4) AND ($5::timestamptz IS NULL OR e.at < $5)
+       ORDER BY e.seq ${filter.newestFirst ? 'DESC' : 'ASC'} LIMIT $6`,
+      [filter.afterSeq ?? 0, filter.state ?? null, filter.user ?? null, filter.from ?? null, filter.to ?? null, filter.limit]);
     return rows.map((r) => ({ seq: Number(r.seq), at: new Date(r.at), requestId: r.request_id, actorId: r.actor_id, action: r.action, detail: r.detail, prevHash: r.prev_hash, hash: r.hash }));
   }
 
