@@ -77,7 +77,7 @@ function compile(command: CommandDefinition, language: Language, phrase: string)
   return { command, language, phrase, keywords: required, slot, slotAt };
 }
 
-let compiled: { patterns: Pattern[]; phraseWordLanguages: Map<string, Set<Language>>; vocabulary: Map<number, string[]>; known: Set<string> } | undefined;
+let compiled: { patterns: Pattern[]; commandWords: Set<string>; phraseWordLanguages: Map<string, Set<Language>>; vocabulary: Map<number, string[]>; known: Set<string> } | undefined;
 
 /** Compiled once, on first use, from the registry as it is then (commands register at import). */
 export function patterns() {
@@ -105,7 +105,9 @@ export function patterns() {
     list.push(word);
     vocabulary.set(word.length, list);
   }
-  compiled = { patterns: list, phraseWordLanguages, vocabulary, known };
+  // Words only commands use ("exceptions", "excepciones", "help"): unlikely to be someone's name.
+  const commandWords = new Set(list.flatMap((p) => p.keywords.filter((k) => !k.startsWith('~') && !k.startsWith('='))));
+  compiled = { patterns: list, commandWords, phraseWordLanguages, vocabulary, known };
   return compiled;
 }
 
@@ -167,14 +169,17 @@ export function evaluate(pattern: Pattern, words: Word[]): Evaluation {
     last = index;
   }
   const runs: Run[] = [];
+  const keywordSet = new Set(pattern.keywords);
   for (let i = 0; i < words.length;) {
     if (used[i]) { i++; continue; }
     let j = i;
     while (j + 1 < words.length && !used[j + 1]) j++;
     let a = i;
     let b = j;
-    while (a <= b && ignorable.has(words[a]!.canon)) a++;
-    while (b >= a && ignorable.has(words[b]!.canon)) b--;
+    // Framing words go, and so does a command word said twice ("check the smtp status of bob").
+    const framing = (w: Word) => ignorable.has(w.canon) || (w.canon.startsWith('~') && keywordSet.has(w.canon));
+    while (a <= b && framing(words[a]!)) a++;
+    while (b >= a && framing(words[b]!)) b--;
     runs.push({ first: i, last: j, trimmedFirst: a, trimmedLast: b });
     i = j + 1;
   }

@@ -286,13 +286,16 @@ function score(evaluation: Evaluation, words: Word[], folded: string): Scored | 
     if (pattern.command.kind === 'change' && pattern.slot) tail.push({ start: words[run.first]!.start, end: words[run.last]!.end });
     else unexplained += run.trimmedLast - run.trimmedFirst + 1;
   }
+  let commandWordsInTarget = 0;
   if (target) {
+    const { commandWords } = patterns();
+    for (let i = target.first; i <= target.last; i++) if (commandWords.has(words[i]!.canon)) commandWordsInTarget++;
     const kind = targetKind(words.slice(target.first, target.last + 1)).kind;
     const slot = pattern.slot!;
     if (slot === 'user' && (kind === 'org' || kind === 'group')) return undefined;
     if (slot === 'group' && (kind === 'org' || kind === 'self')) return undefined;
   }
-  const value = 100 * pattern.keywords.length - 10 * unexplained - 5 * evaluation.corrected + (evaluation.inOrder ? 3 : 0)
+  const value = 100 * pattern.keywords.length - 10 * unexplained - 15 * commandWordsInTarget - 5 * evaluation.corrected + (evaluation.inOrder ? 3 : 0)
     + (pattern.slot && target && target.first < words.findIndex((_, i) => evaluation.used[i] === 1) === (pattern.slotAt === 0) ? 1 : 0);
   return { evaluation, score: value, target, tail };
 }
