@@ -38,6 +38,7 @@ export const errorCatalog = {
   TAB_SIGN_IN_REQUIRED: { messageKey: 'errors.TAB_SIGN_IN_REQUIRED', status: 401 },
   TAB_AUDIT_FORBIDDEN: { messageKey: 'errors.TAB_AUDIT_FORBIDDEN', status: 403 },
   TAB_BAD_FILTER: { messageKey: 'errors.TAB_BAD_FILTER', status: 400 },
+  BAD_ACTIVITY: { messageKey: 'errors.BAD_ACTIVITY', status: 400 },
   INTERNAL: { messageKey: 'errors.INTERNAL', status: 500 },
 } as const;
 

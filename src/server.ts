@@ -4,6 +4,8 @@ import { createBotEdge } from './bot/adapter';
 import { BotNotifier, SmtpGateBot } from './bot/bot';
 import { Dispatcher } from './core/dispatcher';
 import { cleanJson, TooDeepError } from './core/text';
+import { checkActivity } from './bot/validate';
+import { translator } from './i18n';
 import { JobRunner } from './requests/jobs';
 import type { Logger } from './log';
 import { openDb } from './store/db';
@@ -20,6 +22,8 @@ export interface RunningServer {
   url: string;
   port: number;
   store: Store;
+  /** The core the bot edge calls (tests drive it directly when HTTP would only add time). */
+  dispatcher: Dispatcher;
   /** Runs the jobs due now (the interval does it too); resolves with how many ran. */
   runDueJobs(): Promise<number>;
   /** Waits for work that continues after replies (executions, card updates). */
@@ -56,7 +60,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     } catch (error) {
       if (!(error instanceof TooDeepError)) throw error;
       res.status(400);
-      res.json({ error: { code: 'BadActivity', message: error.message } });
+      res.json({ error: { code: 'BAD_ACTIVITY', message: translator('en')('errors.BAD_ACTIVITY'), field: '(body)', problem: error.message } });
       return;
     }
     if (!edge.anonymous) {
@@ -70,6 +74,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         res.end();
         return;
       }
+    }
+    // Only a well-formed activity reaches botbuilder and the handlers; anything else is a 400 naming the field.
+    const check = checkActivity(req.body);
+    if (!check.ok) {
+      logger.warn({ field: check.field, problem: check.problem }, 'refused a malformed activity');
+      res.status(400);
+      res.json({ error: { code: 'BAD_ACTIVITY', message: translator('en')('errors.BAD_ACTIVITY'), field: check.field, problem: check.problem } });
+      return;
     }
     await edge.adapter.process(req, res, (context) => bot.run(context));
   });
@@ -109,6 +121,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     url: `http://localhost:${port}`,
     port,
     store,
+    dispatcher,
     runDueJobs: () => jobs.runDue(),
     drain: () => bot.drain(),
     async close() {
