@@ -10,7 +10,7 @@ import { exchangeFault, handleExchange, isExchangePath, peekInvocation } from '.
 import { CallLog, FaultInjector, type ServiceName } from './faults';
 import type { TenantFixture } from './fixture';
 import { graphFault, handleGraph, isGraphPath } from './graph';
-import { header, jsonResponse, type SimRequest, type SimResponse } from './http';
+import { header, jsonResponse, readJson, type SimRequest, type SimResponse } from './http';
 import { TenantState } from './state';
 import { TokenAuthority } from './tokens';
 
@@ -108,7 +108,7 @@ class Simulator implements ControlTarget {
     }
 
     const arrivedAt = this.now();
-    const invocation = service === 'exchange' ? peekInvocation(request) : { cmdlet: null, parameters: null };
+    const invocation = service === 'exchange' ? peekInvocation(request) : service === 'graph' ? graphWrite(request) : { cmdlet: null, parameters: null };
     const record = this.calls.start({
       at: arrivedAt.toISOString(),
       service,
@@ -204,6 +204,14 @@ function closeServer(server: https.Server): Promise<void> {
     // close() waits for keep-alive connections; tests and Ctrl-C should not.
     server.closeAllConnections();
   });
+}
+
+/** A Graph write's JSON body (`{ isEnabled: false }`, `{ perUserMfaState: 'disabled' }`) as the call's parameters, so tests can prove what was written. */
+function graphWrite(request: SimRequest): { cmdlet: null; parameters: Record<string, unknown> | null } {
+  if (request.method !== 'PATCH') return { cmdlet: null, parameters: null };
+  const body = readJson(request);
+  const value = body.ok ? body.value : undefined;
+  return { cmdlet: null, parameters: value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null };
 }
 
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {

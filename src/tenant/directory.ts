@@ -32,6 +32,14 @@ export interface ConditionalAccessPolicy {
 }
 
 /**
+ * The words Entra uses for its refusal to turn security defaults on while Conditional Access
+ * policies exist (Microsoft 365 docs on security defaults; the simulator answers with them). A plan
+ * that can tell beforehand quotes them instead of drafting a change that would be refused.
+ */
+export const SECURITY_DEFAULTS_CONDITIONAL_ACCESS_REFUSAL =
+  'Your organization is currently using Conditional Access policies which prevents you from enabling security defaults. You can use Conditional Access to configure custom policies that enable the same behavior provided by security defaults.';
+
+/**
  * Entra's refusal to turn security defaults on while Conditional Access policies exist: its
  * message, as Graph returned it, when `error` is that refusal; otherwise undefined.
  */

@@ -1,6 +1,7 @@
 import { loadFixture } from '../../src/simulator/fixture';
 import { securityDefaultsRefusal, type Tenant } from '../../src/tenant';
 import { TenantHttpError } from '../../src/tenant/http';
+import { SECURITY_DEFAULTS_CONDITIONAL_ACCESS_REFUSAL } from '../../src/tenant/directory';
 import { errorText } from '../../src/errors';
 import { translator } from '../../src/i18n';
 import { DEMO_FIXTURE_PATH } from '../simulator/simulatorClient';
@@ -44,9 +45,8 @@ describe('tenant adapters: security defaults, per-user MFA, organization SMTP AU
     const error = await tenant.directory.setSecurityDefaultsEnabled(true).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TenantHttpError);
     expect(error).toMatchObject({ status: 400, microsoftCode: 'BadRequest', operation: 'PATCH /policies/identitySecurityDefaultsEnforcementPolicy' });
-    expect(securityDefaultsRefusal(error)).toBe(
-      'Your organization is currently using Conditional Access policies which prevents you from enabling security defaults. You can use Conditional Access to configure custom policies that enable the same behavior provided by security defaults.',
-    );
+    expect(securityDefaultsRefusal(error)).toBe(SECURITY_DEFAULTS_CONDITIONAL_ACCESS_REFUSAL);
+    expect(SECURITY_DEFAULTS_CONDITIONAL_ACCESS_REFUSAL).toMatch(/^Your organization is currently using Conditional Access policies which prevents you from enabling security defaults\./);
     expect(securityDefaultsRefusal(new Error('other'))).toBeUndefined();
     const appError = (error as TenantHttpError).toAppError();
     expect(appError.code).toBe('SECURITY_DEFAULTS_REFUSED');
@@ -63,7 +63,10 @@ describe('tenant adapters: security defaults, per-user MFA, organization SMTP AU
   test('a PATCH that met a 503 is sent again (it names the end value), and the end state is the one asked for', async () => {
     await sim.call('POST', '/_simulator/faults', { json: { rules: [{ service: 'graph', match: 'authentication/requirements', status: 503, times: 1 }] } });
     await tenant.directory.setPerUserMfaState(idOf('meganb@contoso.com'), 'disabled');
-    expect((await graphCalls('authentication/requirements')).map((call: { status: number }) => call.status)).toEqual([503, 204]);
+    expect((await graphCalls('authentication/requirements')).map((call: { status: number; parameters: unknown }) => [call.status, call.parameters])).toEqual([
+      [503, { perUserMfaState: 'disabled' }],
+      [204, { perUserMfaState: 'disabled' }],
+    ]);
     expect(await tenant.directory.getPerUserMfaState(idOf('meganb@contoso.com'))).toBe('disabled');
   });
 
