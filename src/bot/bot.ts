@@ -1,5 +1,5 @@
 import {
-  ActivityHandler, CardFactory, MessageFactory, TeamsInfo, TurnContext,
+  ActivityHandler, TeamsInfo, TurnContext,
   type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type CloudAdapter, type ConversationReference,
 } from 'botbuilder';
 import type { AdaptiveCard } from '../cards/builders';
@@ -8,6 +8,7 @@ import type { ActionResult, ConversationMember, Notifier } from '../core/turn';
 import type { Logger } from '../log';
 import type { ConversationRef } from '../requests/model';
 import { toCoreTurn } from './activity';
+import { cardMessage } from './summary';
 
 const adaptiveCardContentType = 'application/vnd.microsoft.card.adaptive';
 
@@ -27,7 +28,7 @@ export class SmtpGateBot extends ActivityHandler {
         const turn = toCoreTurn(activity);
         const replies = await this.dispatcher.handleMessage({ ...turn, text: activity.text ?? '' });
         for (const reply of replies) {
-          const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply.card)));
+          const sent = await context.sendActivity(cardMessage(reply.card));
           if (sent?.id) await this.dispatcher.cardPosted(reply, sent.id, turn.conversation);
         }
       }
@@ -50,9 +51,8 @@ export class SmtpGateBot extends ActivityHandler {
   private async handleSubmit(context: TurnContext, value: Record<string, unknown>): Promise<void> {
     const result = await this.dispatcher.handleAction({ ...toCoreTurn(context.activity), verb: String(value.verb), data: value });
     const replyToId = context.activity.replyToId;
-    const attachment = CardFactory.adaptiveCard(result.card);
-    if (replyToId) await context.updateActivity({ id: replyToId, type: 'message', attachments: [attachment] });
-    else await context.sendActivity(MessageFactory.attachment(attachment));
+    if (replyToId) await context.updateActivity({ ...cardMessage(result.card), id: replyToId });
+    else await context.sendActivity(cardMessage(result.card));
     this.startFollowUp(result);
   }
 
@@ -73,11 +73,11 @@ export class BotNotifier implements Notifier {
   constructor(private readonly adapter: CloudAdapter, private readonly botAppId: string) {}
 
   async send(conversation: ConversationRef, card: AdaptiveCard): Promise<string | undefined> {
-    return this.proactive(conversation, async (context) => (await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card))))?.id);
+    return this.proactive(conversation, async (context) => (await context.sendActivity(cardMessage(card)))?.id);
   }
 
   async update(conversation: ConversationRef, activityId: string, card: AdaptiveCard): Promise<void> {
-    await this.proactive(conversation, (context) => context.updateActivity({ id: activityId, type: 'message', attachments: [CardFactory.adaptiveCard(card)] }));
+    await this.proactive(conversation, (context) => context.updateActivity({ ...cardMessage(card), id: activityId }));
   }
 
   async members(conversation: ConversationRef): Promise<ConversationMember[]> {
