@@ -21,6 +21,8 @@ export interface Lexicon {
   entries: Map<string, string>;
   /** The longest entry, in tokens. */
   longest: number;
+  /** Every leading part of an entry ("turn", "turn on"), so a lookup stops as soon as nothing can match. */
+  prefixes: Set<string>;
   /** Which languages use a folded word, for telling the language a message was written in. */
   wordLanguages: Map<string, Set<Language>>;
   /** Every single word of the lexicon, for typo correction. */
@@ -31,6 +33,7 @@ function build(): Lexicon {
   const entries = new Map<string, string>();
   const wordLanguages = new Map<string, Set<Language>>();
   const words = new Set<string>();
+  const prefixes = new Set<string>();
   let longest = 1;
   for (const language of languages) {
     const lexicon = ((loadLocale(language).nlu as Record<string, unknown> | undefined)?.lexicon ?? {}) as Record<string, string>;
@@ -46,6 +49,7 @@ function build(): Lexicon {
         const existing = entries.get(key);
         if (existing === undefined || (ignorable.has(existing) && !ignorable.has(conceptToken(concept)))) entries.set(key, conceptToken(concept));
         longest = Math.max(longest, tokens.length);
+        for (let n = 1; n <= tokens.length; n++) prefixes.add(tokens.slice(0, n).join(' '));
         for (const word of tokens) {
           words.add(word);
           const set = wordLanguages.get(word) ?? new Set<Language>();
@@ -55,7 +59,7 @@ function build(): Lexicon {
       }
     }
   }
-  return { entries, longest, wordLanguages, words };
+  return { entries, longest, prefixes, wordLanguages, words };
 }
 
 let cached: Lexicon | undefined;

@@ -25,16 +25,18 @@ export interface Word {
 }
 
 export function canonicalize(tokens: (Token & { corrected?: boolean })[]): Word[] {
-  const { entries, longest } = lexicon();
+  const { entries, longest, prefixes } = lexicon();
   const words: Word[] = [];
   for (let i = 0; i < tokens.length;) {
     let length = 0;
     let canon = '';
-    for (let n = Math.min(longest, tokens.length - i); n >= 1; n--) {
-      let key = tokens[i]!.text;
-      for (let k = 1; k < n; k++) key += ' ' + tokens[i + k]!.text;
+    // Longest entry starting here, growing the key only while some entry still starts with it.
+    let key = '';
+    for (let n = 1; n <= Math.min(longest, tokens.length - i); n++) {
+      key = n === 1 ? tokens[i]!.text : `${key} ${tokens[i + n - 1]!.text}`;
+      if (!prefixes.has(key)) break;
       const found = entries.get(key);
-      if (found) { length = n; canon = found; break; }
+      if (found) { length = n; canon = found; }
     }
     if (!length) { length = 1; canon = tokens[i]!.text; }
     const span = tokens.slice(i, i + length);
@@ -121,18 +123,26 @@ const allowedEdits = (length: number) => (length >= 7 ? 2 : 1);
  */
 export function correctTypos(tokens: Token[], limit = 24): (Token & { corrected?: boolean })[] {
   const { vocabulary, known } = patterns();
-  return tokens.map((token, index) => {
-    if (index >= limit || token.cjk || token.text.length < 4 || !/^[a-z-]+$/.test(token.text) || known.has(token.text)) return token;
-    const max = allowedEdits(token.text.length);
+  const seen = new Map<string, string | undefined>();
+  const nearest = (text: string): string | undefined => {
+    const max = allowedEdits(text.length);
     let best: string | undefined;
     let bestDistance = max + 1;
-    for (let length = token.text.length - max; length <= token.text.length + max; length++) {
+    for (let length = text.length - max; length <= text.length + max; length++) {
       for (const word of vocabulary.get(length) ?? []) {
-        const distance = editDistance(token.text, word, Math.min(max, bestDistance));
+        // People rarely get the first letter wrong ("enabel", "habilta", "stauts"); swapping it is one edit.
+        if (word[0] !== text[0] && !(word[0] === text[1] && word[1] === text[0])) continue;
+        const distance = editDistance(text, word, Math.min(max, bestDistance));
         if (distance < bestDistance) { best = word; bestDistance = distance; }
       }
     }
-    return best && bestDistance <= max ? { ...token, text: best, corrected: true } : token;
+    return bestDistance <= max ? best : undefined;
+  };
+  return tokens.map((token, index) => {
+    if (index >= limit || token.cjk || token.text.length < 4 || !/^[a-z-]+$/.test(token.text) || known.has(token.text)) return token;
+    if (!seen.has(token.text)) seen.set(token.text, nearest(token.text));
+    const best = seen.get(token.text);
+    return best ? { ...token, text: best, corrected: true } : token;
   });
 }
 
@@ -187,6 +197,13 @@ export function evaluate(pattern: Pattern, words: Word[]): Evaluation {
 }
 
 export const isEmptyRun = (run: Run) => run.trimmedFirst > run.trimmedLast;
+
+/** What an utterance holds, to skip at once the phrases it cannot match. */
+export function present(words: Word[]): (keyword: string) => boolean {
+  const canon = new Set(words.map((w) => w.canon));
+  const surfaces = new Set(words.map((w) => w.surfaces.join(' ')));
+  return (keyword) => (keyword.startsWith('=') ? surfaces.has(keyword.slice(1)) : canon.has(keyword));
+}
 
 /** What kind of thing a captured target is: someone, the asker, the whole organization, or a group. */
 export type TargetKind = 'user' | 'self' | 'org' | 'group';

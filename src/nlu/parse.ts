@@ -1,6 +1,6 @@
 import type { CommandDefinition } from '../commands/types';
 import type { Language } from '../i18n';
-import { canonicalize, correctTypos, evaluate, isEmptyRun, languagesOf, patterns, targetKind, type Evaluation, type TargetKind, type Word } from './match';
+import { canonicalize, correctTypos, evaluate, isEmptyRun, languagesOf, patterns, present, targetKind, type Evaluation, type TargetKind, type Word } from './match';
 import { fold, tokenize } from './text';
 
 export { fold } from './text';
@@ -303,7 +303,9 @@ function score(evaluation: Evaluation, words: Word[], folded: string): Scored | 
 function bestOf(words: Word[], folded: string): { full?: Scored; missing?: Scored } {
   let full: Scored | undefined;
   let missing: Scored | undefined;
+  const has = present(words);
   for (const pattern of patterns().patterns) {
+    if (!pattern.keywords.every(has)) continue;
     const scored = score(evaluate(pattern, words), words, folded);
     if (!scored) continue;
     if (pattern.slot && !scored.target) {
@@ -398,8 +400,9 @@ export function understand(text: string): Understanding {
   // Close calls: phrases with at least half of their keywords and something left that could be the target.
   const candidates = languagesOf(words);
   const close = new Map<string, { matched: number; ratio: number; pattern: Evaluation['pattern']; target?: string }>();
+  const has = present(words);
   for (const pattern of patterns().patterns) {
-    if (pattern.keywords.length < 2) continue;
+    if (pattern.keywords.length < 2 || !pattern.keywords.some(has)) continue;
     const evaluation = evaluate(pattern, words);
     if (evaluation.matched === 0 || evaluation.matched * 2 < pattern.keywords.length) continue;
     const run = evaluation.runs.find((r) => !isEmptyRun(r));

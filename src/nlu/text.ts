@@ -66,23 +66,24 @@ export function tokenize(folded: string, limit = 400): Token[] {
   return tokens;
 }
 
-/** Damerau–Levenshtein (optimal string alignment), stopping early above `max`. */
+/** Damerau–Levenshtein (optimal string alignment), stopping early above `max`; three rolling rows. */
 export function editDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    const row: number[] = [i];
+  let before = new Array<number>(b.length + 1).fill(0);
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let current = new Array<number>(b.length + 1).fill(0);
+  for (let i = 1; i <= a.length; i++) {
+    current[0] = i;
     let best = i;
     for (let j = 1; j <= b.length; j++) {
-      if (i === 0) { row.push(j); continue; }
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, rows[i - 2]![j - 2]! + 1);
-      row.push(v);
-      best = Math.min(best, v);
+      let v = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, before[j - 2]! + 1);
+      current[j] = v;
+      if (v < best) best = v;
     }
-    rows.push(row);
-    if (i > 0 && best > max) return max + 1;
+    if (best > max) return max + 1;
+    [before, previous, current] = [previous, current, before];
   }
-  return rows[a.length]![b.length]!;
+  return previous[b.length]!;
 }
