@@ -53,7 +53,7 @@ function stateFacts(t: Translate, state: MailboxSmtpState): [string, string][] {
 }
 
 /** The values each finding's sentence needs: which policy, which MFA state, how many failures and when. */
-function findingParams(t: Translate, finding: Finding): Record<string, string | number> {
+export function findingParams(t: Translate, finding: Finding): Record<string, string | number> {
   const detail = finding.detail ?? {};
   switch (finding.code) {
     case 'CA_BLOCKS_LEGACY_AUTH':
@@ -80,7 +80,7 @@ function findingLines(t: Translate, finding: Finding): Record<string, unknown>[]
 }
 
 /** Blockers named in one sentence: "Conditional Access policy “Block legacy authentication”; per-user MFA (enforced)". */
-function blockerList(t: Translate, blockers: readonly Finding[]): string {
+export function blockerList(t: Translate, blockers: readonly Finding[]): string {
   return blockers.map((blocker) => t(`blocker.${blocker.code}`, findingParams(t, blocker))).join(t('blocker.separator'));
 }
 
@@ -155,6 +155,12 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft }: 
   details.push([t('request.status'), t(`request.state.${request.state}`)]);
   const justification = typeof request.params.justification === 'string' ? request.params.justification : '';
   if (justification) details.push([t('exceptions.justification'), justification]);
+  // Self-service (issue #9): what the end user's diagnosis found and the line they pasted, for the approvers.
+  if (request.params.selfService === true) {
+    const codes = Array.isArray(request.params.diagnosis) ? request.params.diagnosis.filter((c): c is string => typeof c === 'string').join(', ') : '';
+    if (codes) details.push([t('diagnosis.selfService.diagnosisLabel'), codes]);
+    if (typeof request.params.pastedLine === 'string' && request.params.pastedLine) details.push([t('diagnosis.selfService.pastedLabel'), request.params.pastedLine]);
+  }
   if (request.params.permanent === true) details.push([t('exceptions.until'), t('exceptions.permanent')]);
 
   const durationMs = Number(request.params.durationMs ?? 0);
@@ -239,10 +245,12 @@ export function messageCard(t: Translate, text: string, code?: string): Adaptive
 }
 
 /** What the requester hears in their own chat; a done change also says whether SMTP AUTH now works. */
-export function requesterNoticeCard(t: Translate, text: string, request: RequestRecord): AdaptiveCard {
+export function requesterNoticeCard(t: Translate, text: string, request: RequestRecord, rejections: Pick<Approval, 'approverName' | 'comment'>[] = []): AdaptiveCard {
   const user: UserView = { displayName: request.targetDisplayName ?? '', userPrincipalName: request.targetUpn ?? '' };
   const outcome = request.state === 'succeeded' && request.after ? changeOutcome(t, request.after, user) : [];
-  return card([paragraph(text), ...outcome, reference(t, request.id)]);
+  // A rejection tells the requester why, in the approver's own words.
+  const reasons = rejections.filter((r) => r.comment).map((r) => paragraph(t('diagnosis.selfService.rejectedReason', { approver: r.approverName, reason: r.comment ?? '' })));
+  return card([paragraph(text), ...reasons, ...outcome, reference(t, request.id)]);
 }
 
 export function pickUserCard(t: Translate, requestId: string, query: string, candidates: (UserView & { id: string })[]): AdaptiveCard {

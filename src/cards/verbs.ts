@@ -7,6 +7,8 @@ export const verbs = {
   undo: 'request.undo',
   pickUser: 'user.pick',
   selfServiceRequest: 'selfservice.request',
+  /** Diagnosis (issue #9): IT drafts the plan that fixes what blocks SMTP AUTH for a user. */
+  fix: 'diagnosis.fix',
   /** Exceptions register (issue #5): the reminder's two answers, and the two for an unmanaged mailbox. */
   exceptionExtend: 'exception.extend',
   exceptionLapse: 'exception.lapse',

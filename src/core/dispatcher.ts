@@ -7,7 +7,7 @@ import { quorumFor, type Config } from '../config';
 import { AppError, errorText, toAppError } from '../errors';
 import { languageFromLocale, translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';
-import { answerLanguage, understand, utteranceMaxLength, utteranceTooLong, type Understanding } from '../nlu/parse';
+import { answerLanguage, guessLanguage, understand, utteranceMaxLength, utteranceTooLong, type Understanding } from '../nlu/parse';
 import { askTargetCard, didYouMeanCard, undoWhichCard } from '../cards/nlu';
 import { formatDateTime } from '../i18n/format';
 import { fold } from '../nlu/text';
@@ -20,6 +20,9 @@ import { readOrgSmtpStatus } from '../tenant/org-status';
 import type { OrgStatusView } from '../cards/org-status';
 import { RoleLookup, type Roles } from './roles';
 import { truncateText } from './text';
+import { DiagnosisDesk, type SelfServiceParams } from './diagnosis-desk';
+import { parseDiagnosisIntent } from '../diagnosis/intent';
+import { parseBounce } from '../diagnosis/bounce';
 import type { ActionResult, ActionTurn, MessageTurn, Notifier, Reply, TurnContext } from './turn';
 
 export interface DispatcherDeps {
@@ -42,6 +45,8 @@ interface ExceptionDraft {
   adopt?: boolean;
   /** From a reminder's "Extend": the exception this request extends. */
   extends?: string;
+  /** "Ask IT to enable SMTP AUTH for me" (issue #9): the diagnosis and pasted text the approvers see. */
+  selfService?: Omit<SelfServiceParams, 'justification'>;
 }
 
 /**
@@ -67,6 +72,7 @@ function smtpEnableCommand(): ChangeCommand {
  */
 export class Dispatcher {
   readonly lifecycle: RequestLifecycle;
+  readonly desk: DiagnosisDesk;
   private readonly roles: RoleLookup;
   private readonly now: () => Date;
   private readonly newId: () => string;
@@ -76,6 +82,18 @@ export class Dispatcher {
     this.newId = deps.newId ?? randomUUID;
     this.lifecycle = new RequestLifecycle({ ...deps, now: this.now, newId: this.newId });
     this.roles = new RoleLookup(deps.tenant.directory, { itStaffGroupId: deps.config.IT_STAFF_GROUP_ID, approverGroupId: deps.config.APPROVER_GROUP_ID }, this.now);
+    this.desk = new DiagnosisDesk({
+      config: deps.config, store: deps.store, tenant: deps.tenant, logger: deps.logger, now: this.now, newId: this.newId,
+      rolesOf: (turn) => this.rolesOf(turn),
+      resolveUser: async (query) => {
+        const resolved = await this.resolveOne(query);
+        if (resolved.kind === 'found') return resolved.user;
+        throw new AppError('USER_AMBIGUOUS', { query, names: resolved.candidates.map((c) => `${c.displayName} (${c.userPrincipalName})`).join(', ') });
+      },
+      evaluate: (user) => this.evaluate(user),
+      audit: (requestId, actorId, action, detail) => this.lifecycle.audit(requestId, actorId, action, detail),
+      requestSelfService: (turn, user, language, params) => this.requestSelfService(turn, user, language, params),
+    });
   }
 
   async handleMessage(turn: MessageTurn): Promise<Reply[]> {
@@ -87,13 +105,17 @@ export class Dispatcher {
         return (await this.deps.store.activityResponse<Reply[]>(turn.activityId)) ?? [];
       }
       const tooLong = utteranceTooLong(turn.text);
-      const understood: Understanding = tooLong ? { kind: 'unknown', languages: [], tooLong: true } : understand(turn.text);
+      // Diagnosis phrases ("diagnose me", "fix 5.7.57 for bob") and pasted bounces, which may be long.
+      const intent = parseDiagnosisIntent(turn.text) ?? (tooLong && parseBounce(turn.text) ? { kind: 'diagnose' as const, self: true, pasted: turn.text, language: guessLanguage(turn.text) } : undefined);
+      const understood: Understanding = tooLong || intent ? { kind: 'unknown', languages: [], ...(tooLong ? { tooLong: true as const } : {}) } : understand(turn.text);
       // The language the person wrote in, else their Teams locale, else English.
-      const language = answerLanguage(understood, languageFromLocale(turn.locale));
+      const language = intent?.language ?? answerLanguage(understood, languageFromLocale(turn.locale));
       t = translator(language);
-      const replies = tooLong
-        ? [{ card: this.errorCard(t, new AppError('MESSAGE_TOO_LONG', { max: utteranceMaxLength })) }]
-        : await this.answerMessage(turn, understood, language, t);
+      const replies = intent
+        ? await this.desk.answer(turn, { ...intent, language }, language).catch((error: unknown) => [{ card: this.errorCard(t, error) }])
+        : tooLong
+          ? [{ card: this.errorCard(t, new AppError('MESSAGE_TOO_LONG', { max: utteranceMaxLength })) }]
+          : await this.answerMessage(turn, understood, language, t);
       await this.deps.store.saveActivityResponse(turn.activityId, replies);
       return replies;
     } catch (error) {
@@ -103,10 +125,19 @@ export class Dispatcher {
 
   private async answerMessage(turn: MessageTurn, understood: Understanding, language: Language, t: Translate): Promise<Reply[]> {
     try {
+      // A pasted bounce with no command around it: the asker's own mailbox.
+      if (understood.kind !== 'command' && parseBounce(turn.text)) {
+        const written = guessLanguage(turn.text) ?? language;
+        return await this.desk.answer(turn, { kind: 'diagnose', self: true, pasted: turn.text, language: written }, written);
+      }
       if (understood.kind === 'near-miss') return [{ card: didYouMeanCard(t, understood.suggestions.map((s) => s.text)) }];
       if (understood.kind === 'missing-target') return [{ card: askTargetCard(t, understood.slot, understood.command.example[language]) }];
       if (understood.kind !== 'command') return [{ card: helpCard(t, this.examples(language), t('errors.UNKNOWN_COMMAND')) }];
       const parsed = understood.parsed;
+      // "smtp status me" from an end user: their own diagnosis, which is theirs to see.
+      if (parsed.target?.kind === 'self' && parsed.command.id === 'smtp-status' && !(await this.rolesOf(turn)).itStaff) {
+        return await this.desk.answer(turn, { kind: 'diagnose', self: true, language }, language);
+      }
       // "me", "para mí", "我", "eu": the person asking, by their Entra id.
       if (parsed.target?.kind === 'self' && turn.userId) parsed.args[parsed.target.slot] = turn.userId;
       const command = parsed.command;
@@ -115,7 +146,8 @@ export class Dispatcher {
       const roles = await this.rolesOf(turn);
       if ((command.audience === 'it-staff' && !roles.itStaff) || (command.audience === 'it-staff-or-approver' && !roles.itStaff && !roles.approver)) {
         await this.lifecycle.audit(null, turn.userId ?? null, 'action.denied', { command: command.id, reason: 'NOT_IT_STAFF' });
-        throw new AppError('NOT_IT_STAFF');
+        // Who can do it and the self-service path, never a bare code.
+        return [{ card: await this.desk.notAllowedCard(t, command.kind === 'change' ? 'change' : 'other') }];
       }
       if (command.kind === 'read') {
         const tracked: { track?: Reply['track'] } = {};
@@ -137,6 +169,7 @@ export class Dispatcher {
       this.checkTenant(turn);
       if (!allVerbs.has(turn.verb)) throw new AppError('UNKNOWN_ACTION');
       if (turn.verb === verbs.exceptionAdopt || turn.verb === verbs.exceptionDisable) return await this.actOnUnmanaged(turn, clickerLanguage ?? 'en');
+      if (turn.verb === verbs.selfServiceRequest) return await this.selfServiceAction(turn, clickerLanguage ?? 'en');
       const requestId = turn.data.requestId;
       if (typeof requestId !== 'string' || !requestIdPattern.test(requestId)) throw new AppError('BAD_ACTION_DATA');
       request = await this.deps.store.getRequest(requestId);
@@ -328,6 +361,31 @@ export class Dispatcher {
     };
   }
 
+  /** "Ask IT to enable SMTP AUTH for me": once per click (Teams redelivers), answered by the desk. */
+  private async selfServiceAction(turn: ActionTurn, language: Language): Promise<ActionResult> {
+    const t = translator(language);
+    if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return { card: messageCard(t, t('diagnosis.selfService.sent')) };
+    return this.desk.selfService(turn, language);
+  }
+
+  /** The enable an end user asks for, for their own mailbox: confirmed by the click, then to the approvers. */
+  private async requestSelfService(turn: TurnContext, user: DirectoryUser, language: Language, params: SelfServiceParams): Promise<{ requestId: string; followUp: () => Promise<void> }> {
+    const { justification, ...attached } = params;
+    const draft = await this.draftChange(turn, smtpEnableCommand(), user.userPrincipalName, language, undefined, user.id, { justification, selfService: attached });
+    const created = draft.track && (await this.deps.store.getRequest(draft.track.requestId));
+    if (!created) throw new AppError('INTERNAL');
+    await this.lifecycle.audit(created.id, turn.userId ?? null, 'selfservice.requested', { target: user.userPrincipalName, diagnosis: attached.diagnosis });
+    const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
+    const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
+    return {
+      requestId: created.id,
+      followUp: async () => {
+        if (next?.state === 'pending') await this.lifecycle.postApprovalCard(next);
+        else if (next?.state === 'approved') await this.lifecycle.execute(next.id);
+      },
+    };
+  }
+
   /** The register for `exceptions`: active exceptions, and mailboxes on by their own setting without one. */
   private async exceptionsRegister(turn: TurnContext): Promise<ExceptionsView> {
     const exchange = this.deps.tenant.exchange;
@@ -450,6 +508,7 @@ export class Dispatcher {
     const exceptionParams = {
       ...(justification ? { justification } : {}), ...(permanent ? { permanent: true } : {}),
       ...(exception.adopt ? { adopt: true } : {}), ...(exception.extends ? { extendsException: exception.extends } : {}),
+      ...(exception.selfService ? { selfService: true, ...exception.selfService } : {}),
     };
     const resolved = targetId ? { kind: 'found' as const, user: await this.userById(targetId) } : await this.resolveOne(query);
     const now = this.now();

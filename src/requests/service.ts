@@ -174,7 +174,8 @@ export class RequestLifecycle {
     const t = translator(request.language);
     const text = t(`notify.${event}`, { name: request.targetDisplayName ?? '', code: request.errorCode ?? '' });
     try {
-      await this.deps.notifier.send(request.conversation, requesterNoticeCard(t, text, request));
+      const rejections = event === 'rejected' ? (await this.deps.store.approvals(request.id)).filter((a) => a.decision === 'reject') : [];
+      await this.deps.notifier.send(request.conversation, requesterNoticeCard(t, text, request, rejections));
     } catch (error) {
       this.deps.logger.warn({ err: errorSummary(error), requestId: request.id, event }, 'could not notify the requester');
       await this.audit(request.id, null, 'notify.failed', { event, reason: errorSummary(error) });

@@ -142,7 +142,9 @@ export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, opti
   if (perUserMfaState !== 'disabled') blockers.push({ code: 'PER_USER_MFA_ON', layer: 'per-user-mfa', detail: { perUserMfaState } });
   for (const policy of caPolicies) {
     if (conditionalAccessBlocksLegacyAuth(policy, user.id, groupIds)) {
-      blockers.push({ code: 'CA_BLOCKS_LEGACY_AUTH', layer: 'conditional-access', detail: { policyId: policy.id, policyName: policy.displayName } });
+      // The groups the policy already excludes: where a diagnosis tells the admin to add this user.
+      const excludeGroupIds = (policy.conditions?.users?.excludeGroups ?? []).join(',');
+      blockers.push({ code: 'CA_BLOCKS_LEGACY_AUTH', layer: 'conditional-access', detail: { policyId: policy.id, policyName: policy.displayName, ...(excludeGroupIds ? { excludeGroupIds } : {}) } });
     }
   }
   const policyBlock = authenticationPolicyBlock(userPolicy ?? null, org.defaultAuthenticationPolicy, org.authenticationPolicies);

@@ -40,7 +40,7 @@ describe('evaluateSmtpAuth over the demo tenant: every layer that can block SMTP
     expect(bob.effectiveEnabled).toBe(false);
     expect(bob.state).toEqual({ mailboxSmtpClientAuthenticationDisabled: true, orgSmtpClientAuthenticationDisabled: true, effectiveEnabled: false });
     expect(blockerCodes(bob)).toEqual(['SMTP_AUTH_DISABLED_MAILBOX', 'CA_BLOCKS_LEGACY_AUTH']);
-    expect(bob.blockers[1]).toEqual({ code: 'CA_BLOCKS_LEGACY_AUTH', layer: 'conditional-access', detail: { policyId: 'b36ef0f7-5bff-542c-a32a-dcfdb3f4d416', policyName: 'Block legacy authentication' } });
+    expect(bob.blockers[1]).toEqual({ code: 'CA_BLOCKS_LEGACY_AUTH', layer: 'conditional-access', detail: { policyId: 'b36ef0f7-5bff-542c-a32a-dcfdb3f4d416', policyName: 'Block legacy authentication', excludeGroupIds: '95ff6a05-85e6-53fb-b73c-1f2337f7a339' } });
     expect(bob.findings.find((f) => f.code === 'RECENT_SMTP_FAILURES')).toMatchObject({ layer: 'sign-ins', detail: { count: '2' } });
     expect(codes(bob).at(-1)).toBe('BASIC_AUTH_RETIREMENT');
   });

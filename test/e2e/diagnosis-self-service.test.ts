@@ -1,0 +1,129 @@
+import { actionVerbs, cardText, type CardJson } from '../support/fake-connector';
+import { demoFixture, demoUser, inProcessBotSuite } from '../support/harness';
+
+/**
+ * End users and the diagnosis, over real sockets: Teams-shaped activities into the bot, its cards
+ * into a fake Bot Connector, the tenant in the simulator over HTTPS, the real store. Bob Smith is an
+ * end user (in neither the IT staff nor the approver group); his mailbox has SMTP AUTH off and the
+ * "Block legacy authentication" Conditional Access policy covers him.
+ */
+
+const bob = demoUser('Bob Smith');
+const megan = demoUser('Megan Bowen'); // approver
+const alex = demoUser('Alex Wilber'); // IT staff
+const bobId = bob.id;
+const policyName = demoFixture.conditionalAccessPolicies!.find((p) => p.state === 'enabled')!.displayName;
+
+const ndr = `Your message couldn't be delivered.\nRemote Server returned '530 5.7.57 Client not authenticated to send mail. Error: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information. [SN4PR0601CA0002.namprd06.prod.outlook.com]'`;
+
+const suite = inProcessBotSuite({ name: 'self-service', startsAt: '2026-11-23T12:00:00Z' });
+
+beforeEach(async () => {
+  await suite.simulator.control('POST', '/_simulator/reset');
+  suite.connector.calls.length = 0;
+});
+
+async function reply(user: typeof bob, text: string, locale?: string): Promise<CardJson> {
+  const before = suite.connector.postedCards().length;
+  await suite.bot.teams.message(user, text, locale ? { locale } : {});
+  return (await suite.connector.waitFor('the reply', () => suite.connector.postedCards()[before])).card;
+}
+
+const inConversation = (userId: string) => suite.connector.postedCards().filter((p) => p.call.conversationId === `a:${userId}`);
+
+/** Bob pastes the NDR and asks IT; returns the request id and the approvers' card as posted. */
+async function bobAsksIt() {
+  const card = await reply(bob, ndr);
+  expect(actionVerbs(card)).toEqual(['selfservice.request']);
+  const diagnosisId = card.actions![0]!.data!.diagnosisId;
+  const posted = suite.connector.postedCards().length;
+  const pressed = await suite.bot.teams.press(bob, 'selfservice.request', { diagnosisId, justification: 'The reception scanner sends as me' });
+  await suite.bot.server.drain();
+  const sent = cardText(pressed.body.value);
+  expect(sent).toContain('I asked IT to enable SMTP AUTH for your mailbox.');
+  const requestId = /Ref: ([0-9a-f-]{36})/.exec(sent)![1]!;
+  const approval = await suite.connector.waitFor('the approvers\' card', () => suite.connector.postedCards().slice(posted).find((p) => cardText(p.card).includes('The reception scanner sends as me')));
+  return { requestId, approval, diagnosis: card };
+}
+
+test('an end user pastes an NDR: their own diagnosis, the recognised line, meaning and fix worded for them, Ref codes, the retirement advice, and the Ask-IT button', async () => {
+  const card = await reply(bob, ndr);
+  const text = cardText(card);
+  expect(text).toContain('Your SMTP AUTH check');
+  expect(text).toContain("Remote Server returned '530 5.7.57");
+  expect(text).toContain('SMTP AUTH is off for your mailbox.');
+  expect(text).toContain("The mailbox's current settings below confirm it.");
+  expect(text).toContain('What to do: IT can turn it on for your mailbox alone: press “Ask IT to enable SMTP AUTH for me”.');
+  expect(text).toContain(`A Conditional Access policy (“${policyName}”) blocks older sign-ins`);
+  for (const code of ['SMTP_AUTH_DISABLED_MAILBOX', 'CA_BLOCKS_LEGACY_AUTH', 'RECENT_SMTP_FAILURES', 'BASIC_AUTH_RETIREMENT']) expect(text).toContain(`Ref: ${code}`);
+  expect(text).toContain('550 5.7.30');
+  expect(card.body!.some((element) => element.type === 'Input.Text' && element.id === 'justification')).toBe(true);
+  // Worded for an end user: no cmdlets, no admin-center paths.
+  expect(text).not.toContain('Set-CASMailbox');
+  expect(text).not.toContain('Entra admin center');
+  expect(actionVerbs(card)).toEqual(['selfservice.request']);
+  expect(await suite.simulator.setCasMailboxCalls()).toEqual([]);
+}, 60_000);
+
+test('self-service end to end: pasted bounce → Ask IT → approver approves → mailbox changed → the end user is told, with what still blocks', async () => {
+  const { requestId, approval } = await bobAsksIt();
+  const approvalText = cardText(approval.card);
+  expect(approvalText).toContain('Bob Smith');
+  expect(approvalText).toContain('SMTP_AUTH_DISABLED_MAILBOX');
+  expect(approvalText).toContain("Remote Server returned '530 5.7.57");
+
+  await suite.bot.teams.press(megan, 'request.approve', { requestId });
+  await suite.bot.server.drain();
+  expect(await suite.simulator.mailboxOf(bobId)).toEqual({ smtpClientAuthenticationDisabled: false });
+  const calls = await suite.simulator.setCasMailboxCalls();
+  expect(calls.map((c) => c.parameters)).toEqual([{ Identity: 'bob@contoso.com', SmtpClientAuthenticationDisabled: false }]);
+
+  const told = await suite.connector.waitFor('bob told it is done', () => inConversation(bobId).map((p) => cardText(p.card)).find((t) => t.includes('done and verified')));
+  expect(told).toContain(`SMTP AUTH is still blocked by: Conditional Access policy “${policyName}”`);
+  expect(inConversation(bobId).map((p) => cardText(p.card)).some((t) => t.includes('was approved'))).toBe(true);
+}, 60_000);
+
+test('a rejected self-service request tells the end user the approver\'s reason, and nothing is written', async () => {
+  const { requestId } = await bobAsksIt();
+  await suite.bot.teams.press(megan, 'request.reject', { requestId, comment: 'Use the scan-to-folder share instead' });
+  await suite.bot.server.drain();
+  const told = await suite.connector.waitFor('bob told it was rejected', () => inConversation(bobId).map((p) => cardText(p.card)).find((t) => t.includes('was rejected')));
+  expect(told).toContain('Megan Bowen said: Use the scan-to-folder share instead');
+  expect(await suite.simulator.setCasMailboxCalls()).toEqual([]);
+}, 60_000);
+
+test('the Ask-IT button needs a justification, and another user cannot press someone else\'s', async () => {
+  const card = await reply(bob, 'diagnose me');
+  const diagnosisId = card.actions![0]!.data!.diagnosisId;
+  const empty = await suite.bot.teams.press(bob, 'selfservice.request', { diagnosisId, justification: ' ' });
+  expect(cardText(empty.body.value)).toContain('Ref: JUSTIFICATION_REQUIRED');
+  const forged = await suite.bot.teams.press(alex, 'selfservice.request', { diagnosisId, justification: 'mine now' });
+  expect(cardText(forged.body.value)).toContain('Ref: BAD_ACTION_DATA');
+  await suite.bot.server.drain();
+  expect(suite.connector.postedCards().some((p) => cardText(p.card).includes('mine now'))).toBe(false);
+}, 60_000);
+
+test.each([
+  ['diagnose alex', 'I can only check your own mailbox.'],
+  ['smtp status alex', 'I can only check your own mailbox.'],
+  ['diagnose 535 5.7.139 Authentication unsuccessful for alex', 'I can only check your own mailbox.'],
+  ['enable SMTP for alex', 'Changes to SMTP AUTH are made by IT staff (members of “IT Staff”)'],
+  ['fix 5.7.57 for alex', 'Fixing is for IT staff (members of “IT Staff”)'],
+])('an end user asking %j never sees another user\'s state: who can do it and the self-service path', async (text, expected) => {
+  const card = await reply(bob, text);
+  const shown = cardText(card);
+  expect(shown).toContain(expected);
+  expect(shown).toContain('diagnose me');
+  expect(shown).not.toContain('alexw@contoso.com');
+  expect(shown).not.toContain('SmtpClientAuthenticationDisabled');
+  expect(actionVerbs(card)).toEqual([]);
+}, 60_000);
+
+test('what\'s my SMTP status? in Spanish: the end user\'s own mailbox, in Spanish', async () => {
+  const text = cardText(await reply(bob, '¿Cuál es mi estado SMTP?'));
+  expect(text).toContain('bob@contoso.com');
+  expect(text).toContain('Tu comprobación de SMTP AUTH');
+  expect(text).toContain('Referencia: SMTP_AUTH_DISABLED_MAILBOX');
+  expect(text).toContain('Referencia: BASIC_AUTH_RETIREMENT');
+  expect(text).not.toContain('Your SMTP AUTH check');
+}, 60_000);
