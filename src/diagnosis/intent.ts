@@ -25,7 +25,8 @@ function fold(text: string): string {
 }
 
 function clean(text: string): string {
-  return text.replace(/<at>[^<]*<\/at>/gi, ' ').replace(/<[^>]+>/g, ' ').replace(/&nbsp;/g, ' ').trim();
+  // Bounded tag bodies: an unclosed "<" repeated thousands of times must not be rescanned each time.
+  return text.replace(/<at>[^<]{0,256}<\/at>/gi, ' ').replace(/<[^<>]{1,256}>/g, ' ').replace(/&nbsp;/g, ' ').trim();
 }
 
 const selfPhrases: { language: Language; pattern: RegExp }[] = [
@@ -57,9 +58,12 @@ const selfWords = new Set(['me', 'myself', 'mi', 'yo', 'eu', 'mim', 'mine', 'ma'
 /** "… for bob", "… de bob", "… do bob", "… pentru bob", "… para o bob": the user at the end. */
 const trailingUser = /(?:^|\s)(?:for|of|para(?:\s+(?:o|a))?|de|do|da|pentru|lui|al)\s+([\p{L}\p{N}@_'’-][\p{L}\p{N}@._'’-]*(?:\s[\p{L}\p{N}@_'’-][\p{L}\p{N}@._'’-]*){0,2})\s*[?!.]?$/u;
 
+/** A diagnose or fix request with a pasted NDR fits well within this; the rest of a huge paste is not read. */
+export const intentInputMaxLength = 16_000;
+
 export function parseDiagnosisIntent(input: string): DiagnosisIntent | undefined {
   if (typeof input !== 'string') return undefined;
-  const original = clean(input.length > 20_000 ? input.slice(0, 20_000) : input);
+  const original = clean(input.length > intentInputMaxLength ? input.slice(0, intentInputMaxLength) : input);
   const firstLine = fold(original.replace(/^[¿¡\s]+/u, "").split('\n', 1)[0] ?? '').replace(/[\s\u3000]+/g, ' ').replace(/[\s?!.。！？,，]+$/u, '').trim();
   for (const { language, pattern } of selfPhrases) if (pattern.test(firstLine)) return { kind: 'diagnose', self: true, language };
 

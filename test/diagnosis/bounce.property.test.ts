@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { bounceInputMaxLength, parseBounce } from '../../src/diagnosis/bounce';
+import { parseDiagnosisIntent } from '../../src/diagnosis/intent';
 
 /** Pieces that make the parser work hardest: codes, near-codes, keywords, dots and digits, scripts. */
 const piece = fc.oneof(
@@ -11,12 +12,13 @@ const piece = fc.oneof(
 );
 const pasted = fc.array(piece, { maxLength: 200 }).map((parts) => parts.join(''));
 
-describe('bounce parser under arbitrary input', () => {
+describe('bounce and diagnosis-request parsers under arbitrary input', () => {
   test('never throws, answers with a known code or nothing, and stays fast (2,000 runs)', () => {
     let slowest = 0;
     fc.assert(fc.property(pasted, (text) => {
       const started = performance.now();
       const finding = parseBounce(text);
+      parseDiagnosisIntent(`diagnose ${text} for bob`);
       slowest = Math.max(slowest, performance.now() - started);
       if (finding) {
         expect(typeof finding.code).toBe('string');
@@ -31,11 +33,15 @@ describe('bounce parser under arbitrary input', () => {
     ['4,000 characters of near-codes without a reply', '5.7.139x'.repeat(500)],
     ['a 200 KB log of connection lines', 'INFO connection ok 10.0.0.1\n'.repeat(7000)],
     ['one 50,000-character line of junk', 'ä'.repeat(50_000)],
+    ['an unclosed tag repeated 20,000 times', '<'.repeat(20_000)],
+    ['"for" repeated before a long name', `5.7.57 ${'for '.repeat(3000)}${'b'.repeat(5000)}`],
     ['thousands of codes, each with a window to read', '535 5.7.139 SmtpClientAuthentication '.repeat(2000)],
   ])('%s: answered in well under 100 ms', (_name, text) => {
     parseBounce(text); // warm-up: the first call compiles the expressions
     const started = performance.now();
     parseBounce(text);
+    parseDiagnosisIntent(`fix ${text} for bob`);
+    parseDiagnosisIntent(text);
     expect(performance.now() - started).toBeLessThan(100);
   });
 
