@@ -45,7 +45,11 @@ describe('diagnosis over the demo tenant', () => {
     await tenant.close();
     await sim.stop();
   });
-  beforeEach(() => sim.call('POST', '/_simulator/reset'));
+  // Each test resets the tenant behind SMTP Gate's back: start without the organization-wide copy.
+  beforeEach(async () => {
+    await sim.call('POST', '/_simulator/reset');
+    tenant.orgSettings.invalidate();
+  });
 
   test('bob pastes a mailbox 5.7.139: the bounce, confirmed by his mailbox, then CA, failures and the retirement advice; one step (the mailbox)', async () => {
     const d = await diagnosisOf('bob@contoso.com', "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.");
@@ -109,6 +113,7 @@ describe('diagnosis over the demo tenant', () => {
     const fixture = loadFixture(DEMO_FIXTURE_PATH);
     fixture.org.securityDefaultsEnabled = true;
     await sim.call('POST', '/_simulator/reset', { json: fixture });
+    tenant.orgSettings.invalidate();
     const d = await diagnosisOf('scanner2@contoso.com', "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy.");
     expect(codes(d).slice(0, 3)).toEqual(['SECURITY_DEFAULTS_BLOCK', 'SMTP_AUTH_DISABLED_MAILBOX', 'SECURITY_DEFAULTS_ON']);
     expect(d.fixSteps).toEqual(['mailbox-smtp-enable', 'security-defaults-disable']);
