@@ -149,6 +149,7 @@ async function localMode(): Promise<void> {
     'SMTP Gate is running in local mode (tenant simulator, no Microsoft 365 needed).',
     `  Bot:        http://localhost:${botPort}/api/messages (anonymous auth)`,
     `  Simulator:  ${simulatorUrl} (fixture ${fixturePath}; calls at ${simulatorUrl}/_simulator/calls)`,
+    `  Audit tab:  http://localhost:${botPort}/tab (signs in through the simulator; trust ${certificates.caCertPath})`,
   ];
 
   if ((process.env.PLAYGROUND ?? '').toLowerCase() !== 'off') {

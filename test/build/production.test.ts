@@ -57,6 +57,7 @@ test('the build holds compiled JavaScript and the SQL migrations, no TypeScript'
   const built = filesUnder(join(deployDir, 'dist')).map((f) => f.slice(deployDir.length + 1));
   expect(built).toContain('dist/main.js');
   expect(built).toContain('dist/server.js');
+  expect(built).toEqual(expect.arrayContaining(['dist/tab/static/index.html', 'dist/tab/static/tab.js', 'dist/tab/static/tab.css']));
   expect(built.filter((f) => f.endsWith('.ts'))).toEqual([]);
   const migrations = readdirSync(join(root, 'src', 'store', 'migrations')).filter((f) => f.endsWith('.sql'));
   expect(migrations.length).toBeGreaterThan(0);
@@ -88,6 +89,11 @@ test('with a .env, npm start runs the compiled bot, which migrates its store and
   const res = await fetch(`${url}/healthz`);
   expect(res.status).toBe(200);
   expect(await res.json()).toEqual({ store: 'ok', tenant: 'ok' });
+  // The audit tab's page, script and teams-js come from dist/tab/static and the installed packages.
+  const tab = await fetch(`${url}/tab`);
+  expect(tab.status).toBe(200);
+  expect(await tab.text()).toContain('/tab/tab.js');
+  for (const asset of ['/tab/tab.js', '/tab/tab.css', '/tab/teams-js.js']) expect({ asset, status: (await fetch(`${url}${asset}`)).status }).toEqual({ asset, status: 200 });
   // The process that answered is plain node on compiled files: no loader flag, no .ts module loaded.
   const args = execFileSync('ps', ['-o', 'args=', '-p', String(bot.pid)], { encoding: 'utf8' }).trim();
   expect(args).toBe(`${process.execPath} scripts/start.cjs`);
