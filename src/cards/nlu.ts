@@ -20,8 +20,12 @@ const paragraph = (text: string, extra: Record<string, unknown> = {}) => ({ type
 const sayAction = (text: string) => ({ type: 'Action.Submit', title: text, data: { msteams: { type: 'imBack', value: text } } });
 
 /** "Did you mean …?": up to three commands close to what was typed, each a button that runs it. */
-export function didYouMeanCard(t: Translate, suggestions: string[]): AdaptiveCard {
-  return card([paragraph(t('nlu.didYouMean', { count: suggestions.length }), { weight: 'Bolder' })], suggestions.map(sayAction));
+export function didYouMeanCard(t: Translate, suggestions: string[], lead?: { text: string; code: string }): AdaptiveCard {
+  return card([
+    ...(lead ? [paragraph(lead.text)] : []),
+    paragraph(t('nlu.didYouMean', { count: suggestions.length }), { weight: 'Bolder' }),
+    ...(lead ? [paragraph(t('card.ref', { code: lead.code }), { size: 'Small', isSubtle: true, spacing: 'Medium' })] : []),
+  ], suggestions.map(sayAction));
 }
 
 /** A command with nobody to run it for: ask who, with an example. */

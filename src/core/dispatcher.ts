@@ -7,10 +7,10 @@ import { quorumFor, type Config } from '../config';
 import { AppError, errorText, toAppError } from '../errors';
 import { languageFromLocale, translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';
-import { answerLanguage, guessLanguage, understand, utteranceMaxLength, utteranceTooLong, type Understanding } from '../nlu/parse';
+import { answerLanguage, commandText, guessLanguage, understand, utteranceMaxLength, utteranceTooLong, type ParsedUtterance, type Understanding } from '../nlu/parse';
 import { askTargetCard, didYouMeanCard, undoWhichCard } from '../cards/nlu';
 import { formatDateTime } from '../i18n/format';
-import { fold } from '../nlu/text';
+import { editDistance, fold } from '../nlu/text';
 import { justificationMaxLength, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../requests/model';
 import { approvalsConversationKey, RequestLifecycle } from '../requests/service';
 import type { Store } from '../store/store';
@@ -149,16 +149,40 @@ export class Dispatcher {
         // Who can do it and the self-service path, never a bare code.
         return [{ card: await this.desk.notAllowedCard(t, command.kind === 'change' ? 'change' : 'other') }];
       }
-      if (command.kind === 'read') {
-        const tracked: { track?: Reply['track'] } = {};
-        const card = await command.run(this.commandContext(turn, t, language, tracked), params.data);
-        return [{ card, ...(tracked.track ? { track: tracked.track } : {}) }];
+      try {
+        return await this.runCommand(turn, parsed, command, params.data, language, t);
+      } catch (error) {
+        // Nobody by that name: the closest names, each a button that runs the same command for them.
+        const appError = toAppError(error);
+        const query = parsed.target?.kind === 'user' ? parsed.target.text : undefined;
+        if (appError.code !== 'USER_NOT_FOUND' || !query) throw error;
+        const closest = await this.closestUsers(query).catch(() => []);
+        if (!closest.length) throw error;
+        return [{ card: didYouMeanCard(t, closest.map((u) => commandText(command, language, u.userPrincipalName)), { text: errorText(t, appError.code, appError.params), code: appError.code }) }];
       }
-      if (parsed.durationOutOfRange) throw new AppError('DURATION_OUT_OF_RANGE');
-      return [await this.draftChange(turn, command, params.data.user ?? '', language, parsed.durationMs, undefined, { justification: parsed.justification, permanent: parsed.permanent })];
     } catch (error) {
       return [{ card: this.errorCard(t, error) }];
     }
+  }
+
+  /** People whose names are closest to what was typed, nearest first (at most three). */
+  private async closestUsers(query: string): Promise<DirectoryUser[]> {
+    const wanted = fold(query.trim());
+    const users = await this.tenantCall(() => this.deps.tenant.directory.usersNamedLike(query));
+    const distance = (u: DirectoryUser) => Math.min(...[u.displayName, u.givenName ?? '', u.surname ?? '', u.userPrincipalName.split('@')[0]!]
+      .filter(Boolean).map((name) => editDistance(wanted, fold(name), Math.max(2, Math.ceil(wanted.length / 3)))));
+    const limit = Math.max(2, Math.ceil(wanted.length / 3));
+    return users.map((u) => ({ u, d: distance(u) })).filter(({ d }) => d <= limit).sort((a, b) => a.d - b.d).slice(0, 3).map(({ u }) => u);
+  }
+
+  private async runCommand(turn: MessageTurn, parsed: ParsedUtterance, command: CommandDefinition, data: Record<string, string>, language: Language, t: Translate): Promise<Reply[]> {
+    if (command.kind === 'read') {
+      const tracked: { track?: Reply['track'] } = {};
+      const card = await command.run(this.commandContext(turn, t, language, tracked), data);
+      return [{ card, ...(tracked.track ? { track: tracked.track } : {}) }];
+    }
+    if (parsed.durationOutOfRange) throw new AppError('DURATION_OUT_OF_RANGE');
+    return [await this.draftChange(turn, command, data.user ?? '', language, parsed.durationMs, undefined, { justification: parsed.justification, permanent: parsed.permanent })];
   }
 
   async handleAction(turn: ActionTurn): Promise<ActionResult> {

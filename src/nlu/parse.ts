@@ -324,7 +324,7 @@ function pickLanguage(candidates: Language[], preferred: Language, text: string)
 }
 
 /** The text that runs a command for a target, from its help example ("enable SMTP for bob"). */
-function suggestionText(command: CommandDefinition, language: Language, target: string | undefined): string {
+export function commandText(command: CommandDefinition, language: Language, target: string | undefined): string {
   const example = command.example[language] ?? command.example.en;
   if (!target) return example;
   return example.replace(/\bbob\b/u, () => target);
@@ -427,7 +427,7 @@ export function understand(text: string): Understanding {
     const language = pickLanguage(candidates, ranked[0]!.pattern.language, folded);
     return {
       kind: 'near-miss', language, languages: candidates,
-      suggestions: ranked.map(({ pattern, target }) => ({ command: pattern.command, text: suggestionText(pattern.command, language, target) })),
+      suggestions: ranked.map(({ pattern, target }) => ({ command: pattern.command, text: commandText(pattern.command, language, target) })),
     };
   }
   return { kind: 'unknown', languages: candidates };

@@ -180,6 +180,20 @@ export class GraphDirectory {
     return { kind: 'ambiguous', candidates: [...users].sort((a, b) => rank(a) - rank(b) || a.displayName.localeCompare(b.displayName)) };
   }
 
+  /**
+   * People whose names start like the query's words ("Sean Obrian" → "Se…", "Ob…"), for a "did you
+   * mean" when nothing matched; the caller ranks them.
+   */
+  async usersNamedLike(rawQuery: string, limit = 25): Promise<DirectoryUser[]> {
+    const words = rawQuery.trim().replace(/@.*$/, '').split(/[\s._'’-]+/).filter((w) => w.length >= 2).slice(0, 3);
+    if (!words.length) return [];
+    const clauses = words.flatMap((word) => {
+      const literal = odataString(word.slice(0, 2));
+      return ['displayName', 'givenName', 'surname', 'userPrincipalName'].map((f) => `startswith(${f},${literal})`);
+    });
+    return this.findUsers(clauses.join(' or '), limit);
+  }
+
   /** Proves the credential works and Graph answers. */
   async ping(): Promise<void> {
     await this.call('GET /users', () => this.client.api('/users').select('id').top(1).get());

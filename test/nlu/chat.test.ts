@@ -58,3 +58,12 @@ test('a typed "undo" drafts the reverse of the asker\'s latest change; with noth
   expect(cardText(await say('deshacer bob'))).toContain(bob.mailbox!.smtpClientAuthenticationDisabled === null ? 'Restablecer' : 'Deshabilitar');
   expect(await suite.simulator.setCasMailboxCalls()).toHaveLength(1);
 }, 60_000);
+
+test('nobody by that name: the closest names, each a button that runs the same command for them', async () => {
+  const card = await say("smtp status for Sean O'Brian");
+  expect(cardText(card)).toContain('I found no user matching');
+  expect(submitTexts(card)).toContain("smtp status sean.o'brien@contoso.com");
+  expect(cardText(await say(submitTexts(card)[0]!))).toContain("Seán O'Brien");
+  const spanish = await say('habilita smtp para Stefan Popesku');
+  expect(submitTexts(spanish)).toEqual(['habilita SMTP para stefan.popescu@contoso.com']);
+});
