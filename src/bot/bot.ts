@@ -34,6 +34,13 @@ export class SmtpGateBot extends ActivityHandler {
       }
       await next();
     });
+    // Teams sends installationUpdate (action "add") when the app is added to a personal chat, a chat or a team.
+    this.onInstallationUpdateAdd(async (context, next) => {
+      const activity = context.activity;
+      const scope = activity.conversation?.conversationType === 'personal' ? 'personal' : 'team';
+      for (const reply of await this.dispatcher.welcome(toCoreTurn(activity), scope)) await context.sendActivity(cardMessage(reply.card));
+      await next();
+    });
   }
 
   /** Action.Execute: answered at once with the updated card; slow work follows the reply. */

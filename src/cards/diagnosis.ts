@@ -133,3 +133,45 @@ function retirementBlock(t: Translate, audience: DiagnosisAudience): Record<stri
     ref(t, 'BASIC_AUTH_RETIREMENT'),
   ];
 }
+
+export interface HelpEntry {
+  description: string;
+  example?: string;
+}
+
+export type HelpRole = 'user' | 'it' | 'approver';
+
+/** `help`, for this person: only what they may do, each with one line and an example. */
+export function roleHelpCard(t: Translate, role: HelpRole, entries: HelpEntry[], lead?: string): AdaptiveCard {
+  return {
+    type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.4',
+    body: [
+      ...(lead ? [paragraph(lead, { weight: 'Bolder' })] : []),
+      { type: 'TextBlock', text: t('diagnosis.help.helpTitle'), weight: 'Bolder', size: 'Medium', wrap: true },
+      paragraph(t(`diagnosis.help.helpIntro.${role}`), { isSubtle: true, spacing: 'None' }),
+      ...helpLines(t, entries),
+    ],
+  };
+}
+
+function helpLines(t: Translate, entries: HelpEntry[]): Record<string, unknown>[] {
+  return entries.map((entry) => paragraph(entry.example ? `• ${t('diagnosis.help.helpEntry', { description: entry.description, example: entry.example })}` : `• **${entry.description}**`, { spacing: 'Small' }));
+}
+
+/**
+ * On install. In a personal chat: what this person can do here, for their role. In a team: how to
+ * make a channel the approvals channel.
+ */
+export function welcomeCard(t: Translate, scope: 'personal' | 'team', view: { name: string; roles: { itStaff: boolean; approver: boolean }; entries: HelpEntry[] }): AdaptiveCard {
+  const body: Record<string, unknown>[] = scope === 'team'
+    ? [{ type: 'TextBlock', text: t('diagnosis.help.welcome.teamTitle'), weight: 'Bolder', size: 'Medium', wrap: true }, paragraph(t('diagnosis.help.welcome.team'))]
+    : [
+      { type: 'TextBlock', text: t('diagnosis.help.welcome.title', { name: view.name }), weight: 'Bolder', size: 'Medium', wrap: true },
+      paragraph(t('diagnosis.help.welcome.user')),
+      ...(view.roles.itStaff ? [paragraph(t('diagnosis.help.welcome.it'))] : []),
+      ...(view.roles.approver ? [paragraph(t('diagnosis.help.welcome.approver'))] : []),
+      { type: 'TextBlock', text: t('diagnosis.help.helpTitle'), weight: 'Bolder', wrap: true, spacing: 'Medium' },
+      ...helpLines(t, view.entries),
+    ];
+  return { type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.4', body };
+}

@@ -1,4 +1,6 @@
-import { diagnosisCard, type DiagnosisAudience } from '../cards/diagnosis';
+import { diagnosisCard, roleHelpCard, welcomeCard, type DiagnosisAudience, type HelpEntry, type HelpRole } from '../cards/diagnosis';
+import { commands } from '../commands/registry';
+import type { CommandDefinition } from '../commands/types';
 import { blockerList, messageCard, type AdaptiveCard } from '../cards/builders';
 import type { Config } from '../config';
 import { diagnose, hasFixableBlocker, type Diagnosis } from '../diagnosis/diagnose';
@@ -73,6 +75,21 @@ export class DiagnosisDesk {
     const user = intent.self ? await this.self(turn) : await this.deps.resolveUser(intent.user!);
     const card = await this.diagnosisCardFor(turn, user, intent.pasted, language, roles.itStaff && !intent.self ? 'it' : roles.itStaff ? 'it' : 'user', intent.self);
     return [{ card }];
+  }
+
+  /** `help` for this person: what they may do, one line and an example each. */
+  async helpCard(turn: TurnContext, language: Language, lead?: string): Promise<AdaptiveCard> {
+    const t = translator(language);
+    const roles = await this.deps.rolesOf(turn);
+    const role: HelpRole = roles.itStaff ? 'it' : roles.approver ? 'approver' : 'user';
+    return roleHelpCard(t, role, helpEntries(t, language, roles), lead);
+  }
+
+  /** The welcome on install: for the installer's role in a personal chat; the approvals channel in a team. */
+  async welcomeCard(turn: TurnContext, scope: 'personal' | 'team', language: Language): Promise<AdaptiveCard> {
+    const t = translator(language);
+    const roles = scope === 'personal' ? await this.deps.rolesOf(turn) : { itStaff: false, approver: false };
+    return welcomeCard(t, scope, { name: turn.userName, roles, entries: helpEntries(t, language, roles) });
   }
 
   /** A refusal that says who can do it and what the asker can do for themselves, never a bare code. */
@@ -185,4 +202,22 @@ export class DiagnosisDesk {
 /** Asking IT helps when the mailbox has one and its own setting (or the org's it follows) is what blocks. */
 function canAskIt(evaluation: SmtpAuthEvaluation): boolean {
   return evaluation.state !== 'no-mailbox' && evaluation.blockers.some((b) => b.code === 'SMTP_AUTH_DISABLED_MAILBOX' || b.code === 'SMTP_AUTH_DISABLED_TENANT');
+}
+
+/** What a person may do, in the order they would need it: their own mailbox first, then their role's commands. */
+function helpEntries(t: Translate, language: Language, roles: Roles): HelpEntry[] {
+  const entry = (key: string): HelpEntry => ({ description: t(`diagnosis.help.entries.${key}.description`), example: t(`diagnosis.help.entries.${key}.example`) });
+  const entries: HelpEntry[] = [entry('diagnoseMe'), entry('paste')];
+  if (roles.itStaff) entries.push(entry('diagnoseUser'));
+  const mayRun = (command: CommandDefinition) => command.audience === 'everyone'
+    || (command.audience === 'it-staff' && roles.itStaff)
+    || (command.audience === 'it-staff-or-approver' && (roles.itStaff || roles.approver));
+  for (const command of commands) {
+    if (!mayRun(command)) continue;
+    const key = `diagnosis.help.entries.${command.id}.description`;
+    const described = t(key);
+    // A command added later without a line of its own still shows, by its example.
+    entries.push({ description: described === key ? command.example[language] : described, example: command.example[language] });
+  }
+  return entries;
 }

@@ -132,8 +132,10 @@ export class Dispatcher {
       }
       if (understood.kind === 'near-miss') return [{ card: didYouMeanCard(t, understood.suggestions.map((s) => s.text)) }];
       if (understood.kind === 'missing-target') return [{ card: askTargetCard(t, understood.slot, understood.command.example[language]) }];
-      if (understood.kind !== 'command') return [{ card: helpCard(t, this.examples(language), t('errors.UNKNOWN_COMMAND')) }];
+      if (understood.kind !== 'command') return [{ card: await this.desk.helpCard(turn, language, t('errors.UNKNOWN_COMMAND')) }];
       const parsed = understood.parsed;
+      // Help lists only what this person may do.
+      if (parsed.command.id === 'help') return [{ card: await this.desk.helpCard(turn, language) }];
       // "smtp status me" from an end user: their own diagnosis, which is theirs to see.
       if (parsed.target?.kind === 'self' && parsed.command.id === 'smtp-status' && !(await this.rolesOf(turn)).itStaff) {
         return await this.desk.answer(turn, { kind: 'diagnose', self: true, language }, language);
@@ -183,6 +185,20 @@ export class Dispatcher {
     }
     if (parsed.durationOutOfRange) throw new AppError('DURATION_OUT_OF_RANGE');
     return [await this.draftChange(turn, command, data.user ?? '', language, parsed.durationMs, undefined, { justification: parsed.justification, permanent: parsed.permanent })];
+  }
+
+  /** The app was installed (Teams `installationUpdate`, action add): a welcome, once per activity. */
+  async welcome(turn: TurnContext, scope: 'personal' | 'team'): Promise<Reply[]> {
+    const language = languageFromLocale(turn.locale) ?? 'en';
+    try {
+      this.checkTenant(turn);
+      if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return [];
+      return [{ card: await this.desk.welcomeCard(turn, scope, language) }];
+    } catch (error) {
+      // Nothing to welcome another tenant with; anything else is logged and the install goes on.
+      if (toAppError(error).code !== 'WRONG_TENANT') this.deps.logger.warn({ err: toAppError(error).code }, 'could not send the welcome');
+      return [];
+    }
   }
 
   async handleAction(turn: ActionTurn): Promise<ActionResult> {

@@ -127,3 +127,48 @@ test('what\'s my SMTP status? in Spanish: the end user\'s own mailbox, in Spanis
   expect(text).toContain('Referencia: BASIC_AUTH_RETIREMENT');
   expect(text).not.toContain('Your SMTP AUTH check');
 }, 60_000);
+
+/** Teams' installationUpdate when the app is added: to a personal chat, or to a team's channel. */
+async function install(user: typeof bob, conversationType: 'personal' | 'channel'): Promise<CardJson> {
+  const before = suite.connector.postedCards().length;
+  const conversationId = conversationType === 'personal' ? `a:${user.id}` : '19:general@thread.tacv2';
+  const activity = {
+    type: 'installationUpdate', action: 'add', id: `install-${user.id}-${conversationType}`, channelId: 'msteams', serviceUrl: suite.connector.url,
+    timestamp: new Date().toISOString(), locale: 'en-US',
+    from: { id: `29:${user.id}`, name: user.name, aadObjectId: user.id }, recipient: { id: '28:smtp-gate', name: 'SMTP Gate' },
+    conversation: { id: conversationId, conversationType, tenantId: demoFixture.tenant.id }, channelData: { tenant: { id: demoFixture.tenant.id } },
+  };
+  const res = await fetch(`http://127.0.0.1:${suite.bot.server.port}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+  await res.text();
+  return (await suite.connector.waitFor('the welcome', () => suite.connector.postedCards()[before])).card;
+}
+
+test('installed in a personal chat, an end user is welcomed with what they can do: their own mailbox, a pasted bounce — no IT commands', async () => {
+  const text = cardText(await install(bob, 'personal'));
+  expect(text).toContain('Hi Bob Smith, I\'m SMTP Gate');
+  expect(text).toContain('**Check SMTP AUTH for your own mailbox** — try: “diagnose me”');
+  expect(text).toContain('— try: “I got a 5.7.57”');
+  expect(text).not.toContain('enable SMTP for bob');
+  expect(text).not.toContain('You\'re IT staff');
+}, 60_000);
+
+test('installed by IT staff, the welcome names their role and lists the IT commands with an example each', async () => {
+  const text = cardText(await install(alex, 'personal'));
+  expect(text).toContain('You\'re IT staff');
+  expect(text).toContain('**Turn SMTP AUTH on for one mailbox (an exception: a reason, an end date, an approval)** — try: “enable SMTP for bob”');
+  expect(text).toContain('Diagnose anyone\'s mailbox');
+}, 60_000);
+
+test('installed in a team, the welcome says how to make a channel the approvals channel', async () => {
+  const text = cardText(await install(alex, 'channel'));
+  expect(text).toContain('an IT staff member @mentions me there with “approvals here”');
+}, 60_000);
+
+test('help lists only what this person may do, each with a line and an example', async () => {
+  const forBob = cardText(await reply(bob, 'help'));
+  expect(forBob).toContain('**Check SMTP AUTH for your own mailbox** — try: “diagnose me”');
+  expect(forBob).not.toMatch(/enable SMTP for bob|approvals here|exceptions/);
+  const forAlex = cardText(await reply(alex, 'help'));
+  expect(forAlex).toContain('**Turn SMTP AUTH off for one mailbox** — try: “disable SMTP for bob”');
+  expect(forAlex).toContain('**Post approval cards in this chat or channel** — try: “approvals here”');
+}, 60_000);
