@@ -53,6 +53,11 @@ const samples: Record<string, (t: Translate) => AdaptiveCard[]> = {
     diagnosisCards.diagnosisCard(t, { diagnosis: diagnose(bob, evaluation, bounce, true), audience: 'it', offerFix: true }),
     diagnosisCards.diagnosisCard(t, { diagnosis: diagnose(bob, evaluation, undefined, false), audience: 'user', selfServiceId: 's1' }),
   ],
+  'diagnosis.roleHelpCard': (t) => [diagnosisCards.roleHelpCard(t, 'user', [{ description: t('diagnosis.help.entries.diagnoseMe.description'), example: t('diagnosis.help.entries.diagnoseMe.example') }], t('errors.UNKNOWN_COMMAND'))],
+  'diagnosis.welcomeCard': (t) => [
+    diagnosisCards.welcomeCard(t, 'personal', { name: 'Bob Smith', roles: { itStaff: true, approver: true }, entries: [{ description: t('diagnosis.help.entries.paste.description'), example: t('diagnosis.help.entries.paste.example') }] }),
+    diagnosisCards.welcomeCard(t, 'team', { name: 'Bob Smith', roles: { itStaff: false, approver: false }, entries: [] }),
+  ],
   'nlu.didYouMeanCard': (t) => [nluCards.didYouMeanCard(t, ['enable SMTP for bob']), nluCards.didYouMeanCard(t, ['smtp status bob', 'enable SMTP for bob'], { text: t('errors.USER_NOT_FOUND', { query: 'bbo' }), code: 'USER_NOT_FOUND' })],
   'nlu.askTargetCard': (t) => [nluCards.askTargetCard(t, 'user', 'smtp status bob'), nluCards.askTargetCard(t, 'group', 'enable SMTP for group Scanners')],
   'nlu.undoWhichCard': (t) => [nluCards.undoWhichCard(t, [1, 2].map((n) => ({ requestId: `r${n}`, verb: verbs.undo, text: t('request.title.smtp-enable', { name: `Bob ${n}` }) })))],
