@@ -39,6 +39,7 @@ export const errorCatalog = {
   TAB_AUDIT_FORBIDDEN: { messageKey: 'errors.TAB_AUDIT_FORBIDDEN', status: 403 },
   TAB_BAD_FILTER: { messageKey: 'errors.TAB_BAD_FILTER', status: 400 },
   BAD_ACTIVITY: { messageKey: 'errors.BAD_ACTIVITY', status: 400 },
+  TARGET_APPROVAL: { messageKey: 'errors.TARGET_APPROVAL', status: 403 },
   INTERNAL: { messageKey: 'errors.INTERNAL', status: 500 },
 } as const;
 

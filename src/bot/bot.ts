@@ -57,6 +57,8 @@ export class SmtpGateBot extends ActivityHandler {
   /** Action.Submit (older clients): the same verbs arrive as a message whose value holds them. */
   private async handleSubmit(context: TurnContext, value: Record<string, unknown>): Promise<void> {
     const result = await this.dispatcher.handleAction({ ...toCoreTurn(context.activity), verb: String(value.verb), data: value });
+    // A redelivered submit was answered the first time: posting again would repeat the card.
+    if (result.replay) return;
     const replyToId = context.activity.replyToId;
     if (replyToId) await context.updateActivity({ ...cardMessage(result.card), id: replyToId });
     else await context.sendActivity(cardMessage(result.card));

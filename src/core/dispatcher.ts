@@ -98,12 +98,13 @@ export class Dispatcher {
 
   async handleMessage(turn: MessageTurn): Promise<Reply[]> {
     let t = translator(languageFromLocale(turn.locale) ?? 'en');
+    let delivered = false;
     try {
       // Who is asking comes before reading what they wrote: another tenant's text is never parsed.
       this.checkTenant(turn);
-      if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) {
-        return (await this.deps.store.activityResponse<Reply[]>(turn.activityId)) ?? [];
-      }
+      // Teams redelivers an activity it thinks went unanswered (after ~15 s): it was answered once, and only once.
+      if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return [];
+      delivered = true;
       const tooLong = utteranceTooLong(turn.text);
       // Diagnosis phrases ("diagnose me", "fix 5.7.57 for bob") and pasted bounces, which may be long.
       const intent = parseDiagnosisIntent(turn.text) ?? (tooLong && parseBounce(turn.text) ? { kind: 'diagnose' as const, self: true, pasted: turn.text, language: guessLanguage(turn.text) } : undefined);
@@ -116,9 +117,10 @@ export class Dispatcher {
         : tooLong
           ? [{ card: this.errorCard(t, new AppError('MESSAGE_TOO_LONG', { max: utteranceMaxLength })) }]
           : await this.answerMessage(turn, understood, language, t);
-      await this.deps.store.saveActivityResponse(turn.activityId, replies);
       return replies;
     } catch (error) {
+      // An error is not an answer to keep: a redelivery of this activity is answered afresh.
+      if (delivered) await this.deps.store.forgetDelivery(turn.activityId).catch(() => {});
       return [{ card: this.errorCard(t, error) }];
     }
   }
@@ -163,6 +165,7 @@ export class Dispatcher {
         return [{ card: didYouMeanCard(t, closest.map((u) => commandText(command, language, u.userPrincipalName)), { text: errorText(t, appError.code, appError.params), code: appError.code }) }];
       }
     } catch (error) {
+      await this.deps.store.forgetDelivery(turn.activityId).catch(() => {});
       return [{ card: this.errorCard(t, error) }];
     }
   }
@@ -205,6 +208,7 @@ export class Dispatcher {
     const clickerLanguage = languageFromLocale(turn.locale);
     let t: Translate = translator(clickerLanguage ?? 'en');
     let request: RequestRecord | undefined;
+    let delivered = false;
     try {
       this.checkTenant(turn);
       if (!allVerbs.has(turn.verb)) throw new AppError('UNKNOWN_ACTION');
@@ -218,11 +222,13 @@ export class Dispatcher {
       t = translator(reader);
       if (turn.verb === verbs.refresh) return { card: await this.refreshedCard(turn, request, reader) };
       if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) {
-        return { card: await this.lifecycle.cardFor(request, this.audienceOf(turn, request), reader) };
+        return { card: await this.lifecycle.cardFor(request, this.audienceOf(turn, request), reader), replay: true };
       }
+      delivered = true;
       return await this.applyVerb(turn, request, reader);
     } catch (error) {
       const appError = toAppError(error);
+      if (delivered) await this.deps.store.forgetDelivery(turn.activityId).catch(() => {});
       if (appError.code === 'INTERNAL') this.deps.logger.error({ err: error }, 'card action failed');
       if (request && appError.code !== 'INTERNAL') {
         await this.lifecycle.audit(request.id, turn.userId ?? null, 'action.denied', { verb: turn.verb, reason: appError.code }).catch(() => {});
@@ -270,6 +276,8 @@ export class Dispatcher {
         this.requireState(request, 'pending');
         if (request.requesterId === actor) throw new AppError('SELF_APPROVAL');
         if (!(await this.rolesOf(turn)).approver) throw new AppError('NOT_APPROVER');
+        // A change to one's own mailbox is decided by others (issue #13, hole 9).
+        if (turn.verb === verbs.approve && request.targetUserId === actor) throw new AppError('TARGET_APPROVAL');
         const decision = turn.verb === verbs.approve ? 'approve' : 'reject';
         const comment = typeof turn.data.comment === 'string' ? truncateText(turn.data.comment, 500) : null;
         // The decision, its audit event and the move it makes are one transaction; `current` is the
@@ -388,7 +396,7 @@ export class Dispatcher {
     if (!(await this.rolesOf(turn)).itStaff) throw new AppError('NOT_IT_STAFF');
     const adopt = turn.verb === verbs.exceptionAdopt;
     const card = messageCard(t, t(adopt ? 'exceptions.adoptDrafted' : 'exceptions.disableDrafted', { name: mailbox.displayName }));
-    if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return { card };
+    if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return { card, replay: true };
     const command = adopt ? smtpEnableCommand() : changeCommandSetting(true);
     const draft = await this.draftChange(turn, command, mailbox.userPrincipalName, language, undefined, mailbox.userId, adopt ? { adopt: true } : {});
     await this.lifecycle.audit(draft.track?.requestId ?? null, turn.userId ?? null, adopt ? 'exception.adopt-requested' : 'exception.unmanaged-disable-requested', { target: mailbox.userPrincipalName, reviewId });

@@ -34,6 +34,8 @@ export interface ActionResult {
   card: AdaptiveCard;
   /** Slow work that runs after the reply went out (Teams retries an invoke after ~15 s). */
   followUp?: () => Promise<void>;
+  /** A redelivery of an activity already answered: nothing new is posted for it. */
+  replay?: true;
 }
 
 /** Proactive messaging, implemented by the bot edge. */

@@ -15,6 +15,9 @@ export interface JobRunnerOptions {
   staleAfterMs?: number;
 }
 
+/** How long an activity id is remembered to recognise a redelivery (Teams retries after ~15 s). */
+export const processedActivityRetentionMs = 24 * 3_600_000;
+
 /** Runs due jobs; every instance runs one, and the store hands each job to one of them. */
 export class JobRunner {
   private timer?: NodeJS.Timeout;
@@ -41,6 +44,9 @@ export class JobRunner {
     // start-up) is settled here too, once it has been still for a while.
     await this.options.lifecycle.reconcile({ staleForMs: this.staleAfterMs }).catch((error: unknown) =>
       this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'reconcile pass failed'));
+    // Teams redelivers an unanswered activity within seconds; ids older than a day are only weight.
+    await this.options.store.pruneProcessedActivities(new Date(this.options.now().getTime() - processedActivityRetentionMs)).catch((error: unknown) =>
+      this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'pruning processed activities failed'));
     let ran = 0;
     for (;;) {
       const jobs = await this.options.store.claimDueJobs(this.options.now(), this.leaseMs);

@@ -315,14 +315,14 @@ export class Store {
     )).map(toRequest);
   }
 
-  /** Keeps the answer to an activity so a redelivery gets the same one. */
-  async saveActivityResponse(activityId: string, response: unknown): Promise<void> {
-    await this.db.query('UPDATE processed_activities SET response = $2 WHERE activity_id = $1', [activityId, JSON.stringify(response)]);
+  /** Lets a redelivery of this activity be processed again (its first processing ended in an error). */
+  async forgetDelivery(activityId: string): Promise<void> {
+    if (activityId) await this.db.query('DELETE FROM processed_activities WHERE activity_id = $1', [activityId]);
   }
 
-  async activityResponse<T>(activityId: string): Promise<T | undefined> {
-    const rows = await this.db.query<{ response: T | null }>('SELECT response FROM processed_activities WHERE activity_id = $1', [activityId]);
-    return rows[0]?.response ?? undefined;
+  /** Drops the activity ids seen before `before`: Teams redelivers within seconds, not days. */
+  async pruneProcessedActivities(before: Date): Promise<number> {
+    return (await this.db.query('DELETE FROM processed_activities WHERE at < $1 RETURNING activity_id', [before])).length;
   }
 
   /**

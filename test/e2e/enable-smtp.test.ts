@@ -225,15 +225,14 @@ test('smtp status answers with the state card and changes nothing', async () => 
   expect(await setCasMailboxCalls()).toHaveLength(0);
 }, 30_000);
 
-test('Teams redelivering the same activity gets the same answer and no second request', async () => {
+test('Teams redelivering the same activity is answered once, and makes no second request', async () => {
   const id = 'redelivered-activity-1';
   await teams.message(alex, 'enable SMTP for bob', { id });
   await teams.message(alex, 'enable SMTP for bob', { id });
-  const [first, second] = await connector.waitFor('both replies', () => connector.postedCards().length >= 2 && connector.postedCards());
-  expect(second!.card).toEqual(first!.card);
-  expect(requestIdOf(second!.card)).toBe(requestIdOf(first!.card));
+  const [first] = await connector.waitFor('the reply', () => connector.postedCards().length >= 1 && connector.postedCards());
+  expect(requestIdOf(first!.card)).toBeTruthy();
   await new Promise((r) => setTimeout(r, 300));
-  expect(connector.postedCards()).toHaveLength(2);
+  expect(connector.postedCards()).toHaveLength(1);
 }, 30_000);
 
 test('Spanish in, Spanish out: "habilita SMTP para bob" gets a Spanish confirmation card', async () => {

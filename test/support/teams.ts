@@ -36,8 +36,8 @@ export class TeamsClient {
   }
 
   /** Presses an Action.Submit button: a message whose value holds the card's data. */
-  async submit(user: TeamsUser, value: Record<string, unknown>, options: { replyToId?: string } = {}): Promise<number> {
-    const activity = { ...this.base(user, `a:${user.id}`), type: 'message', text: '', value, replyToId: options.replyToId };
+  async submit(user: TeamsUser, value: Record<string, unknown>, options: { replyToId?: string; id?: string } = {}): Promise<number> {
+    const activity = { ...this.base(user, `a:${user.id}`), type: 'message', text: '', value, replyToId: options.replyToId, ...(options.id ? { id: options.id } : {}) };
     const res = await fetch(`${this.botUrl}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
     await res.text();
     return res.status;
