@@ -70,9 +70,20 @@ function getInstance(): i18n {
   return instance;
 }
 
+/**
+ * Chinese sets numbers against the characters around them ("过去7天内有3次"), whatever a string's
+ * author typed: a space between a Chinese character (or full-width punctuation) and a number goes.
+ * Latin words keep theirs ("Microsoft 365 未…", "SMTP AUTH").
+ */
+export function noSpacesAroundNumbers(text: string): string {
+  return text.replace(/(^|[\u3400-\u9fff（，；：、。])[ \u00a0]*(\d[\d.,]*)(?:[ \u00a0]+(?=[\u3400-\u9fff]))?/gu, '$1$2')
+    .replace(/([\u3400-\u9fff（，；：、。])[ \u00a0]+(?=\d)/gu, '$1');
+}
+
 export function translator(language: Language): Translate {
   const t = getInstance().getFixedT(language);
-  return Object.assign((key: string, params?: Record<string, string | number>) => t(key, params ?? {}), { language });
+  const tidy = language === 'zh-CN' ? noSpacesAroundNumbers : (text: string) => text;
+  return Object.assign((key: string, params?: Record<string, string | number>) => tidy(t(key, params ?? {})), { language });
 }
 
 /** Maps a Teams locale ("pt-BR", "zh-cn", "es-MX") onto one of our languages. */
