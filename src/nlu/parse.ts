@@ -407,6 +407,8 @@ export function understand(text: string): Understanding {
     if (evaluation.matched === 0 || evaluation.matched * 2 < pattern.keywords.length) continue;
     const run = evaluation.runs.find((r) => !isEmptyRun(r));
     if (pattern.slot && !run) continue;
+    // "smtp" alone is no near miss of "smtp exceptions": a command without a target needs one of its own words.
+    if (!pattern.slot && !pattern.keywords.some((k) => k !== '~smtp' && has(k))) continue;
     if (run && pattern.slot === 'user' && ['org', 'group'].includes(targetKind(words.slice(run.trimmedFirst, run.trimmedLast + 1)).kind)) continue;
     if (!pattern.slot && run) continue;
     const ratio = evaluation.matched / pattern.keywords.length;
