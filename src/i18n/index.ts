@@ -80,10 +80,30 @@ export function noSpacesAroundNumbers(text: string): string {
     .replace(/([\u3400-\u9fff（，；：、。])[ \u00a0]+(?=\d)/gu, '$1');
 }
 
+const translators = new Map<Language, Translate>();
+
+/**
+ * The strings are fixed once loaded, so a string without parameters is looked up (and tidied) once
+ * per language and kept: a status card asks for dozens of them on every turn.
+ */
 export function translator(language: Language): Translate {
-  const t = getInstance().getFixedT(language);
-  const tidy = language === 'zh-CN' ? noSpacesAroundNumbers : (text: string) => text;
-  return Object.assign((key: string, params?: Record<string, string | number>) => tidy(t(key, params ?? {})), { language });
+  let translate = translators.get(language);
+  if (!translate) {
+    const t = getInstance().getFixedT(language);
+    const tidy = language === 'zh-CN' ? noSpacesAroundNumbers : (text: string) => text;
+    const plain = new Map<string, string>();
+    translate = Object.assign((key: string, params?: Record<string, string | number>) => {
+      if (params !== undefined && Object.keys(params).length > 0) return tidy(t(key, params));
+      let text = plain.get(key);
+      if (text === undefined) {
+        text = tidy(t(key, {}));
+        plain.set(key, text);
+      }
+      return text;
+    }, { language });
+    translators.set(language, translate);
+  }
+  return translate;
 }
 
 /** Maps a Teams locale ("pt-BR", "zh-cn", "es-MX") onto one of our languages. */
