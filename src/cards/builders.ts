@@ -4,6 +4,7 @@ import { errorText } from '../errors';
 import { justificationMaxLength, type Approval, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../requests/model';
 import type { Finding, SmtpAuthEvaluation } from '../tenant';
 import { verbs, type Verb } from './verbs';
+import { fixStepsFor } from '../diagnosis/diagnose';
 
 export interface AdaptiveCard {
   type: 'AdaptiveCard';
@@ -89,7 +90,7 @@ const blockerCodes = (t: Translate, blockers: readonly Finding[]) => reference(t
 export type SmtpStatusView = Pick<SmtpAuthEvaluation, 'state' | 'effectiveEnabled' | 'blockers' | 'findings' | 'orgSettingsAsOf'>;
 
 /** `smtp status`: the settings, whether SMTP AUTH works, every layer that blocks it, then what is worth knowing. */
-export function smtpStatusCard(t: Translate, user: UserView, evaluation: SmtpStatusView): AdaptiveCard {
+export function smtpStatusCard(t: Translate, user: UserView, evaluation: SmtpStatusView, fixUserId?: string): AdaptiveCard {
   const { state, blockers } = evaluation;
   const verdict: [string, string] = [t('state.effective'), t(evaluation.effectiveEnabled ? 'state.effectiveOn' : 'state.effectiveOff')];
   const body: Record<string, unknown>[] = [
@@ -111,7 +112,12 @@ export function smtpStatusCard(t: Translate, user: UserView, evaluation: SmtpSta
   if (evaluation.orgSettingsAsOf) {
     body.push(paragraph(t('perf.orgSettingsAsOf', { time: `${evaluation.orgSettingsAsOf.toISOString().slice(11, 19)} UTC` }), { size: 'Small', isSubtle: true, spacing: 'Small' }));
   }
-  return card(body);
+  return card(body, fixActions(t, blockers, fixUserId));
+}
+
+/** Fix (issue #9), where a blocker is one the bot itself can change: it drafts that plan for the user. */
+function fixActions(t: Translate, blockers: readonly Finding[], userId: string | null | undefined): Record<string, unknown>[] {
+  return userId && fixStepsFor(blockers).length ? [execute(t('diagnosis.action.fix'), verbs.fix, { userId }, 'positive')] : [];
 }
 
 export type CardAudience = 'requester' | 'approvers';
@@ -217,6 +223,8 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft }: 
   if (request.state === 'succeeded' && request.before && request.after?.mailboxSmtpClientAuthenticationDisabled !== request.before.mailboxSmtpClientAuthenticationDisabled) {
     actions.push(execute(t('action.undo'), verbs.undo, data));
   }
+  // Done, and a layer the bot can change still blocks: Fix drafts what is left.
+  if (request.state === 'succeeded' && audience === 'requester' && request.after?.evaluation) actions.push(...fixActions(t, request.after.evaluation.blockers, request.targetUserId));
   return refresh ? { ...card(body, actions), refresh } : card(body, actions);
 }
 

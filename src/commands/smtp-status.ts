@@ -33,6 +33,7 @@ export const smtpStatus: ReadCommand = {
   risk: 'read',
   run: async ({ t, resolveUser, evaluateSmtpAuth }, { user: query }) => {
     const user = await resolveUser(query!);
-    return smtpStatusCard(t, user, await evaluateSmtpAuth(user));
+    // IT staff only, so the Fix button is theirs to press (the server checks again).
+    return smtpStatusCard(t, user, await evaluateSmtpAuth(user), user.id);
   },
 };

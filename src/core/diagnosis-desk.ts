@@ -27,6 +27,8 @@ export interface DiagnosisDeskDeps {
   resolveUser(query: string): Promise<DirectoryUser>;
   evaluate(user: DirectoryUser): Promise<SmtpAuthEvaluation>;
   audit(requestId: string | null, actorId: string | null, action: string, detail: Record<string, unknown>): Promise<void>;
+  /** Drafts the one request that holds the steps a diagnosis says are needed, for the asker to confirm. */
+  draftFix(turn: TurnContext, user: DirectoryUser, language: Language, diagnosis: Diagnosis): Promise<Reply>;
   /** Drafts an enable for the asker's own mailbox, confirms it and routes it to the approvers. */
   requestSelfService(turn: TurnContext, user: DirectoryUser, language: Language, params: SelfServiceParams): Promise<{ requestId: string; followUp: () => Promise<void> }>;
 }
@@ -73,6 +75,11 @@ export class DiagnosisDesk {
       return [{ card: await this.notAllowedCard(t, intent.kind === 'fix' ? 'fix' : 'other') }];
     }
     const user = intent.self ? await this.self(turn) : await this.deps.resolveUser(intent.user!);
+    if (intent.kind === 'fix') {
+      // Fixing is a change: IT staff only, whoever it is for (an end user asks IT instead).
+      if (!roles.itStaff) return [{ card: await this.notAllowedCard(t, 'fix') }];
+      return [await this.fix(turn, user, intent.pasted, language)];
+    }
     const card = await this.diagnosisCardFor(turn, user, intent.pasted, language, roles.itStaff && !intent.self ? 'it' : roles.itStaff ? 'it' : 'user', intent.self);
     return [{ card }];
   }
@@ -90,6 +97,38 @@ export class DiagnosisDesk {
     const t = translator(language);
     const roles = scope === 'personal' ? await this.deps.rolesOf(turn) : { itStaff: false, approver: false };
     return welcomeCard(t, scope, { name: turn.userName, roles, entries: helpEntries(t, language, roles) });
+  }
+
+  /**
+   * `fix <user>` and the Fix button: diagnose, then one request holding only the steps the
+   * diagnosis says are needed, in their safe order; nothing to change → no request, no write.
+   */
+  async fix(turn: TurnContext, user: DirectoryUser, pasted: string | undefined, language: Language): Promise<Reply> {
+    const t = translator(language);
+    const evaluation = await this.deps.evaluate(user);
+    const diagnosis = diagnose(user, evaluation, pasted ? parseBounce(pasted) : undefined, Boolean(pasted));
+    await this.deps.audit(null, turn.userId ?? null, 'diagnosis.fix-requested', { target: user.userPrincipalName, steps: diagnosis.fixSteps, codes: diagnosis.findings.map((f) => f.code) });
+    if (diagnosis.fixSteps.length === 0) {
+      const left = evaluation.blockers;
+      const text = left.length
+        ? t('diagnosis.fixNothing.blocked', { name: user.displayName, blockers: blockerList(t, left) })
+        : t('diagnosis.fixNothing.works', { name: user.displayName });
+      return { card: messageCard(t, text, left[0]?.code ?? 'SMTP_AUTH_ENABLED') };
+    }
+    return this.deps.draftFix(turn, user, language, diagnosis);
+  }
+
+  /** The Fix button: the user by id from the card, the role checked again here. */
+  async fixAction(turn: ActionTurn, language: Language): Promise<{ card: AdaptiveCard; followUp?: () => Promise<void>; draft?: Reply }> {
+    const t = translator(language);
+    const userId = turn.data.userId;
+    if (typeof userId !== 'string' || !diagnosisIdPattern.test(userId)) throw new AppError('BAD_ACTION_DATA');
+    if (!(await this.deps.rolesOf(turn)).itStaff) return { card: await this.notAllowedCard(t, 'fix') };
+    const user = await this.tenantCall(() => this.deps.tenant.directory.getUser(userId));
+    if (!user) throw new AppError('USER_NOT_FOUND', { query: userId });
+    const draft = await this.fix(turn, user, undefined, language);
+    if (!draft.track) return { card: draft.card };
+    return { card: messageCard(t, t('diagnosis.fixDrafted', { name: user.displayName }), draft.track.requestId), draft };
   }
 
   /** A refusal that says who can do it and what the asker can do for themselves, never a bare code. */

@@ -21,6 +21,7 @@ import type { OrgStatusView } from '../cards/org-status';
 import { RoleLookup, type Roles } from './roles';
 import { truncateText } from './text';
 import { DiagnosisDesk, type SelfServiceParams } from './diagnosis-desk';
+import type { Diagnosis } from '../diagnosis/diagnose';
 import { parseDiagnosisIntent } from '../diagnosis/intent';
 import { parseBounce } from '../diagnosis/bounce';
 import type { ActionResult, ActionTurn, MessageTurn, Notifier, Reply, TurnContext } from './turn';
@@ -47,6 +48,8 @@ interface ExceptionDraft {
   extends?: string;
   /** "Ask IT to enable SMTP AUTH for me" (issue #9): the diagnosis and pasted text the approvers see. */
   selfService?: Omit<SelfServiceParams, 'justification'>;
+  /** `fix` (issue #9): the steps the diagnosis said were needed, and its findings. */
+  fix?: { steps: string[]; codes: string[] };
 }
 
 /**
@@ -93,6 +96,7 @@ export class Dispatcher {
       evaluate: (user) => this.evaluate(user),
       audit: (requestId, actorId, action, detail) => this.lifecycle.audit(requestId, actorId, action, detail),
       requestSelfService: (turn, user, language, params) => this.requestSelfService(turn, user, language, params),
+      draftFix: (turn, user, language, diagnosis) => this.draftFix(turn, user, language, diagnosis),
     });
   }
 
@@ -214,6 +218,7 @@ export class Dispatcher {
       if (!allVerbs.has(turn.verb)) throw new AppError('UNKNOWN_ACTION');
       if (turn.verb === verbs.exceptionAdopt || turn.verb === verbs.exceptionDisable) return await this.actOnUnmanaged(turn, clickerLanguage ?? 'en');
       if (turn.verb === verbs.selfServiceRequest) return await this.selfServiceAction(turn, clickerLanguage ?? 'en');
+      if (turn.verb === verbs.fix) return await this.fixAction(turn, clickerLanguage ?? 'en');
       const requestId = turn.data.requestId;
       if (typeof requestId !== 'string' || !requestIdPattern.test(requestId)) throw new AppError('BAD_ACTION_DATA');
       request = await this.deps.store.getRequest(requestId);
@@ -416,6 +421,32 @@ export class Dispatcher {
     return this.desk.selfService(turn, language);
   }
 
+  /** Fix: once per click; the drafted request's card is posted below the clicked one, for the clicker to confirm. */
+  private async fixAction(turn: ActionTurn, language: Language): Promise<ActionResult> {
+    const t = translator(language);
+    if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return { card: messageCard(t, t('diagnosis.fixDraftedShort')) };
+    const { card, draft } = await this.desk.fixAction(turn, language);
+    if (!draft) return { card };
+    return {
+      card,
+      followUp: async () => {
+        const activityId = await this.deps.notifier.send(turn.conversation, draft.card);
+        if (activityId) await this.cardPosted(draft, activityId, turn.conversation);
+      },
+    };
+  }
+
+  /**
+   * The fix as one request. A request holds the mailbox's own setting, which is where every fix
+   * starts (the organization's is never touched for one mailbox); the other steps the diagnosis
+   * names are listed on the card with where to make them.
+   */
+  private async draftFix(turn: TurnContext, user: DirectoryUser, language: Language, diagnosis: Diagnosis): Promise<Reply> {
+    return this.draftChange(turn, smtpEnableCommand(), user.userPrincipalName, language, undefined, user.id, {
+      fix: { steps: diagnosis.fixSteps, codes: diagnosis.findings.map((f) => f.code) },
+    });
+  }
+
   /** The enable an end user asks for, for their own mailbox: confirmed by the click, then to the approvers. */
   private async requestSelfService(turn: TurnContext, user: DirectoryUser, language: Language, params: SelfServiceParams): Promise<{ requestId: string; followUp: () => Promise<void> }> {
     const { justification, ...attached } = params;
@@ -557,6 +588,7 @@ export class Dispatcher {
       ...(justification ? { justification } : {}), ...(permanent ? { permanent: true } : {}),
       ...(exception.adopt ? { adopt: true } : {}), ...(exception.extends ? { extendsException: exception.extends } : {}),
       ...(exception.selfService ? { selfService: true, ...exception.selfService } : {}),
+      ...(exception.fix ? { fixSteps: exception.fix.steps, diagnosis: exception.fix.codes } : {}),
     };
     const resolved = targetId ? { kind: 'found' as const, user: await this.userById(targetId) } : await this.resolveOne(query);
     const now = this.now();

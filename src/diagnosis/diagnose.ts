@@ -115,6 +115,13 @@ const restatedByState: Partial<Record<BounceCode, FindingCode>> = {
   SMTP_AUTH_DISABLED_TENANT: 'SMTP_AUTH_DISABLED_TENANT',
 };
 
+/** The steps the bot could take against these blockers, in their safe order ([] when none would help). */
+export function fixStepsFor(blockers: readonly Pick<Finding, 'code'>[]): FixStepKind[] {
+  if (blockers.some((b) => b.code === 'NO_MAILBOX')) return [];
+  const wanted = new Set(blockers.map((b) => stepFor[b.code]).filter((s): s is FixStepKind => s !== undefined));
+  return safeStepOrder.filter((step) => wanted.has(step));
+}
+
 export function diagnose(user: DiagnosedUser, evaluation: SmtpAuthEvaluation, bounce: BounceFinding | undefined, pasted: boolean): Diagnosis {
   const findings: DiagnosisFinding[] = [];
   const stateCodes = new Set(evaluation.findings.map((f) => f.code));
@@ -130,15 +137,13 @@ export function diagnose(user: DiagnosedUser, evaluation: SmtpAuthEvaluation, bo
     findings.push({ code: bounce.code, source: 'bounce', severity: detail.since ? 'info' : bounceSeverity[bounce.code], remedy: detail.since ? 'info' : bounceRemedy[bounce.code], detail });
   }
   for (const finding of evaluation.findings) findings.push(stateFinding(finding, evaluation));
-  const noMailbox = evaluation.state === 'no-mailbox';
-  const wanted = new Set(noMailbox ? [] : evaluation.blockers.map((b) => stepFor[b.code]).filter((s): s is FixStepKind => s !== undefined));
   return {
     user: { id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName },
     ...(bounce ? { bounce } : {}),
     pasted,
     effectiveEnabled: evaluation.effectiveEnabled,
     findings,
-    fixSteps: safeStepOrder.filter((step) => wanted.has(step)),
+    fixSteps: evaluation.state === 'no-mailbox' ? [] : fixStepsFor(evaluation.blockers),
   };
 }
 

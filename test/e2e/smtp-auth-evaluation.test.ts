@@ -59,7 +59,8 @@ test('smtp status for bob names every layer that blocks him, the Conditional Acc
   expect(text).toContain('Ref: CA_BLOCKS_LEGACY_AUTH');
   expect(text).toContain('2 failed SMTP AUTH sign-ins in the last 7 days; the latest at 2026-11-22 08:15 UTC (error 53003).');
   expect(text).toContain('Microsoft is retiring Basic authentication for SMTP AUTH');
-  expect(actionVerbs(card)).toEqual([]);
+  // The mailbox setting is something SMTP Gate can change: the card offers Fix (issue #9).
+  expect(actionVerbs(card)).toEqual(['diagnosis.fix']);
 
   const tenantCalls = await calls();
   expect(tenantCalls.filter((c) => c.cmdlet === 'Set-CASMailbox')).toEqual([]);
