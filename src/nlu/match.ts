@@ -79,14 +79,26 @@ function compile(command: CommandDefinition, language: Language, phrase: string)
   return { command, language, phrase, keywords: required, slot, slotAt };
 }
 
-let compiled: { patterns: Pattern[]; commandWords: Set<string>; phraseWordLanguages: Map<string, Set<Language>>; vocabulary: Map<number, string[]>; known: Set<string> } | undefined;
+let compiled: ReturnType<typeof compileAll> | undefined;
 
 /** Compiled once, on first use, from the registry as it is then (commands register at import). */
 export function patterns() {
-  if (compiled) return compiled;
+  compiled ??= compileAll(commands);
+  return compiled;
+}
+
+/**
+ * Understands these commands instead of the registry's (none: the registry again). For tests that
+ * prove a command gets the tolerant matching from its phrases alone.
+ */
+export function useCommands(list?: readonly CommandDefinition[]): void {
+  compiled = list ? compileAll(list) : undefined;
+}
+
+function compileAll(source: readonly CommandDefinition[]) {
   const list: Pattern[] = [];
   const phraseWordLanguages = new Map<string, Set<Language>>();
-  for (const command of commands) {
+  for (const command of source) {
     for (const language of languages) {
       for (const phrase of command.phrases[language] ?? []) {
         const pattern = compile(command, language, phrase);
@@ -109,8 +121,7 @@ export function patterns() {
   }
   // Words only commands use ("exceptions", "excepciones", "help"): unlikely to be someone's name.
   const commandWords = new Set(list.flatMap((p) => p.keywords.filter((k) => !k.startsWith('~') && !k.startsWith('='))));
-  compiled = { patterns: list, commandWords, phraseWordLanguages, vocabulary, known };
-  return compiled;
+  return { patterns: list, commandWords, phraseWordLanguages, vocabulary, known };
 }
 
 /** How far a typo may be from the word meant: one edit for short words, two from seven letters. */
@@ -208,12 +219,16 @@ export function present(words: Word[]): (keyword: string) => boolean {
 /** What kind of thing a captured target is: someone, the asker, the whole organization, or a group. */
 export type TargetKind = 'user' | 'self' | 'org' | 'group';
 
-export function targetKind(words: Word[]): { kind: TargetKind; from: number } {
+export function targetKind(words: Word[]): { kind: TargetKind; from: number; to: number } {
   const meaningful = words.map((w, i) => ({ w, i })).filter(({ w }) => !ignorable.has(w.canon));
-  if (meaningful.length && meaningful.every(({ w }) => w.canon === conceptToken('self'))) return { kind: 'self', from: 0 };
-  if (meaningful.length === 1 && meaningful[0]!.w.canon === conceptToken('org')) return { kind: 'org', from: 0 };
-  if (meaningful.length > 1 && meaningful[0]!.w.canon === conceptToken('group')) return { kind: 'group', from: meaningful[1]!.i };
-  return { kind: 'user', from: 0 };
+  const all = { from: 0, to: words.length - 1 };
+  if (meaningful.length && meaningful.every(({ w }) => w.canon === conceptToken('self'))) return { kind: 'self', ...all };
+  if (meaningful.length === 1 && meaningful[0]!.w.canon === conceptToken('org')) return { kind: 'org', ...all };
+  // "group Scanners", "the Scanners group", "grupul Scanners", "Scanners 组": the name without the word.
+  const group = conceptToken('group');
+  if (meaningful.length > 1 && meaningful[0]!.w.canon === group) return { kind: 'group', from: meaningful[1]!.i, to: meaningful[meaningful.length - 1]!.i };
+  if (meaningful.length > 1 && meaningful[meaningful.length - 1]!.w.canon === group) return { kind: 'group', from: meaningful[0]!.i, to: meaningful[meaningful.length - 2]!.i };
+  return { kind: 'user', ...all };
 }
 
 /**

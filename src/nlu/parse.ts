@@ -364,7 +364,7 @@ export function understand(text: string): Understanding {
     if (pattern.slot && full.target) {
       const span = words.slice(full.target.first, full.target.last + 1);
       const kind = targetKind(span);
-      let value = original.slice(words[full.target.first + kind.from]!.start, words[full.target.last]!.end).trim();
+      let value = original.slice(words[full.target.first + kind.from]!.start, words[full.target.first + kind.to]!.end).trim();
       // "bob's SMTP": the possessive is not part of the name.
       value = value.replace(/['’]s$/u, '') || value;
       args[pattern.slot] = value;
