@@ -247,7 +247,7 @@ function canAskIt(evaluation: SmtpAuthEvaluation): boolean {
 function helpEntries(t: Translate, language: Language, roles: Roles): HelpEntry[] {
   const entry = (key: string): HelpEntry => ({ description: t(`diagnosis.help.entries.${key}.description`), example: t(`diagnosis.help.entries.${key}.example`) });
   const entries: HelpEntry[] = [entry('diagnoseMe'), entry('paste')];
-  if (roles.itStaff) entries.push(entry('diagnoseUser'));
+  if (roles.itStaff) entries.push(entry('diagnoseUser'), entry('fixUser'));
   const mayRun = (command: CommandDefinition) => command.audience === 'everyone'
     || (command.audience === 'it-staff' && roles.itStaff)
     || (command.audience === 'it-staff-or-approver' && (roles.itStaff || roles.approver));

@@ -157,6 +157,7 @@ test('installed by IT staff, the welcome names their role and lists the IT comma
   expect(text).toContain('You\'re IT staff');
   expect(text).toContain('**Turn SMTP AUTH on for one mailbox (an exception: a reason, an end date, an approval)** — try: “enable SMTP for bob”');
   expect(text).toContain('Diagnose anyone\'s mailbox');
+  expect(text).toContain('— try: “fix 5.7.57 for bob”');
 }, 60_000);
 
 test('installed in a team, the welcome says how to make a channel the approvals channel', async () => {
