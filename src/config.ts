@@ -20,6 +20,10 @@ const configSchema = z.object({
   /** Where the Bot Framework channel's signing keys are published; only sovereign clouds (and tests) change it. */
   BOT_OPENID_METADATA_URL: url.optional(),
   BOT_TOKEN_ISSUER: z.string().optional(),
+  /** Which cloud's Bot Framework / Teams service hosts an activity's serviceUrl may name. */
+  BOT_CLOUD: z.enum(['public', 'gcc', 'gcchigh', 'dod']).default('public'),
+  /** How long any call to the Bot Connector (replies, card updates, rosters) may take. */
+  BOT_CONNECTOR_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
 
   TENANT_ID: guid,
   TENANT_CLIENT_ID: guid,
@@ -86,6 +90,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(['MicrosoftAppPassword: required when MicrosoftAppId is set (or set MicrosoftAppType=UserAssignedMSI)']);
   }
   return parsed.data;
+}
+
+const loopbackHosts: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+export function isLoopbackHost(hostname: string): boolean {
+  return loopbackHosts.has(hostname.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/**
+ * Local mode: the tenant is the simulator on this machine (every Microsoft 365 endpoint is a
+ * loopback address). Only there may the bot run without a Bot Framework registration (anonymous),
+ * and only there does it listen on loopback alone.
+ */
+export function isLocalMode(config: Pick<Config, 'AUTHORITY_HOST' | 'GRAPH_BASE_URL' | 'EXCHANGE_BASE_URL'>): boolean {
+  return [config.AUTHORITY_HOST, config.GRAPH_BASE_URL, config.EXCHANGE_BASE_URL].every((u) => isLoopbackHost(new URL(u).hostname));
 }
 
 export type TenantCredentialKind = 'client-secret' | 'certificate' | 'managed-identity';

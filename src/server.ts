@@ -1,10 +1,12 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import restify from 'restify';
-import type { Config } from './config';
+import { isLocalMode, type Config } from './config';
 import { createBotEdge } from './bot/adapter';
 import { BotNotifier, SmtpGateBot } from './bot/bot';
 import { Dispatcher } from './core/dispatcher';
 import { cleanJson, TooDeepError } from './core/text';
 import { checkActivity } from './bot/validate';
+import { checkServiceUrl } from './bot/service-url';
 import { translator } from './i18n';
 import { JobRunner } from './requests/jobs';
 import type { Logger } from './log';
@@ -39,12 +41,20 @@ export interface ServerOptions {
 
 /** Restify with the Bot Framework endpoint, a health check and the audit tab. */
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const localMode = isLocalMode(config);
+  // Anonymous means anyone who can reach the port may post as any approver: only against the simulator.
+  if (!config.MicrosoftAppId) {
+    if (!localMode) {
+      throw new Error('MicrosoftAppId is empty but the tenant is not the local simulator: set the Azure Bot registration (MicrosoftAppId, MicrosoftAppPassword); anonymous auth is allowed only in local mode');
+    }
+    logger.warn('ANONYMOUS MODE: activities are not authenticated (no MicrosoftAppId). Local mode only: listening on 127.0.0.1 and ::1');
+  }
   const store = new Store(await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, schema: config.DATABASE_SCHEMA }));
   const tenant: Tenant = connectTenant(config, options.retryPolicy);
   const edge = createBotEdge(config, logger);
   const now = options.now ?? (() => new Date());
-  const dispatcher = new Dispatcher({ config, store, tenant, notifier: new BotNotifier(edge.adapter, config.MicrosoftAppId), logger, now });
-  const bot = new SmtpGateBot(dispatcher, logger);
+  const dispatcher = new Dispatcher({ config, store, tenant, notifier: new BotNotifier(edge.adapter, config.MicrosoftAppId, config.BOT_CONNECTOR_TIMEOUT_MS), logger, now });
+  const bot = new SmtpGateBot(dispatcher, logger, config.BOT_CONNECTOR_TIMEOUT_MS);
   const jobs = new JobRunner({ store, lifecycle: dispatcher.lifecycle, logger, now });
   // Before taking traffic: settle what a crash left half-done.
   const reconciled = await dispatcher.lifecycle.reconcile();
@@ -83,6 +93,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       res.json({ error: { code: 'BAD_ACTIVITY', message: translator('en')('errors.BAD_ACTIVITY'), field: check.field, problem: check.problem } });
       return;
     }
+    // The bot calls back whatever serviceUrl says, with its token: only Bot Framework / Teams hosts.
+    const service = checkServiceUrl((req.body as { serviceUrl: string }).serviceUrl, config);
+    if (!service.ok) {
+      logger.warn({ problem: service.problem }, 'refused an activity naming a serviceUrl the bot does not call');
+      res.status(400);
+      res.json({ error: { code: 'BAD_ACTIVITY', message: translator('en')('errors.BAD_ACTIVITY'), field: 'serviceUrl', problem: service.problem } });
+      return;
+    }
     await edge.adapter.process(req, res, (context) => bot.run(context));
   });
 
@@ -113,9 +131,22 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     if (!check.ok && !check.unreachable) logger.error({ setting: check.setting, reason: check.reason }, `Microsoft 365 refused the bot's credential: check ${check.setting}`);
   });
 
-  // Both loopback addresses (and the rest): '::' is dual-stack on Linux.
-  await new Promise<void>((resolve) => server.listen(config.PORT, '::', () => resolve()));
+  // Production: every interface ('::' is dual-stack on Linux). Local mode: both loopback addresses only.
+  const listenOn = (target: { listen: (port: number, host: string, cb: () => void) => unknown; once: (event: 'error', cb: (e: Error) => void) => unknown }, port: number, host: string) =>
+    new Promise<void>((resolve, reject) => {
+      target.once('error', reject);
+      target.listen(port, host, () => resolve());
+    });
+  await listenOn(server, config.PORT, localMode ? '127.0.0.1' : '::');
   const port = (server.address() as { port: number }).port;
+  let ipv6Loopback: HttpServer | undefined;
+  if (localMode) {
+    ipv6Loopback = createHttpServer((req, res) => server.server.emit('request', req, res));
+    await listenOn(ipv6Loopback, port, '::1').catch((error: unknown) => {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'local mode: ::1 unavailable, listening on 127.0.0.1 only');
+      ipv6Loopback = undefined;
+    });
+  }
   jobs.start(config.JOB_INTERVAL_MS);
   return {
     url: `http://localhost:${port}`,
@@ -126,6 +157,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     drain: () => bot.drain(),
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => (ipv6Loopback ? ipv6Loopback.close(() => resolve()) : resolve()));
       await jobs.stop();
       await bot.drain();
       await tenant.close();

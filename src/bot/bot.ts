@@ -17,19 +17,27 @@ export class SmtpGateBot extends ActivityHandler {
   /** Work that continues after a reply went out; awaited on shutdown. */
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly dispatcher: Dispatcher, private readonly logger: Logger) {
+  constructor(private readonly dispatcher: Dispatcher, private readonly logger: Logger, private readonly connectorTimeoutMs = 15_000) {
     super();
     this.onMessage(async (context, next) => {
       const activity = context.activity;
       const value = activity.value as Record<string, unknown> | undefined;
       if (value && typeof value.verb === 'string') {
-        await this.handleSubmit(context, value);
+        await this.handleSubmit(context, value).catch((error: unknown) => {
+          if (!(error instanceof ConnectorTimeoutError)) throw error;
+          this.logger.warn({ err: error.message }, 'a reply was given up');
+        });
       } else {
         const turn = toCoreTurn(activity);
         const replies = await this.dispatcher.handleMessage({ ...turn, text: activity.text ?? '' });
-        for (const reply of replies) {
-          const sent = await context.sendActivity(cardMessage(reply.card));
-          if (sent?.id) await this.dispatcher.cardPosted(reply, sent.id, turn.conversation);
+        try {
+          for (const reply of replies) {
+            const sent = await withTimeout(context.sendActivity(cardMessage(reply.card)), this.connectorTimeoutMs, 'reply');
+            if (sent?.id) await this.dispatcher.cardPosted(reply, sent.id, turn.conversation);
+          }
+        } catch (error) {
+          if (!(error instanceof ConnectorTimeoutError)) throw error;
+          this.logger.warn({ err: error.message }, 'a reply was given up');
         }
       }
       await next();
@@ -38,7 +46,7 @@ export class SmtpGateBot extends ActivityHandler {
     this.onInstallationUpdateAdd(async (context, next) => {
       const activity = context.activity;
       const scope = activity.conversation?.conversationType === 'personal' ? 'personal' : 'team';
-      for (const reply of await this.dispatcher.welcome(toCoreTurn(activity), scope)) await context.sendActivity(cardMessage(reply.card));
+      for (const reply of await this.dispatcher.welcome(toCoreTurn(activity), scope)) await withTimeout(context.sendActivity(cardMessage(reply.card)), this.connectorTimeoutMs, 'welcome');
       await next();
     });
   }
@@ -60,8 +68,8 @@ export class SmtpGateBot extends ActivityHandler {
     // A redelivered submit was answered the first time: posting again would repeat the card.
     if (result.replay) return;
     const replyToId = context.activity.replyToId;
-    if (replyToId) await context.updateActivity({ ...cardMessage(result.card), id: replyToId });
-    else await context.sendActivity(cardMessage(result.card));
+    if (replyToId) await withTimeout(context.updateActivity({ ...cardMessage(result.card), id: replyToId }), this.connectorTimeoutMs, 'card update');
+    else await withTimeout(context.sendActivity(cardMessage(result.card)), this.connectorTimeoutMs, 'reply');
     this.startFollowUp(result);
   }
 
@@ -79,7 +87,7 @@ export class SmtpGateBot extends ActivityHandler {
 
 /** Proactive messages through the adapter, to conversations stored as references. */
 export class BotNotifier implements Notifier {
-  constructor(private readonly adapter: CloudAdapter, private readonly botAppId: string) {}
+  constructor(private readonly adapter: CloudAdapter, private readonly botAppId: string, private readonly timeoutMs = 15_000) {}
 
   async send(conversation: ConversationRef, card: AdaptiveCard): Promise<string | undefined> {
     return this.proactive(conversation, async (context) => (await context.sendActivity(cardMessage(card)))?.id);
@@ -111,7 +119,7 @@ export class BotNotifier implements Notifier {
     let failure: unknown;
     await this.adapter.continueConversationAsync(this.botAppId, conversation as unknown as Partial<ConversationReference>, async (context) => {
       try {
-        result = await work(context);
+        result = await withTimeout(work(context), this.timeoutMs, 'Bot Connector call');
       } catch (error) {
         failure = error;
       }
@@ -119,4 +127,18 @@ export class BotNotifier implements Notifier {
     if (failure) throw failure;
     return result;
   }
+}
+
+/** A Bot Connector that never answers must not hold a turn or a follow-up open (issue #13, hole 3). */
+export class ConnectorTimeoutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what}: the Bot Connector did not answer within ${ms} ms`);
+    this.name = 'ConnectorTimeoutError';
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new ConnectorTimeoutError(what, ms)), ms); });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
