@@ -7,7 +7,7 @@ import { quorumFor, type Config } from '../config';
 import { AppError, errorText, toAppError } from '../errors';
 import { languageFromLocale, translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';
-import { answerLanguage, commandText, guessLanguage, understand, utteranceMaxLength, utteranceTooLong, type ParsedUtterance, type Understanding } from '../nlu/parse';
+import { answerLanguage, commandText, guessLanguage, looksLikeAnswer, understand, utteranceMaxLength, utteranceTooLong, type ParsedUtterance, type Understanding } from '../nlu/parse';
 import { askTargetCard, didYouMeanCard, undoWhichCard } from '../cards/nlu';
 import { formatDateTime } from '../i18n/format';
 import { editDistance, fold } from '../nlu/text';
@@ -136,8 +136,16 @@ export class Dispatcher {
         const written = guessLanguage(turn.text) ?? language;
         return await this.desk.answer(turn, { kind: 'diagnose', self: true, pasted: turn.text, language: written }, written);
       }
+      // The answer to "Who is it for?": a name on its own completes the command that asked.
+      if (understood.kind === 'unknown' || understood.kind === 'near-miss') {
+        const completed = await this.completeAwaited(turn);
+        if (completed) return this.answerMessage(turn, completed, completed.kind === 'command' ? completed.parsed.language : language, completed.kind === 'command' ? translator(completed.parsed.language) : t);
+      }
       if (understood.kind === 'near-miss') return [{ card: didYouMeanCard(t, understood.suggestions.map((s) => s.text)) }];
-      if (understood.kind === 'missing-target') return [{ card: askTargetCard(t, understood.slot, understood.command.example[language]) }];
+      if (understood.kind === 'missing-target') {
+        await this.deps.store.setSetting(this.awaitingKey(turn), { commandId: understood.command.id, language, at: this.now().toISOString() }, this.now());
+        return [{ card: askTargetCard(t, understood.slot, understood.command.example[language]) }];
+      }
       if (understood.kind !== 'command') return [{ card: await this.desk.helpCard(turn, language, t('errors.UNKNOWN_COMMAND')) }];
       const parsed = understood.parsed;
       // Help lists only what this person may do.
@@ -157,6 +165,8 @@ export class Dispatcher {
         // Who can do it and the self-service path, never a bare code.
         return [{ card: await this.desk.notAllowedCard(t, command.kind === 'change' ? 'change' : 'other') }];
       }
+      // A command said in full ends any "Who is it for?" still waiting.
+      if (await this.deps.store.getSetting(this.awaitingKey(turn))) await this.deps.store.setSetting(this.awaitingKey(turn), null, this.now());
       try {
         return await this.runCommand(turn, parsed, command, params.data, language, t);
       } catch (error) {
@@ -172,6 +182,24 @@ export class Dispatcher {
       await this.deps.store.forgetDelivery(turn.activityId).catch(() => {});
       return [{ card: this.errorCard(t, error) }];
     }
+  }
+
+  private awaitingKey(turn: TurnContext): string {
+    const conversationId = String((turn.conversation.conversation as { id?: unknown } | undefined)?.id ?? '');
+    return `nlu.awaiting:${conversationId}:${turn.userId ?? ''}`;
+  }
+
+  /** A short message after "Who is it for?" (within 10 minutes), read as the target of the command that asked. */
+  private async completeAwaited(turn: MessageTurn): Promise<Understanding | undefined> {
+    const text = turn.text.trim();
+    if (!looksLikeAnswer(text)) return undefined;
+    const awaited = await this.deps.store.getSetting<{ commandId: string; language: Language; at: string } | null>(this.awaitingKey(turn));
+    if (!awaited || this.now().getTime() - Date.parse(awaited.at) > 10 * 60_000) return undefined;
+    const command = commandById(awaited.commandId);
+    if (!command) return undefined;
+    await this.deps.store.setSetting(this.awaitingKey(turn), null, this.now());
+    const completed = understand(commandText(command, awaited.language, text));
+    return completed.kind === 'command' && completed.parsed.command.id === command.id ? completed : undefined;
   }
 
   /** People whose names are closest to what was typed, nearest first (at most three). */

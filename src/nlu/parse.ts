@@ -435,6 +435,21 @@ export function understand(text: string): Understanding {
   return { kind: 'unknown', languages: candidates };
 }
 
+/**
+ * Whether a message could be just a name, the answer to "Who is it for?": a few words, no polite
+ * filler, no command words ("bob", "José Núñez", "for bob@contoso.com", "me").
+ */
+export function looksLikeAnswer(text: string): boolean {
+  const cleaned = cleanUtterance(text);
+  if (!cleaned || cleaned.length > 120) return false;
+  const words = canonicalize(tokenize(fold(cleaned)));
+  const named = new Set(['~self', '~org', '~group']);
+  const latin = words.filter((w) => !/^[\u3400-\u9fff]$/u.test(w.canon));
+  return words.length > 0 && latin.length <= 5 && words.length <= 12
+    && words.every((w) => w.canon !== '~filler' && (!w.canon.startsWith('~') || w.canon === '~ignore' || named.has(w.canon)))
+    && words.filter((w) => w.canon === '~ignore').length <= 1;
+}
+
 /** Utterance → command, arguments and the language it was written in; undefined when it is not one command. */
 export function parseUtterance(text: string): ParsedUtterance | undefined {
   const understood = understand(text);

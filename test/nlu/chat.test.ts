@@ -33,6 +33,10 @@ test('a near miss offers "did you mean" with a button that sends the command, an
 
 test('a command without a target asks who it is for, in the language it was written in; other text gets help, not an error', async () => {
   expect(cardText(await say('smtp status'))).toContain('Who is it for?');
+  // A command said in full in between ends the wait.
+  await say('enable smtp');
+  await say('smtp status bob');
+  expect(actionVerbs(await say('bob'))).not.toContain('request.confirm');
   expect(cardText(await say('estado smtp'))).toContain('¿Para quién es?');
   expect(cardText(await say('启用 SMTP'))).toContain('要为谁操作');
   const help = await say('please make me a sandwich');
@@ -66,4 +70,19 @@ test('nobody by that name: the closest names, each a button that runs the same c
   expect(cardText(await say(submitTexts(card)[0]!))).toContain("Seán O'Brien");
   const spanish = await say('habilita smtp para Stefan Popesku');
   expect(submitTexts(spanish)).toEqual(['habilita SMTP para stefan.popescu@contoso.com']);
+});
+
+test('the answer to "Who is it for?" completes the command that asked', async () => {
+  expect(cardText(await say('enable smtp'))).toContain('Who is it for?');
+  const draft = await say('bob');
+  expect(cardText(draft)).toContain('Enable SMTP AUTH for Bob Smith');
+  expect(actionVerbs(draft)).toContain('request.confirm');
+  // Once only: "bob" again is no command.
+  expect(actionVerbs(await say('bob'))).not.toContain('request.confirm');
+  // A command said in full in between ends the wait.
+  await say('enable smtp');
+  await say('smtp status bob');
+  expect(actionVerbs(await say('bob'))).not.toContain('request.confirm');
+  expect(cardText(await say('estado smtp'))).toContain('¿Para quién es?');
+  expect(cardText(await say('José Núñez'))).toContain('José Núñez');
 });
