@@ -44,6 +44,7 @@ export type Understanding =
   /** No command at all: help. `tooLong` when the text is over the limit. */
   | { kind: 'unknown'; languages: Language[]; tooLong?: true };
 
+const cjk = /[\u3400-\u9fff]/u;
 const hour = 3_600_000;
 const unitMs: Record<string, number> = {
   h: hour, hour: hour, hours: hour, hora: hour, horas: hour, ora: hour, ore: hour, 小时: hour, 个小时: hour,
@@ -52,12 +53,28 @@ const unitMs: Record<string, number> = {
   saptamana: 168 * hour, saptamani: 168 * hour, 周: 168 * hour, 星期: 168 * hour, 个星期: 168 * hour,
 };
 
+/** Numbers people write as words before a unit ("a week", "dos días", "uma semana", "o zi", "两天"), folded. */
+const numberWords: Record<string, number> = {
+  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, fourteen: 14, thirty: 30,
+  un: 1, una: 1, uno: 1, dos: 2, tres: 3, cuatro: 4, cinco: 5, seis: 6, siete: 7, ocho: 8, diez: 10, quince: 15, treinta: 30,
+  um: 1, uma: 1, dois: 2, duas: 2, quatro: 4, sete: 7, oito: 8, dez: 10, quinze: 15, trinta: 30,
+  o: 1, doua: 2, doi: 2, trei: 3, patru: 4, cinci: 5, sapte: 7, opt: 8, zece: 10, treizeci: 30,
+  一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9, 十: 10,
+};
+const byLength = (a: string, b: string) => b.length - a.length;
+const latinNumberWords = Object.keys(numberWords).filter((w) => !cjk.test(w)).sort(byLength).join('|');
+const cjkNumberWords = Object.keys(numberWords).filter((w) => cjk.test(w)).join('');
+/** "7", "seven", "两": digits, or a number word followed by a space (Latin) or nothing (Chinese). */
+const amount = `(\\d{1,4}|(?:${latinNumberWords})(?=\\s)|[${cjkNumberWords}])`;
+const amountOf = (text: string) => /^\d+$/.test(text) ? Number(text) : numberWords[text] ?? 0;
+const units = Object.keys(unitMs).sort(byLength).join('|');
+
 /** A trailing duration in any of our languages, matched on folded text ("por 7 días" → "por 7 dias"). */
 const trailingDuration = new RegExp(
-  `[\\s,，]*(?:(?:for|por|durante|pentru|timp\\s+de)\\s+)?(\\d{1,4})\\s*(?:de\\s+)?(${Object.keys(unitMs).sort((a, b) => b.length - a.length).join('|')})\\s*$`, 'u');
+  `[\\s,，]*(?:(?:for|por|durante|pentru|timp\\s+de)\\s+)?${amount}\\s*(?:de\\s+)?(${units})\\s*$`, 'u');
 
-/** A whole clause that is only a duration ("30 days", "30 de zile", "30 天"). */
-const durationClause = new RegExp(`^(\\d{1,4})\\s*(?:de\\s+)?(${Object.keys(unitMs).sort((a, b) => b.length - a.length).join('|')})$`, 'u');
+/** A whole clause that is only a duration ("30 days", "30 de zile", "30 天", "a week"). */
+const durationClause = new RegExp(`^${amount}\\s*(?:de\\s+)?(${units})$`, 'u');
 
 /** "permanently", "para siempre", "pentru totdeauna", "永久": no expiry. Matched on folded text. */
 const permanentWords = [
@@ -77,7 +94,6 @@ const cjkPermanent = /永久(?:地)?/u;
  */
 const latinMarkers = ['because', 'during', 'for', 'porque', 'durante', 'para', 'por', 'deoarece', 'fiindca', 'pentru', 'timp\\s+de'];
 const cjkMarkers = ['为期', '为了', '因为', '用于', '为'];
-const cjk = /[\u3400-\u9fff]/u;
 const latinMarker = `(?:\\s+|\\s*[,，;；]\\s*)(?:${latinMarkers.join('|')})\\s+`;
 /** Where the clauses after a trailing {user} may start: a marker word, or "permanently" itself. */
 const latinTailStart = `(?:${latinMarker}|\\s+(?=(?:permanently|permanent|permanentemente|permanente|permanenta|definitiv|forever)(?:\\s|$)))`;
@@ -146,7 +162,7 @@ function parseTail(folded: string, original: string): { durationMs?: number; per
     const text = folded.slice(clause.start, clause.end).trim();
     if (!text) continue;
     const duration = durationClause.exec(text);
-    const durationMs = duration ? Number(duration[1]) * unitMs[duration[2]!]! : 0;
+    const durationMs = duration ? amountOf(duration[1]!) * unitMs[duration[2]!]! : 0;
     if (duration && durationMs > 0 && durationMs <= 366 * 24 * hour && result.durationMs === undefined) {
       result.durationMs = durationMs;
     } else if (duration && (durationMs <= 0 || durationMs > 366 * 24 * hour)) {
@@ -165,7 +181,7 @@ function parseTail(folded: string, original: string): { durationMs?: number; per
 export function extractDuration(folded: string): { rest: number; durationMs: number } | undefined {
   const found = execAtEnd(trailingDuration, folded);
   if (!found) return undefined;
-  const durationMs = Number(found.match[1]) * unitMs[found.match[2]!]!;
+  const durationMs = amountOf(found.match[1]!) * unitMs[found.match[2]!]!;
   if (durationMs <= 0 || durationMs > 366 * 24 * hour) return undefined;
   return { rest: found.index, durationMs };
 }

@@ -48,4 +48,6 @@ export const en: Row[] = [
   ['undo my last change please', 'undo', {}],
   ['what is the smtp status of the whole organization?', 'org-status', {}],
   ['org status', 'org-status', {}],
+  ['enable smtp for bob for a week', 'smtp-enable', { user: 'bob' }, { days: 7 }],
+  ['enable smtp for bob for two days', 'smtp-enable', { user: 'bob' }, { days: 2 }],
 ];

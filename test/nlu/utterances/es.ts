@@ -48,4 +48,6 @@ export const es: Row[] = [
   ['deshaz el último cambio', 'undo', {}],
   ['estado de la organización', 'org-status', {}],
   ['¿cuál es el estado smtp de toda la organización?', 'org-status', {}],
+  ['habilita smtp para bob durante una semana', 'smtp-enable', { user: 'bob' }, { days: 7 }],
+  ['activa smtp para bob por dos días', 'smtp-enable', { user: 'bob' }, { days: 2 }],
 ];

@@ -47,4 +47,6 @@ export const pt: Row[] = [
   ['desfazer a última alteração', 'undo', {}],
   ['status da organização', 'org-status', {}],
   ['qual é o status smtp de toda a organização?', 'org-status', {}],
+  ['ativar smtp para o bob por uma semana', 'smtp-enable', { user: 'bob' }, { days: 7 }],
+  ['ativar smtp para o bob por dois dias', 'smtp-enable', { user: 'bob' }, { days: 2 }],
 ];

@@ -47,4 +47,6 @@ export const ro: Row[] = [
   ['anulează ultima modificare', 'undo', {}],
   ['starea organizației', 'org-status', {}],
   ['care este starea smtp pentru toată organizația?', 'org-status', {}],
+  ['activează smtp pentru bob pentru o săptămână', 'smtp-enable', { user: 'bob' }, { days: 7 }],
+  ['activează smtp pentru bob pentru două zile', 'smtp-enable', { user: 'bob' }, { days: 2 }],
 ];

@@ -46,4 +46,6 @@ export const zhCN: Row[] = [
   ['撤销上一次更改', 'undo', {}],
   ['组织状态', 'org-status', {}],
   ['整个组织的 SMTP 状态是什么？', 'org-status', {}],
+  ['为 bob 启用 SMTP 两天', 'smtp-enable', { user: 'bob' }, { days: 2 }],
+  ['为 bob 启用 SMTP 一周', 'smtp-enable', { user: 'bob' }, { days: 7 }],
 ];
