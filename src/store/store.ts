@@ -556,55 +556,6 @@ export class Store {
       [filter.afterSeq ?? 0, filter.state ?? null, filter.user ?? null, filter.from ?? null, filter.to ?? null, filter.limit]);
     return rows.map((r) => ({ seq: Number(r.seq), at: new Date(r.at), requestId: r.request_id, actorId: r.actor_id, action: r.action, detail: r.detail, prevHash: r.prev_hash, hash: r.hash }));
   }
-
-  async readBotState(keys: string[]): Promise<{ key: string; value: Record<string, unknown>; etag: string }[]> {
-    if (keys.length === 0) return [];
-    return this.db.query<{ key: string; value: Record<string, unknown>; etag: string }>(
-      'SELECT key, value, etag FROM bot_state WHERE key = ANY($1::text[])', [keys]);
-  }
-
-  /**
-   * Writes all items or none. An item with an `expectedEtag` replaces its row only while the row still
-   * carries that etag (compare-and-set); one without it, or a missing row, is written regardless.
-   * Returns the key of an item whose etag no longer matched (nothing is written then).
-   */
-  async writeBotState(items: { key: string; value: Record<string, unknown>; expectedEtag: string | null; etag: string }[], at: Date): Promise<string | undefined> {
-    let conflictKey: string | undefined;
-    try {
-      await this.db.transaction(async (tx) => {
-        // Rows locked in key order, so two multi-key writes cannot deadlock each other.
-        for (const item of [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
-          const value = JSON.stringify(item.value);
-          if (item.expectedEtag === null) {
-            await tx.query(
-              `INSERT INTO bot_state (key, value, etag, updated_at) VALUES ($1,$2,$3,$4)
-               ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, etag = EXCLUDED.etag, updated_at = EXCLUDED.updated_at`,
-              [item.key, value, item.etag, at]);
-            continue;
-          }
-          const updated = await tx.query('UPDATE bot_state SET value = $3, etag = $4, updated_at = $5 WHERE key = $1 AND etag = $2 RETURNING key',
-            [item.key, item.expectedEtag, value, item.etag, at]);
-          if (updated.length === 1) continue;
-          // No row with that etag: either the row is gone (written afresh, as botbuilder's MemoryStorage
-          // does) or another writer changed it first (conflict; a concurrent insert also lands here).
-          const inserted = await tx.query('INSERT INTO bot_state (key, value, etag, updated_at) VALUES ($1,$2,$3,$4) ON CONFLICT (key) DO NOTHING RETURNING key',
-            [item.key, value, item.etag, at]);
-          if (inserted.length === 1) continue;
-          conflictKey = item.key;
-          throw new Error(`bot state etag conflict on ${item.key}`);
-        }
-      });
-    } catch (error) {
-      if (conflictKey !== undefined) return conflictKey;
-      throw error;
-    }
-    return undefined;
-  }
-
-  async deleteBotState(keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
-    await this.db.query('DELETE FROM bot_state WHERE key = ANY($1::text[])', [keys]);
-  }
 }
 
 export interface DecisionRecord {

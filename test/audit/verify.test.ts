@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { verifyAuditChain } from '../../src/audit/verify';
 import { openDb, type Db } from '../../src/store/db';
 import { auditHash, Store } from '../../src/store/store';
-import { postgresAvailable, postgresDatabase, storeSuite, type TestDatabase } from '../support/databases';
+import { describeWithPostgres, postgresDatabase, storeSuite, type TestDatabase } from '../support/databases';
 
 const at = new Date('2026-11-23T10:00:00Z');
 const repoRoot = resolve(__dirname, '../..');
@@ -101,8 +101,8 @@ describe('audit chain verification on PGlite', () => {
   auditContract(async () => ({ name: 'PGlite', open: async () => ({ ...(await sharedPglite()), close: async () => {} }), cleanup: async () => {} }));
 });
 
-describe('audit chain verification on PostgreSQL', () => {
-  auditContract(async () => ((await postgresAvailable()) ? postgresDatabase() : undefined));
+describeWithPostgres('audit chain verification on PostgreSQL', () => {
+  auditContract(async () => postgresDatabase());
 });
 
 function runVerifyCli(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -104,8 +104,8 @@ async function say(page: Page, text: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-test('in the Playground: approvals here, enable SMTP for bob, Confirm, Approve — both cards end "Done, verified"', async () => {
-  if (!chromiumAvailable()) return;
+const withChromium = chromiumAvailable();
+(withChromium ? test : test.skip)(`in the Playground: approvals here, enable SMTP for bob, Confirm, Approve — both cards end "Done, verified"${withChromium ? '' : ` [skipped: no Chromium at ${chromiumPath}]`}`, async () => {
   const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
   try {
     const approver = await browser.newPage();

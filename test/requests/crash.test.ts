@@ -1,4 +1,4 @@
-import { postgresAvailable } from '../support/databases';
+import { postgresReachableSync } from '../support/databases';
 import { describeCrashRecovery, postgresSchema } from '../support/crash-scenario';
 
 /**
@@ -11,5 +11,5 @@ describeCrashRecovery('PostgreSQL', {
   database: postgresSchema,
   moments: ['after the write reached the tenant', 'before the write reached the tenant'],
   checkExecutingWhileAlive: true,
-  available: postgresAvailable,
+  available: postgresReachableSync,
 });

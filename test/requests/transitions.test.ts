@@ -34,8 +34,30 @@ afterAll(async () => {
   await store.close();
 });
 
-const states = Object.keys(allowedTransitions) as RequestState[];
-const illegal = states.flatMap((from) => states.filter((to) => !allowedTransitions[from].includes(to)).map((to) => [from, to] as const));
+/**
+ * The state machine as the design states it, written out here rather than read from the table under
+ * test: a wrong edge added to (or removed from) src/requests/model.ts fails below.
+ */
+const expected: Record<RequestState, RequestState[]> = {
+  draft: ['confirmed', 'cancelled', 'expired'],
+  confirmed: ['pending', 'approved', 'cancelled'],
+  pending: ['approved', 'rejected', 'cancelled', 'expired'],
+  approved: ['executing'],
+  executing: ['succeeded', 'failed'],
+  succeeded: ['reverted'],
+  failed: [],
+  rejected: [],
+  cancelled: [],
+  expired: [],
+  reverted: [],
+};
+const states = Object.keys(expected) as RequestState[];
+const illegal = states.flatMap((from) => states.filter((to) => !expected[from].includes(to)).map((to) => [from, to] as const));
+
+test('the table in src/requests/model.ts is the expected one, edge for edge', () => {
+  expect(Object.fromEntries(Object.entries(allowedTransitions).map(([from, to]) => [from, [...to].sort()]))).toEqual(
+    Object.fromEntries(Object.entries(expected).map(([from, to]) => [from, [...to].sort()])));
+});
 
 test.each(illegal)('%s → %s is refused with ILLEGAL_TRANSITION', async (from, to) => {
   const request: RequestRecord = {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestRecord } from '../../src/requests/model';
 import { auditHash, genesisHash, Store } from '../../src/store/store';
-import { pgliteDatabase, postgresAvailable, postgresDatabase, storeSuite, type TestDatabase } from '../support/databases';
+import { pgliteDatabase, describeWithPostgres, postgresDatabase, storeSuite, type TestDatabase } from '../support/databases';
 
 const at = new Date('2026-11-23T10:00:00Z');
 
@@ -18,7 +18,7 @@ function draft(overrides: Partial<RequestRecord> = {}): RequestRecord {
 
 /**
  * The same repository contract on both drivers. `database` resolves undefined only when
- * PostgreSQL is absent outside CI (postgresAvailable has already said so, loudly).
+ * PostgreSQL is absent outside CI, in which case describeWithPostgres registered the suite skipped.
  */
 function storeContract(database: () => Promise<TestDatabase | undefined>) {
   const test = storeSuite(database);
@@ -172,13 +172,12 @@ describe('store on PGlite', () => {
   storeContract(async () => pgliteDatabase());
 });
 
-describe('store on PostgreSQL', () => {
-  storeContract(async () => ((await postgresAvailable()) ? postgresDatabase() : undefined));
+describeWithPostgres('store on PostgreSQL', () => {
+  storeContract(async () => postgresDatabase());
 });
 
-describe('two instances on one PostgreSQL', () => {
+describeWithPostgres('two instances on one PostgreSQL', () => {
   test('writes to one mailbox from two instances take turns', async () => {
-    if (!(await postgresAvailable())) return;
     const database = postgresDatabase();
     const [one, two] = [new Store(await database.open()), new Store(await database.open())];
     try {

@@ -178,12 +178,12 @@ async function restartAndCheck(database: Database, requestId: string, approvalCa
  * the crash, each on a database of its own. `checkExecutingWhileAlive`: read the store while the bot
  * still runs (PostgreSQL only; a PGlite data directory has one user at a time).
  */
-export function describeCrashRecovery(name: string, options: { database: () => Database; moments: Moment[]; checkExecutingWhileAlive: boolean; available: () => Promise<boolean> }): void {
-  describe(`a bot killed mid-change, on ${name}`, () => {
-    let available = false;
+export function describeCrashRecovery(name: string, options: { database: () => Database; moments: Moment[]; checkExecutingWhileAlive: boolean; available: () => { ok: true } | { ok: false; reason: string } }): void {
+  // Chosen while the file loads: a database that is not there makes the suite skipped, with its reason.
+  const probe = options.available();
+  const suite = probe.ok ? describe : describe.skip;
+  suite(`a bot killed mid-change, on ${name}${probe.ok ? '' : ` [skipped: ${probe.reason}]`}`, () => {
     beforeAll(async () => {
-      available = await options.available();
-      if (!available) return;
       simulator = await SimulatorHandle.start();
       connector = new FakeConnector();
       await connector.start();
@@ -195,13 +195,11 @@ export function describeCrashRecovery(name: string, options: { database: () => D
     });
 
     beforeEach(async () => {
-      if (!available) return;
       await simulator.control('POST', '/_simulator/reset');
       connector.calls.length = 0;
     });
 
     test.each(options.moments)('killed %s: reconciled at start-up, exactly one successful Set-CASMailbox, audited', async (moment) => {
-      if (!available) return;
       const database = options.database();
       try {
         const { requestId, approval } = await crashDuringExecution(database, moment, options.checkExecutingWhileAlive);
