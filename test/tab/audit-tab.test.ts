@@ -11,6 +11,9 @@ import { demoUser, inProcessBotSuite } from '../support/harness';
  * simulator's sign-in page, lists what the user's role allows, filters, and exports CSV.
  * The browser reaches the simulator through this test, which checks its certificate against the
  * simulator's CA (the browser never skips a certificate check).
+ *
+ * The same bot (one set-up, not two) also shows that every card message carries a summary: Teams
+ * shows "Sent a card" in notifications and the chat list unless the activity says what it is about.
  */
 
 const alex = demoUser('Alex Wilber'); // IT staff
@@ -31,8 +34,45 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
+const suite = inProcessBotSuite({ name: 'tab', startsAt: '2026-11-23T09:00:00Z' });
+
+function firstTextBlock(card: { body?: Record<string, unknown>[] }): string {
+  const block = card.body?.find((b) => b.type === 'TextBlock');
+  return String(block?.text ?? '').replace(/\*\*/g, '').replace(/\s+/g, ' ').trim();
+}
+
+beforeAll(async () => {
+  // Two requests from IT staff: one about Bob Smith's mailbox, one about Wang Wei's.
+  for (const text of ['enable SMTP for bob for the floor 2 scanner', 'disable SMTP for wang.wei']) {
+    const before = suite.connector.postedCards().length;
+    expect(await suite.bot.teams.message(alex, text)).toBe(200);
+    await suite.connector.waitFor(`the card for "${text}"`, () => suite.connector.postedCards()[before]);
+  }
+}, 60_000);
+
+describe('card messages carry a summary', () => {
+  test('a reply card carries its title as the summary', () => {
+    const posted = suite.connector.postedCards()[0]!;
+    expect(posted.call.activity.summary).toBe('Enable SMTP AUTH for Bob Smith');
+    expect(firstTextBlock(posted.card)).toContain('Bob Smith');
+  });
+
+  test('in another language the summary is in that language', async () => {
+    const before = suite.connector.postedCards().length;
+    expect(await suite.bot.teams.message(alex, 'ayuda', { locale: 'es-ES' })).toBe(200);
+    const posted = await suite.connector.waitFor('the help card', () => suite.connector.postedCards()[before]);
+    expect(String(posted.call.activity.summary ?? '')).not.toBe('');
+    expect(posted.call.activity.summary).toBe(firstTextBlock(posted.card));
+  });
+
+  test('every card activity the bot sent, posted or updated, has a non-empty summary', () => {
+    const cardActivities = suite.connector.calls.filter((c) => (c.activity.attachments ?? []).length > 0);
+    expect(cardActivities.length).toBeGreaterThanOrEqual(3);
+    expect(cardActivities.filter((c) => typeof c.activity.summary !== 'string' || c.activity.summary === '').map((c) => c.path)).toEqual([]);
+  });
+});
+
 runs('audit tab', () => {
-  const suite = inProcessBotSuite({ name: 'tab', startsAt: '2026-11-23T09:00:00Z' });
   let browser: Browser;
   let simulatorAgent: Agent;
   let shots: string;
@@ -42,12 +82,6 @@ runs('audit tab', () => {
     botUrl = `http://localhost:${suite.bot.server.port}`;
     shots = mkdtempSync(join(tmpdir(), 'smtp-gate-tab-'));
     simulatorAgent = new Agent({ connect: { ca: readFileSync(suite.simulator.caCertPath, 'utf8') } });
-    // Two requests from IT staff: one about Bob Smith's mailbox, one about Wang Wei's.
-    for (const text of ['enable SMTP for bob for the floor 2 scanner', 'disable SMTP for wang.wei']) {
-      const before = suite.connector.postedCards().length;
-      expect(await suite.bot.teams.message(alex, text)).toBe(200);
-      await suite.connector.waitFor(`the card for "${text}"`, () => suite.connector.postedCards()[before]);
-    }
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
   }, 60_000);
 
