@@ -175,6 +175,11 @@ export class DiagnosisDesk {
       const left = blockersBeyondMailboxSetting(evaluation.blockers);
       return { card: messageCard(t, t('diagnosis.selfService.notNeeded', { blockers: blockerList(t, left) }), left[0]?.code ?? 'SMTP_AUTH_ENABLED') };
     }
+    // One open ask at a time: a second press (another diagnosis card, another day) points at the first.
+    const since = new Date(this.deps.now().getTime() - this.deps.config.REQUEST_TTL_HOURS * 3_600_000);
+    const open = (await this.deps.store.recentRequestsBy(turn.tenantId!, turn.userId!, 'pending', since, 20))
+      .find((r) => r.params.selfService === true && r.targetUserId === user.id);
+    if (open) return { card: messageCard(t, t('diagnosis.selfService.alreadyOpen'), open.id) };
     const { requestId, followUp } = await this.deps.requestSelfService(turn, user, language, {
       justification, diagnosis: saved.codes,
       ...(saved.line ? { pastedLine: saved.line } : {}), ...(saved.pasted ? { pastedText: saved.pasted } : {}),

@@ -92,6 +92,17 @@ test('a rejected self-service request tells the end user the approver\'s reason,
   expect(await suite.simulator.setCasMailboxCalls()).toEqual([]);
 }, 60_000);
 
+test('asking IT twice points at the request already waiting: one request, one approval card', async () => {
+  const { requestId } = await bobAsksIt();
+  const again = await reply(bob, 'diagnose me');
+  const posted = suite.connector.postedCards().length;
+  const pressed = await suite.bot.teams.press(bob, 'selfservice.request', { diagnosisId: again.actions![0]!.data!.diagnosisId, justification: 'Still broken' });
+  await suite.bot.server.drain();
+  expect(cardText(pressed.body.value)).toContain('You already asked for this; it is waiting for the approvers.');
+  expect(cardText(pressed.body.value)).toContain(`Ref: ${requestId}`);
+  expect(suite.connector.postedCards().slice(posted)).toEqual([]);
+}, 60_000);
+
 test('the Ask-IT button needs a justification, and another user cannot press someone else\'s', async () => {
   const card = await reply(bob, 'diagnose me');
   const diagnosisId = card.actions![0]!.data!.diagnosisId;
