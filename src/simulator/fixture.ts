@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
-// The tenant fixture contract lives in ../shared/fixture-format.md; this schema is its executable form.
+// The tenant fixture contract (described in src/simulator/README.md); this schema is its executable form.
 
 const guid = z.guid({ error: 'expected a GUID' });
 const nonEmpty = z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' });

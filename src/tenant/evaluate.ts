@@ -5,7 +5,7 @@ import type { AuthenticationPolicy } from './exchange';
 import type { OrgSettings } from './org-settings';
 import { smtpState } from './smtp-state';
 
-/** Finding codes from ../shared/findings.md ("From the tenant's state"); they never change meaning. */
+/** Finding codes read from the tenant's state; a code never changes meaning (cards, audit and tests name them). */
 export type FindingCode =
   | 'SMTP_AUTH_ENABLED'
   | 'SMTP_AUTH_DISABLED_TENANT'
