@@ -27,6 +27,8 @@ export interface Lexicon {
   wordLanguages: Map<string, Set<Language>>;
   /** Every single word of the lexicon, for typo correction. */
   words: Set<string>;
+  /** Verbs split around their object ("turn SMTP on"): `turn * on` → the first word, then the last within four words. */
+  split: { first: string; last: string; concept: string }[];
 }
 
 function build(): Lexicon {
@@ -34,6 +36,7 @@ function build(): Lexicon {
   const wordLanguages = new Map<string, Set<Language>>();
   const words = new Set<string>();
   const prefixes = new Set<string>();
+  const split: Lexicon['split'] = [];
   let longest = 1;
   for (const language of languages) {
     const lexicon = ((loadLocale(language).nlu as Record<string, unknown> | undefined)?.lexicon ?? {}) as Record<string, string>;
@@ -41,6 +44,8 @@ function build(): Lexicon {
       const value = lexicon[concept];
       if (typeof value !== 'string') throw new Error(`locale ${language} has no nlu.lexicon.${concept}`);
       for (const surface of value.split('|')) {
+        const gap = /^(\S+) \* (\S+)$/.exec(fold(surface.trim()));
+        if (gap) { split.push({ first: gap[1]!, last: gap[2]!, concept: conceptToken(concept) }); continue; }
         const folded = fold(surface.trim());
         const tokens = tokenize(folded).map((t) => t.text);
         if (tokens.length === 0) continue;
@@ -59,7 +64,7 @@ function build(): Lexicon {
       }
     }
   }
-  return { entries, longest, prefixes, wordLanguages, words };
+  return { entries, longest, prefixes, wordLanguages, words, split };
 }
 
 let cached: Lexicon | undefined;

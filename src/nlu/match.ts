@@ -43,6 +43,19 @@ export function canonicalize(tokens: (Token & { corrected?: boolean })[]): Word[
     words.push({ canon, start: span[0]!.start, end: span[span.length - 1]!.end, surfaces: span.map((t) => t.text), corrected: span.some((t) => t.corrected === true) });
     i += length;
   }
+  // "turn SMTP on": the verb stands where its first word does, its particle goes.
+  const { split } = lexicon();
+  for (let i = 0; i < words.length; i++) {
+    const first = words[i]!.canon;
+    outer: for (let j = i + 2; j < Math.min(words.length, i + 6); j++) {
+      for (const verb of split) {
+        if (verb.first !== first || words[j]!.surfaces.join(' ') !== verb.last) continue;
+        words[i] = { ...words[i]!, canon: verb.concept };
+        words[j] = { ...words[j]!, canon: '~ignore' };
+        break outer;
+      }
+    }
+  }
   return words;
 }
 

@@ -92,7 +92,7 @@ const cjkPermanent = /永久(?:地)?/u;
  * Words that open a clause after the command: a reason ("for the floor 2 scanner", "para el
  * escáner", "pentru scanerul", "为 2 楼扫描仪") or a duration ("for 30 days", "durante 30 días").
  */
-const latinMarkers = ['because', 'during', 'for', 'porque', 'durante', 'para', 'por', 'deoarece', 'fiindca', 'pentru', 'timp\\s+de'];
+const latinMarkers = ['because\\s+of', 'because', 'during', 'for', 'porque', 'durante', 'para', 'por', 'deoarece', 'fiindca', 'pentru', 'timp\\s+de'];
 const cjkMarkers = ['为期', '为了', '因为', '用于', '为'];
 const latinMarker = `(?:\\s+|\\s*[,，;；]\\s*)(?:${latinMarkers.join('|')})\\s+`;
 /** Where the clauses after a trailing {user} may start: a marker word, or "permanently" itself. */

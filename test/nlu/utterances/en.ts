@@ -50,4 +50,6 @@ export const en: Row[] = [
   ['org status', 'org-status', {}],
   ['enable smtp for bob for a week', 'smtp-enable', { user: 'bob' }, { days: 7 }],
   ['enable smtp for bob for two days', 'smtp-enable', { user: 'bob' }, { days: 2 }],
+  ['turn smtp on for bob', 'smtp-enable', { user: 'bob' }],
+  ['switch smtp auth off for bob please', 'smtp-disable', { user: 'bob' }],
 ];

@@ -49,4 +49,5 @@ export const ro: Row[] = [
   ['care este starea smtp pentru toată organizația?', 'org-status', {}],
   ['activează smtp pentru bob pentru o săptămână', 'smtp-enable', { user: 'bob' }, { days: 7 }],
   ['activează smtp pentru bob pentru două zile', 'smtp-enable', { user: 'bob' }, { days: 2 }],
+  ['dezactivează smtp-ul lui bob', 'smtp-disable', { user: 'bob' }],
 ];
