@@ -5,6 +5,8 @@ import { justificationMaxLength, type Approval, type ExceptionRecord, type Mailb
 import type { Finding, SmtpAuthEvaluation } from '../tenant';
 import { verbs, type Verb } from './verbs';
 import { fixStepsFor } from '../diagnosis/diagnose';
+import { stepKindById } from '../steps/registry';
+import type { PlanStep, StepIntent } from '../steps/types';
 
 export interface AdaptiveCard {
   type: 'AdaptiveCard';
@@ -131,6 +133,8 @@ export interface RequestView {
    * nothing to say (older rows, or a change that switches SMTP AUTH off).
    */
   blockersLeft?: Finding[] | null;
+  /** Before the change: the mailbox's active exception this change will end (it turns SMTP AUTH off). */
+  endsException?: ExceptionRecord;
 }
 
 /**
@@ -144,7 +148,40 @@ export interface ApprovalView {
   refreshUserIds?: string[] | null;
 }
 
-export function requestCard(t: Translate, { request, approvals, blockersLeft }: RequestView, audience: CardAudience, notice?: { text: string; code: string }, view: ApprovalView = {}): AdaptiveCard {
+/** One step as a person reads it: the setting on its target, and the value (["SMTP AUTH of Bob Smith's mailbox", "off for this mailbox"]). */
+function stepFact(t: Translate, step: StepIntent, value: string = stepKindById(step.kind).describe(t, step.desired)): [string, string] {
+  return [t(`steps.${step.kind}.label`, { name: step.target.displayName }), value];
+}
+
+const stepStatusIcon: Record<PlanStep['status'], string> = { pending: '◻️', writing: '⏳', applied: '✅', failed: '⛔' };
+
+/** The plan, one line a step with where it is; shown when a request has more than one step, or failed part-way. */
+function planLines(t: Translate, request: RequestRecord): Record<string, unknown>[] {
+  const plan = request.plan ?? [];
+  const partial = request.state === 'failed' && plan.some((step) => step.status === 'applied');
+  if (plan.length < 2 && !partial) return [];
+  return [
+    paragraph(t(partial ? 'steps.appliedBeforeFailure' : 'steps.heading', { count: plan.filter((step) => step.status === 'applied').length, total: plan.length }), { weight: 'Bolder', spacing: 'Medium' }),
+    facts(plan.map((step, index) => {
+      const [setting, value] = stepFact(t, step);
+      return [`${stepStatusIcon[step.status]} ${index + 1}. ${setting}`, `${value} (${t(`steps.status.${step.status}`)})`];
+    })),
+  ];
+}
+
+/** A command whose plan came out empty: every target already holds what was asked. No request, no write. */
+export function alreadySoCard(t: Translate, read: { intent: StepIntent; state: unknown }[]): AdaptiveCard {
+  return card([
+    heading(t('steps.alreadySo')),
+    facts(read.map(({ intent, state }) => {
+      const kind = stepKindById(intent.kind);
+      return stepFact(t, intent, state === undefined ? t('steps.unknown') : kind.describe(t, kind.valueOf(state)));
+    })),
+    paragraph(t('steps.nothingWritten'), { isSubtle: true, spacing: 'Medium' }),
+  ]);
+}
+
+export function requestCard(t: Translate, { request, approvals, blockersLeft, endsException }: RequestView, audience: CardAudience, notice?: { text: string; code: string }, view: ApprovalView = {}): AdaptiveCard {
   const user: UserView = { displayName: request.targetDisplayName ?? '', userPrincipalName: request.targetUpn ?? '' };
   const body: Record<string, unknown>[] = [
     ...(notice ? [paragraph(notice.text, { color: 'Attention', weight: 'Bolder' }), reference(t, notice.code)] : []),
@@ -190,6 +227,7 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft }: 
     if (request.before) body.push(paragraph(t('request.currentState'), { weight: 'Bolder', spacing: 'Medium' }), facts(stateFacts(t, request.before)));
     body.push(facts(details));
     if (durationMs > 0) body.push(paragraph(t('request.timeBoxed', { duration: formatDuration(t, durationMs) })));
+    if (endsException) body.push(paragraph(t('steps.endsException', { name: user.displayName, requester: endsException.requesterName, date: exceptionEnd(t, endsException.expiresAt) }), { color: 'Warning', weight: 'Bolder' }));
     if (request.state === 'draft') body.push(paragraph(t('request.confirmPrompt', { count: request.requiredApprovals })));
     if (request.state === 'pending') body.push(paragraph(t('request.waiting', { count: request.requiredApprovals - approvedBy.length })));
   }
@@ -198,6 +236,7 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft }: 
     // Action.Execute sends the input's value with Confirm; the server refuses an empty one.
     body.push({ type: 'Input.Text', id: 'justification', label: t('exceptions.justificationLabel'), placeholder: t('exceptions.justificationPlaceholder'), maxLength: justificationMaxLength, isMultiline: false });
   }
+  body.push(...planLines(t, request));
   body.push(reference(t, request.id));
 
   const data = { requestId: request.id };
@@ -219,8 +258,9 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft }: 
   if (request.state === 'pending' && audience === 'requester') {
     actions.push(execute(t('action.cancelRequest'), verbs.cancel, data));
   }
-  // Undo only where the request changed something (an adopted mailbox was already on).
-  if (request.state === 'succeeded' && request.before && request.after?.mailboxSmtpClientAuthenticationDisabled !== request.before.mailboxSmtpClientAuthenticationDisabled) {
+  // Undo only where the request changed something (an adopted mailbox was already on), and only once.
+  const changed = (request.plan ?? []).some((step) => step.status === 'applied' && step.before !== null && !stepKindById(step.kind).holds(step.before, step.desired));
+  if (request.state === 'succeeded' && changed && typeof request.params.undoneBy !== 'string') {
     actions.push(execute(t('action.undo'), verbs.undo, data));
   }
   // Done, and a layer the bot can change still blocks: Fix drafts what is left.

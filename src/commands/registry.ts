@@ -7,7 +7,9 @@ import { smtpReset } from './smtp-reset';
 import { smtpEnable } from './smtp-enable';
 import { smtpStatus } from './smtp-status';
 import { undo } from './undo';
-import type { ChangeCommand, CommandDefinition } from './types';
+import { sameIntents } from '../steps/plan';
+import type { StepIntent } from '../steps/types';
+import type { ChangeCommand, CommandDefinition, PlanContext } from './types';
 
 /** Every command the bot understands; adding one is one file and one line here. */
 export const commands: readonly CommandDefinition[] = [help, smtpStatus, smtpEnable, smtpDisable, smtpReset, approvalsHere, exceptions, undo, orgStatus];
@@ -16,9 +18,7 @@ export function commandById(id: string): CommandDefinition | undefined {
   return commands.find((c) => c.id === id);
 }
 
-/** The change that puts a mailbox's setting back to `value`: what undo and time-boxed reverts run. */
-export function changeCommandSetting(value: boolean | null): ChangeCommand {
-  const command = commands.find((c): c is ChangeCommand => c.kind === 'change' && c.desiredMailboxValue === value);
-  if (!command) throw new Error(`no change command sets SmtpClientAuthenticationDisabled to ${value}`);
-  return command;
+/** The change command whose plan for this context is exactly these steps (undo titles its request by it). */
+export function commandForIntents(intents: readonly StepIntent[], context: PlanContext): ChangeCommand | undefined {
+  return commands.find((c): c is ChangeCommand => c.kind === 'change' && (c.targets === 'organization' || context.user !== undefined) && sameIntents(c.plan(context), intents));
 }

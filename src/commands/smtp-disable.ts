@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ChangeCommand } from './types';
+import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
+import { mailboxOf, type ChangeCommand } from './types';
 
 /** `Set-CASMailbox -SmtpClientAuthenticationDisabled $true`: off for this mailbox whatever the org says. */
 export const smtpDisable: ChangeCommand = {
@@ -15,8 +16,6 @@ export const smtpDisable: ChangeCommand = {
   example: { en: 'disable SMTP for bob', es: 'deshabilita SMTP para bob', pt: 'desativar SMTP para o bob', 'zh-CN': '为 bob 禁用 SMTP', ro: 'dezactivează SMTP pentru bob' },
   params: z.object({ user: z.string().trim().min(1).max(256) }),
   audience: 'it-staff',
-  risk: 'low',
-  desiredMailboxValue: true,
-  execute: (tenant, target) => tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabled(target.userPrincipalName, true),
-  verify: (after) => after.mailboxSmtpClientAuthenticationDisabled === true,
+  targets: 'user',
+  plan: ({ user }) => [{ kind: mailboxSmtpAuth.id, target: mailboxOf(user!), desired: true }],
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ChangeCommand } from './types';
+import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
+import { mailboxOf, type ChangeCommand } from './types';
 
 /** `Set-CASMailbox -SmtpClientAuthenticationDisabled $false`: the mailbox value wins over the org's. */
 export const smtpEnable: ChangeCommand = {
@@ -15,8 +16,7 @@ export const smtpEnable: ChangeCommand = {
   example: { en: 'enable SMTP for bob', es: 'habilita SMTP para bob', pt: 'ativar SMTP para o bob', 'zh-CN': '为 bob 启用 SMTP', ro: 'activează SMTP pentru bob' },
   params: z.object({ user: z.string().trim().min(1).max(256) }),
   audience: 'it-staff',
-  risk: 'medium',
-  desiredMailboxValue: false,
-  execute: (tenant, target) => tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabled(target.userPrincipalName, false),
-  verify: (after) => after.mailboxSmtpClientAuthenticationDisabled === false,
+  targets: 'user',
+  plan: ({ user }) => [{ kind: mailboxSmtpAuth.id, target: mailboxOf(user!), desired: false }],
+  grantsException: true,
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ChangeCommand } from './types';
+import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
+import { mailboxOf, type ChangeCommand } from './types';
 
 /** `Set-CASMailbox -SmtpClientAuthenticationDisabled $null`: the mailbox follows the organization again. */
 export const smtpReset: ChangeCommand = {
@@ -15,8 +16,6 @@ export const smtpReset: ChangeCommand = {
   example: { en: 'reset SMTP for bob', es: 'restablece SMTP para bob', pt: 'redefinir SMTP para o bob', 'zh-CN': '重置 bob 的 SMTP', ro: 'resetează SMTP pentru bob' },
   params: z.object({ user: z.string().trim().min(1).max(256) }),
   audience: 'it-staff',
-  risk: 'low',
-  desiredMailboxValue: null,
-  execute: (tenant, target) => tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabled(target.userPrincipalName, null),
-  verify: (after) => after.mailboxSmtpClientAuthenticationDisabled === null,
+  targets: 'user',
+  plan: ({ user }) => [{ kind: mailboxSmtpAuth.id, target: mailboxOf(user!), desired: null }],
 };

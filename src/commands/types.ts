@@ -6,7 +6,8 @@ import type { AdaptiveCard, ExceptionsView } from '../cards/builders';
 import type { OrgStatusView } from '../cards/org-status';
 import type { Translate } from '../i18n';
 import type { ConversationRef } from '../requests/model';
-import type { DirectoryUser, SmtpAuthEvaluation, Tenant } from '../tenant';
+import type { DirectoryUser, SmtpAuthEvaluation } from '../tenant';
+import type { StepIntent, StepTarget } from '../steps/types';
 
 /** What a read command may use: shared lookups, written once in the dispatcher. */
 export interface CommandContext {
@@ -38,26 +39,47 @@ interface CommandBase {
   example: Record<Language, string>;
   params: z.ZodType<Record<string, string>>;
   audience: Audience;
-  risk: Risk;
 }
 
 /** A command that only reads: runs at once, changes nothing. */
 export interface ReadCommand extends CommandBase {
   kind: 'read';
+  risk: Extract<Risk, 'read'>;
   run(context: CommandContext, params: Record<string, string>): Promise<AdaptiveCard>;
 }
 
+/** What a change command plans from: the user it names (for `{user}` commands) and the tenant. */
+export interface PlanContext {
+  tenantId: string;
+  user?: DirectoryUser;
+}
+
 /**
- * A command that changes the tenant. The dispatcher owns confirmation, approval, verification
- * and audit; the command says what value it wants and how to write it.
+ * A command that changes the tenant: data plus a plan. It says which steps it wants (src/steps/);
+ * the dispatcher reads each step's current value and drops those already so, takes the quorum from
+ * the highest step risk, and owns confirmation, approval, execution, verification, audit and undo.
  */
 export interface ChangeCommand extends CommandBase {
   kind: 'change';
-  /** The mailbox `SmtpClientAuthenticationDisabled` value this command sets. */
-  desiredMailboxValue: boolean | null;
-  execute(tenant: Tenant, target: { userPrincipalName: string }): Promise<void>;
-  /** Did the read-back land where the command meant to? */
-  verify(after: MailboxSmtpState): boolean;
+  /** What the command names: one user (its phrases capture `{user}`), or the organization. */
+  targets: 'user' | 'organization';
+  /** The steps this command wants, in order. Pure: it reads nothing, it only says what it wants. */
+  plan(context: PlanContext): StepIntent[];
+  /**
+   * Turns SMTP AUTH on for the user's mailbox as an accountable exception (issue #5): it needs a
+   * justification, is time-boxed by default, and is recorded in the exceptions register.
+   */
+  grantsException?: boolean;
+}
+
+/** The mailbox of a user, as a step names its target. */
+export function mailboxOf(user: DirectoryUser): StepTarget {
+  return { type: 'mailbox', id: user.id, identity: user.userPrincipalName, displayName: user.displayName };
+}
+
+/** The organization (tenant-wide settings). */
+export function organizationOf(tenantId: string): StepTarget {
+  return { type: 'organization', id: tenantId, identity: tenantId, displayName: tenantId };
 }
 
 export type CommandDefinition = ReadCommand | ChangeCommand;

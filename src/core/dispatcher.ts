@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { exceptionEnd, exceptionsCardLimit, helpCard, messageCard, pickUserCard, type ExceptionsView } from '../cards/builders';
+import { alreadySoCard, exceptionEnd, exceptionsCardLimit, helpCard, messageCard, pickUserCard, type ExceptionsView } from '../cards/builders';
 import { allVerbs, verbs } from '../cards/verbs';
-import { changeCommandSetting, commandById, commands } from '../commands/registry';
-import type { ChangeCommand, CommandContext, CommandDefinition } from '../commands/types';
+import { commandById, commandForIntents, commands } from '../commands/registry';
+import { mailboxOf, type ChangeCommand, type CommandContext, type CommandDefinition } from '../commands/types';
 import { quorumFor, type Config } from '../config';
 import { AppError, errorText, toAppError } from '../errors';
 import { languageFromLocale, translator, type Language, type Translate } from '../i18n';
@@ -12,7 +12,11 @@ import { askTargetCard, didYouMeanCard, undoWhichCard } from '../cards/nlu';
 import { formatDateTime } from '../i18n/format';
 import { editDistance, fold } from '../nlu/text';
 import { justificationMaxLength, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../requests/model';
-import { approvalsConversationKey, RequestLifecycle } from '../requests/service';
+import { approvalsConversationKey, grantsException, RequestLifecycle } from '../requests/service';
+import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
+import { pendingStep, planRisk, readPlan, reverseIntents, stateKey } from '../steps/plan';
+import { stepKindById } from '../steps/registry';
+import type { StepIntent } from '../steps/types';
 import type { Store } from '../store/store';
 import { evaluateSmtpAuth, snapshotOf, type DirectoryUser, type SmtpAuthEvaluation, type Tenant } from '../tenant';
 import { readSmtpState } from '../tenant/smtp-state';
@@ -63,11 +67,12 @@ export function readerLanguage(turn: Pick<TurnContext, 'userId' | 'locale'>, req
   return languageFromLocale(turn.locale) ?? request.language;
 }
 
-function smtpEnableCommand(): ChangeCommand {
-  const command = commandById('smtp-enable');
-  if (command?.kind !== 'change') throw new Error('smtp-enable is not registered');
+function changeCommand(id: string): ChangeCommand {
+  const command = commandById(id);
+  if (command?.kind !== 'change') throw new Error(`${id} is not registered`);
   return command;
 }
+const smtpEnableCommand = () => changeCommand('smtp-enable');
 
 /**
  * Parse → validate → plan → (confirm → approve) → execute → verify → audit, strung together once
@@ -288,7 +293,15 @@ export class Dispatcher {
       case verbs.confirm: {
         this.requireRequester(turn, request);
         this.requireState(request, 'draft');
-        if (!request.targetUserId) throw new AppError('BAD_ACTION_DATA');
+        // A draft still waiting for its user to be picked has nothing to confirm yet.
+        if (request.plan.length === 0 && !request.targetUserId) throw new AppError('BAD_ACTION_DATA');
+        // An undo drafted twice: once one of them has run (or is on its way), the other is stale.
+        if (typeof request.params.undoes === 'string') {
+          const original = await this.deps.store.getRequest(request.params.undoes);
+          if (typeof original?.params.undoneBy === 'string') throw new AppError('ALREADY_UNDONE');
+          const open = await this.deps.store.openUndoOf(request.params.undoes);
+          if (open && open.id !== request.id) throw new AppError('UNDO_ALREADY_REQUESTED', { by: open.requesterName });
+        }
         const confirmed = await this.lifecycle.move(request, 'confirmed', actor, this.justificationPatch(turn, request));
         if (!confirmed) return respond(undefined);
         if (confirmed.requiredApprovals === 0) {
@@ -339,17 +352,21 @@ export class Dispatcher {
         if (request.targetUserId || typeof userId !== 'string' || !candidates.includes(userId)) throw new AppError('BAD_ACTION_DATA');
         const user = await this.deps.tenant.directory.getUser(userId);
         if (!user) throw new AppError('USER_NOT_FOUND', { query: userId });
+        const command = commandById(request.commandId);
+        if (command?.kind !== 'change') throw new AppError('BAD_ACTION_DATA');
         const before = await this.draftState(user);
-        const targeted = await this.deps.store.setDraftTarget(request.id, { userId: user.id, upn: user.userPrincipalName, displayName: user.displayName }, before, this.now());
+        const { steps, read } = await this.planFor(command, turn.tenantId!, user, before);
+        if (steps.length === 0 && !(await this.recordsExceptionOnly(command, user, request.params))) {
+          // Already so: the draft closes, nothing will be written.
+          await this.lifecycle.move(request, 'cancelled', actor, { params: { ...request.params, alreadySo: true } });
+          return { card: alreadySoCard(translator(language), read) };
+        }
+        const risk = this.riskOf(steps, read, request.params.permanent === true);
+        const targeted = await this.deps.store.setDraftTarget(request.id, { userId: user.id, upn: user.userPrincipalName, displayName: user.displayName }, before, steps, { risk, requiredApprovals: quorumFor(this.deps.config, risk) }, this.now());
         return respond(targeted);
       }
       case verbs.undo: {
-        // Undo is a new request for the reverse change, under the same gating as any other.
-        if (request.state !== 'succeeded' || !request.before || !request.targetUserId) throw new AppError('REQUEST_CLOSED', { state: request.state });
-        if (!(await this.rolesOf(turn)).itStaff) throw new AppError('NOT_IT_STAFF');
-        if (request.after?.mailboxSmtpClientAuthenticationDisabled === request.before.mailboxSmtpClientAuthenticationDisabled) throw new AppError('NOTHING_TO_UNDO');
-        const reverse = changeCommandSetting(request.before.mailboxSmtpClientAuthenticationDisabled);
-        const draft = await this.draftChange(turn, reverse, request.targetUpn ?? '', language, undefined, request.targetUserId);
+        const draft = await this.draftUndo(turn, request, language);
         return respond(undefined, async () => {
           const activityId = await this.deps.notifier.send(turn.conversation, draft.card);
           if (activityId) await this.cardPosted(draft, activityId, turn.conversation);
@@ -400,7 +417,7 @@ export class Dispatcher {
    * confirmation card's input, which Action.Execute merges into `data` next to the request id.
    */
   private justificationPatch(turn: ActionTurn, request: RequestRecord): { params: Record<string, unknown> } | undefined {
-    if (request.commandId !== 'smtp-enable' || (typeof request.params.justification === 'string' && request.params.justification)) return undefined;
+    if (!grantsException(request) || (typeof request.params.justification === 'string' && request.params.justification)) return undefined;
     const given = typeof turn.data.justification === 'string' ? turn.data.justification.trim() : '';
     if (!given) throw new AppError('JUSTIFICATION_REQUIRED');
     if (given.length > justificationMaxLength) throw new AppError('JUSTIFICATION_TOO_LONG', { max: justificationMaxLength });
@@ -410,7 +427,7 @@ export class Dispatcher {
   /** The active exception a reminder's request governs, or EXCEPTION_NOT_ACTIVE (extended, ended or lapsed since). */
   private async governedException(request: RequestRecord): Promise<ExceptionRecord> {
     const exception = request.targetUserId ? await this.deps.store.activeExceptionFor(request.targetUserId) : undefined;
-    if (request.commandId !== 'smtp-enable' || request.state !== 'succeeded' || !exception || exception.requestId !== request.id) throw new AppError('EXCEPTION_NOT_ACTIVE');
+    if (!grantsException(request) || request.state !== 'succeeded' || !exception || exception.requestId !== request.id) throw new AppError('EXCEPTION_NOT_ACTIVE');
     return exception;
   }
 
@@ -430,7 +447,7 @@ export class Dispatcher {
     const adopt = turn.verb === verbs.exceptionAdopt;
     const card = messageCard(t, t(adopt ? 'exceptions.adoptDrafted' : 'exceptions.disableDrafted', { name: mailbox.displayName }));
     if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return { card, replay: true };
-    const command = adopt ? smtpEnableCommand() : changeCommandSetting(true);
+    const command = adopt ? smtpEnableCommand() : changeCommand('smtp-disable');
     const draft = await this.draftChange(turn, command, mailbox.userPrincipalName, language, undefined, mailbox.userId, adopt ? { adopt: true } : {});
     await this.lifecycle.audit(draft.track?.requestId ?? null, turn.userId ?? null, adopt ? 'exception.adopt-requested' : 'exception.unmanaged-disable-requested', { target: mailbox.userPrincipalName, reviewId });
     return {
@@ -578,8 +595,8 @@ export class Dispatcher {
     const needle = target ? fold(target.trim()) : undefined;
     const seen = new Set<string>();
     const undoable = recent.filter((r) => {
-      if (!r.before || !r.targetUserId || commandById(r.commandId)?.kind !== 'change') return false;
-      if (r.after?.mailboxSmtpClientAuthenticationDisabled === r.before.mailboxSmtpClientAuthenticationDisabled) return false;
+      if (!r.targetUserId || commandById(r.commandId)?.kind !== 'change' || typeof r.params.undoneBy === 'string') return false;
+      if (reverseIntents(r.plan).length === 0) return false;
       if (needle && !fold(r.targetDisplayName ?? '').includes(needle) && !fold(r.targetUpn ?? '').includes(needle)) return false;
       // Only a mailbox's latest change: undoing an older one would not put back what is there now.
       if (seen.has(r.targetUserId)) return false;
@@ -589,10 +606,7 @@ export class Dispatcher {
     if (!undoable.length) return { card: messageCard(t, t('nlu.undoNothing'), 'NOTHING_TO_UNDO') };
     const lastHour = undoable.filter((r) => now - r.updatedAt.getTime() <= 3_600_000);
     const only = lastHour.length === 1 ? lastHour[0] : undoable.length === 1 ? undoable[0] : undefined;
-    if (only) {
-      const reverse = changeCommandSetting(only.before!.mailboxSmtpClientAuthenticationDisabled);
-      return this.draftChange(turn, reverse, only.targetUpn ?? '', language, undefined, only.targetUserId!);
-    }
+    if (only) return this.draftUndo(turn, only, language);
     const choices = undoable.slice(0, 5).map((r) => ({
       requestId: r.id, verb: verbs.undo,
       text: `${t(`request.title.${r.commandId}`, { name: r.targetDisplayName ?? r.targetUpn ?? '' })} · ${formatDateTime(language, r.updatedAt)}`,
@@ -600,43 +614,113 @@ export class Dispatcher {
     return { card: undoWhichCard(t, choices) };
   }
 
+  /**
+   * Undo is a new request for the reverse plan (every applied step back to its value before, last
+   * first), under the same gating as any other. A stale card — already undone, an undo already
+   * asked for, or changed by a later request since — is refused and writes nothing.
+   */
+  private async draftUndo(turn: TurnContext, request: RequestRecord, language: Language): Promise<Reply> {
+    if (typeof request.params.undoneBy === 'string') throw new AppError('ALREADY_UNDONE');
+    if (request.state !== 'succeeded') throw new AppError('REQUEST_CLOSED', { state: request.state });
+    if (!(await this.rolesOf(turn)).itStaff) throw new AppError('NOT_IT_STAFF');
+    const reverse = reverseIntents(request.plan);
+    if (reverse.length === 0) throw new AppError('NOTHING_TO_UNDO');
+    const open = await this.deps.store.openUndoOf(request.id);
+    if (open) throw new AppError('UNDO_ALREADY_REQUESTED', { by: open.requesterName });
+    if (request.targetUserId && (await this.deps.store.mailboxChangedSince(request.targetUserId, request.updatedAt, request.id))) throw new AppError('REQUEST_SUPERSEDED');
+    const user = request.targetUserId ? await this.userById(request.targetUserId) : undefined;
+    const command = commandForIntents(reverse, { tenantId: turn.tenantId!, user });
+    return this.draftPlan(turn, { commandId: command?.id ?? 'plan-undo', intents: reverse, user, language, params: { query: request.targetUpn ?? '', undoes: request.id } });
+  }
+
   private async draftChange(turn: TurnContext, command: ChangeCommand, query: string, language: Language, requestedDurationMs?: number, targetId?: string, exception: ExceptionDraft = {}): Promise<Reply> {
-    const t = translator(language);
     // Every enable is an exception to the baseline: it ends (default EXCEPTION_DEFAULT_DAYS) unless
     // it is permanent, and a permanent one needs the high-risk quorum.
-    const isEnable = command.id === 'smtp-enable';
+    const isEnable = command.grantsException === true;
     const permanent = isEnable && exception.permanent === true;
-    const risk = permanent ? 'high' : command.risk;
     // A time-boxed disable would turn SMTP AUTH back on by itself, outside the exceptions register.
     if (!isEnable && requestedDurationMs !== undefined) throw new AppError('DURATION_ONLY_FOR_ENABLE');
     const durationMs = permanent ? undefined : isEnable ? requestedDurationMs ?? this.deps.config.EXCEPTION_DEFAULT_DAYS * 86_400_000 : undefined;
     const justification = exception.justification?.trim();
     if (justification && justification.length > justificationMaxLength) throw new AppError('JUSTIFICATION_TOO_LONG', { max: justificationMaxLength });
-    const exceptionParams = {
+    const params = {
+      query, ...(durationMs ? { durationMs } : {}),
       ...(justification ? { justification } : {}), ...(permanent ? { permanent: true } : {}),
       ...(exception.adopt ? { adopt: true } : {}), ...(exception.extends ? { extendsException: exception.extends } : {}),
       ...(exception.selfService ? { selfService: true, ...exception.selfService } : {}),
       ...(exception.fix ? { fixSteps: exception.fix.steps, diagnosis: exception.fix.codes } : {}),
     };
+    if (command.targets === 'organization') return this.draftPlan(turn, { commandId: command.id, command, language, params });
     const resolved = targetId ? { kind: 'found' as const, user: await this.userById(targetId) } : await this.resolveOne(query);
-    const now = this.now();
-    const base: RequestRecord = {
-      id: this.newId(), tenantId: turn.tenantId!, commandId: command.id, state: 'draft', risk,
-      requiredApprovals: quorumFor(this.deps.config, risk), requesterId: turn.userId!, requesterName: turn.userName,
-      targetUserId: null, targetUpn: null, targetDisplayName: null, params: { query, ...(durationMs ? { durationMs } : {}), ...exceptionParams }, language, conversation: turn.conversation,
-      before: null, after: null, verified: null, errorCode: null, createdAt: now, updatedAt: now,
-      expiresAt: new Date(now.getTime() + this.deps.config.REQUEST_TTL_HOURS * 3_600_000),
-    };
     if (resolved.kind === 'ambiguous') {
-      const request = { ...base, params: { ...base.params, candidates: resolved.candidates.map((c) => c.id) } };
+      const request = this.newRequest(turn, command.id, 'low', language, { ...params, candidates: resolved.candidates.map((c) => c.id) });
       await this.lifecycle.create(request, { command: command.id, query, ambiguous: true });
-      return { card: pickUserCard(t, request.id, query, resolved.candidates), track: { requestId: request.id, audience: 'requester', language } };
+      return { card: pickUserCard(translator(language), request.id, query, resolved.candidates), track: { requestId: request.id, audience: 'requester', language } };
     }
-    const user = resolved.user;
-    const before = await this.draftState(user);
-    const request: RequestRecord = { ...base, targetUserId: user.id, targetUpn: user.userPrincipalName, targetDisplayName: user.displayName, before };
-    await this.lifecycle.create(request, { command: command.id, target: user.userPrincipalName, before, durationMs: durationMs ?? null, ...exceptionParams });
+    return this.draftPlan(turn, { commandId: command.id, command, user: resolved.user, language, params });
+  }
+
+  /**
+   * A draft from a plan: the command's (or the given) steps, each read now, those already so dropped.
+   * An empty plan is answered "already so" with the current values: no request, no write — unless
+   * the draft only records an exception (adopting a mailbox that is already on, extending one).
+   */
+  private async draftPlan(turn: TurnContext, draft: { commandId: string; command?: ChangeCommand; intents?: StepIntent[]; user?: DirectoryUser; language: Language; params: Record<string, unknown> }): Promise<Reply> {
+    const { user, language, params } = draft;
+    const t = translator(language);
+    const before = user ? await this.draftState(user) : null;
+    const { steps, read } = await this.planFor(draft.command ?? draft.intents!, turn.tenantId!, user, before);
+    if (steps.length === 0 && !(await this.recordsExceptionOnly(draft.command, user, params))) return { card: alreadySoCard(t, read) };
+    const risk = this.riskOf(steps, read, params.permanent === true);
+    const request: RequestRecord = {
+      ...this.newRequest(turn, draft.commandId, risk, language, params),
+      ...(user ? { targetUserId: user.id, targetUpn: user.userPrincipalName, targetDisplayName: user.displayName } : {}),
+      before, plan: steps,
+    };
+    await this.lifecycle.create(request, {
+      command: draft.commandId, target: user?.userPrincipalName ?? null, before,
+      steps: steps.map((step) => ({ kind: step.kind, target: step.target.identity, desired: step.desired })),
+      durationMs: params.durationMs ?? null, ...Object.fromEntries(['justification', 'permanent', 'adopt', 'extendsException', 'undoes'].filter((k) => k in params).map((k) => [k, params[k]])),
+    });
     return { card: await this.lifecycle.cardFor(request, 'requester', language), track: { requestId: request.id, audience: 'requester', language } };
+  }
+
+  /**
+   * A change with nothing to write that still has something to record: adopting a mailbox that is
+   * already on, extending an exception, or enabling a mailbox that is on without an exception (it
+   * is brought under the register, with its justification and approval, and nothing is written).
+   */
+  private async recordsExceptionOnly(command: ChangeCommand | undefined, user: DirectoryUser | undefined, params: Record<string, unknown>): Promise<boolean> {
+    if (params.adopt || params.extendsException) return true;
+    return command?.grantsException === true && user !== undefined && !(await this.deps.store.activeExceptionFor(user.id));
+  }
+
+  /** Reads the plan's steps; the user's mailbox step reuses the draft's own read of it. */
+  private planFor(commandOrIntents: ChangeCommand | StepIntent[], tenantId: string, user: DirectoryUser | undefined, before: MailboxSmtpState | null) {
+    const intents = Array.isArray(commandOrIntents) ? commandOrIntents : commandOrIntents.plan({ tenantId, user });
+    const known = new Map<string, unknown>();
+    if (user && before) known.set(stateKey({ kind: mailboxSmtpAuth.id, target: mailboxOf(user) }), before);
+    return this.tenantCall(() => readPlan(this.deps.tenant, intents, known));
+  }
+
+  /**
+   * Quorum comes from the riskiest step; a permanent exception needs the high-risk quorum. A change
+   * that only records an exception (nothing left to write) is gated as the write it stands for.
+   */
+  private riskOf(steps: RequestRecord['plan'], read: { intent: StepIntent; state: unknown }[], permanent: boolean) {
+    const risk = planRisk(steps.length ? steps : read.map(({ intent, state }) => pendingStep(intent, state)));
+    return permanent && (risk === 'low' || risk === 'medium') ? 'high' as const : risk;
+  }
+
+  private newRequest(turn: TurnContext, commandId: string, risk: RequestRecord['risk'], language: Language, params: Record<string, unknown>): RequestRecord {
+    const now = this.now();
+    return {
+      id: this.newId(), tenantId: turn.tenantId!, commandId, state: 'draft', risk,
+      requiredApprovals: quorumFor(this.deps.config, risk), requesterId: turn.userId!, requesterName: turn.userName,
+      targetUserId: null, targetUpn: null, targetDisplayName: null, params, language, conversation: turn.conversation,
+      before: null, after: null, verified: null, errorCode: null, createdAt: now, updatedAt: now,
+      expiresAt: new Date(now.getTime() + this.deps.config.REQUEST_TTL_HOURS * 3_600_000), plan: [],
+    };
   }
 
   private async resolveOne(query: string): Promise<{ kind: 'found'; user: DirectoryUser } | { kind: 'ambiguous'; candidates: DirectoryUser[] }> {

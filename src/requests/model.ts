@@ -1,6 +1,9 @@
 import type { Risk } from '../config';
 import type { Language } from '../i18n';
-import type { Finding } from '../tenant/evaluate';
+import type { MailboxSmtpState } from '../domain/smtp-auth';
+import type { PlanStep } from '../steps/types';
+
+export type { MailboxSmtpState, SmtpAuthSnapshot } from '../domain/smtp-auth';
 
 export const requestStates = [
   'draft', 'confirmed', 'pending', 'approved', 'executing', 'succeeded', 'failed',
@@ -28,28 +31,6 @@ export const openStates: ReadonlySet<RequestState> = new Set(['draft', 'confirme
 /** Opaque to the core: the bot edge makes it and reads it back to reach a conversation. */
 export type ConversationRef = Record<string, unknown>;
 
-export interface MailboxSmtpState {
-  /** `Get-CASMailbox … SmtpClientAuthenticationDisabled`: null inherits the organization. */
-  mailboxSmtpClientAuthenticationDisabled: boolean | null;
-  /** `Get-TransportConfig … SmtpClientAuthenticationDisabled`. */
-  orgSmtpClientAuthenticationDisabled: boolean;
-  /** The mailbox value wins over the organization's. */
-  effectiveEnabled: boolean;
-  /**
-   * Every other layer too, as the one evaluation (tenant/evaluate.ts) found it when this state was
-   * read; kept in the request's before/after jsonb. Absent on rows written before it existed and
-   * after a read that could not evaluate; null when a draft's evaluation failed (the card says so).
-   */
-  evaluation?: SmtpAuthSnapshot | null;
-}
-
-/** What blocked SMTP AUTH at one moment: the part of an evaluation a request keeps. */
-export interface SmtpAuthSnapshot {
-  /** True only when no layer blocks Basic SMTP AUTH. */
-  effectiveEnabled: boolean;
-  blockers: Finding[];
-}
-
 export interface RequestRecord {
   id: string;
   tenantId: string;
@@ -72,6 +53,12 @@ export interface RequestRecord {
   createdAt: Date;
   updatedAt: Date;
   expiresAt: Date;
+  /**
+   * The ordered steps the change is made of (src/steps/), each with its own status, before and
+   * after. Empty for a draft still waiting for its target, and for a change that only records an
+   * exception (adopting a mailbox already on, extending one). Absent is read as empty.
+   */
+  plan: PlanStep[];
 }
 
 export interface Approval {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { exceptionReminderCard, messageCard, requestCard, requesterNoticeCard, type CardAudience } from '../cards/builders';
-import { changeCommandSetting, commandById } from '../commands/registry';
+import { commandById } from '../commands/registry';
 import type { ChangeCommand } from '../commands/types';
 import type { Config } from '../config';
 import type { ConversationMember, Notifier } from '../core/turn';
@@ -11,6 +11,10 @@ import type { Logger } from '../log';
 import type { JobKind, RequestPatch, Store } from '../store/store';
 import { blockersBeyondMailboxSetting, evaluateSmtpAuth, snapshotOf, type DirectoryUser, type Finding, type Tenant } from '../tenant';
 import { readSmtpState } from '../tenant/smtp-state';
+import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
+import { pendingStep, readPlan } from '../steps/plan';
+import { stepKindById } from '../steps/registry';
+import type { Json, PlanStep, StepIntent } from '../steps/types';
 import { allowedTransitions, type ConversationRef, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type RequestState } from './model';
 
 /** Settings key of the conversation approval cards go to (`approvals here`). */
@@ -54,8 +58,18 @@ export class RequestLifecycle {
     if (!moved) return undefined;
     await this.audit(moved.id, actorId, 'request.transition', { from: request.state, to, ...patch });
     await this.scheduleFor(moved);
-    if (moved.state === 'succeeded') await this.recordException(moved);
+    if (moved.state === 'succeeded') {
+      await this.recordException(moved);
+      if (typeof moved.params.undoes === 'string') await this.markUndone(moved.params.undoes, moved);
+    }
     return moved;
+  }
+
+  /** An undo that succeeded: the request it undid says so on every card, and offers Undo no more. */
+  private async markUndone(originalId: string, undo: RequestRecord): Promise<void> {
+    await this.deps.store.annotate(originalId, { undoneBy: undo.id }, this.deps.now());
+    await this.audit(originalId, null, 'request.undone', { by: undo.id });
+    await this.refreshCards(originalId);
   }
 
   /** The jobs each state implies: open requests expire (with a reminder), time-boxed ones revert. */
@@ -104,7 +118,11 @@ export class RequestLifecycle {
     const refreshUserIds = audience === 'approvers' && request.state === 'pending' && !live
       ? await this.approverIdsFor(request, conversation ?? (await this.approvalsConversation(request)))
       : undefined;
-    return requestCard(translator(language), { request, approvals, blockersLeft: blockersLeftByChange(request) }, audience, notice, { live, refreshUserIds });
+    // A draft or pending change that will turn the mailbox's SMTP AUTH off says its exception ends.
+    const active = request.targetUserId && (request.state === 'draft' || request.state === 'pending') && !grantsException(request)
+      ? await this.deps.store.activeExceptionFor(request.targetUserId) : undefined;
+    const endsException = active && turnsMailboxOff(request, active.targetUserId) ? active : undefined;
+    return requestCard(translator(language), { request, approvals, blockersLeft: blockersLeftByChange(request), endsException }, audience, notice, { live, refreshUserIds });
   }
 
   private approverCache?: { at: number; ids: Set<string> };
@@ -192,9 +210,26 @@ export class RequestLifecycle {
     await this.deps.store.withExecutionLock(requestId, async () => {
       const approved = await this.deps.store.getRequest(requestId);
       if (approved?.state !== 'approved') return;
-      const request = await this.move(approved, 'executing', null);
-      if (request) await this.applyChange(request, 'execute');
-    }, found.targetUserId ?? found.id);
+      const request = await this.move(approved, 'executing', null, await this.replanned(approved));
+      if (request) await this.runPlan(request, 'execute');
+    }, lockKeyOf(found));
+  }
+
+  /**
+   * A request that had nothing to write when drafted (an extension while the exception was active,
+   * an adoption) may find the mailbox changed by the time it runs (the exception lapsed meanwhile):
+   * its command's steps are read again, and those no longer so are written. Unreadable: all of them.
+   */
+  private async replanned(request: RequestRecord): Promise<RequestPatch> {
+    const command = changeCommandOf(request);
+    if (request.plan.length > 0 || !command?.grantsException || !request.targetUserId || !request.targetUpn) return {};
+    const intents = command.plan({ tenantId: request.tenantId, user: targetOf(request, request.targetUserId, request.targetUpn) });
+    try {
+      return { plan: (await readPlan(this.deps.tenant, intents)).steps };
+    } catch (error) {
+      this.deps.logger.warn({ err: errorSummary(error), requestId: request.id }, 'could not read the target again before running; writing every step');
+      return { plan: intents.map((intent) => pendingStep(intent, null)) };
+    }
   }
 
   /**
@@ -209,29 +244,31 @@ export class RequestLifecycle {
     const stale = async (state: RequestState) => (await this.deps.store.requestsIn(state)).filter((r) => r.updatedAt.getTime() <= cutoff);
     for (const stuck of await stale('executing')) {
       await this.deps.store.withExecutionLock(stuck.id, async () => {
-        const request = await this.deps.store.getRequest(stuck.id);
+        let request = await this.deps.store.getRequest(stuck.id);
         if (request?.state !== 'executing') return;
-        const command = changeCommandOf(request);
-        let current: MailboxSmtpState | 'no-mailbox' | undefined;
-        try {
-          current = request.targetUpn ? await readSmtpState(this.deps.tenant.exchange, request.targetUpn) : undefined;
-        } catch (error) {
-          this.deps.logger.warn({ err: errorSummary(error), requestId: request.id }, 'reconcile: tenant unreadable, will retry at next start');
-          return;
+        // Each step not yet applied (left mid-write, or never reached) is settled from the tenant's
+        // actual value: marked applied when it already holds, written once when it does not.
+        for (let index = 0; index < request.plan.length; index++) {
+          const step = request.plan[index]!;
+          if (step.status !== 'writing' && step.status !== 'pending') continue;
+          const kind = stepKindById(step.kind);
+          let current: unknown;
+          try {
+            current = await kind.read(this.deps.tenant, step.target);
+          } catch (error) {
+            this.deps.logger.warn({ err: errorSummary(error), requestId: request.id }, 'reconcile: tenant unreadable, will retry at next start');
+            return;
+          }
+          if (current !== undefined && kind.holds(current, step.desired)) {
+            await this.audit(request.id, null, 'request.reconciled', { outcome: 'already-applied', step: index, stepKind: step.kind, after: current as Json });
+            request = (await this.deps.store.updateStep(request.id, index, ['writing', 'pending'], { status: 'applied', after: current as Json, verified: true }, this.deps.now())) ?? request;
+          } else {
+            await this.audit(request.id, null, 'request.reconciled', { outcome: 'retrying-once', step: index, stepKind: step.kind, current: (current ?? null) as Json });
+          }
         }
         settled++;
-        if (command && current && current !== 'no-mailbox' && command.verify(current)) {
-          await this.audit(request.id, null, 'request.reconciled', { outcome: 'already-applied', after: current });
-          // Every layer, as after any write, so the card can say whether SMTP AUTH now works.
-          const after = (request.targetUpn && (await this.readBackEvaluated(request, request.targetUpn))) || current;
-          const done = await this.move(request, 'succeeded', null, { after, verified: true });
-          await this.refreshCards(request.id);
-          if (done) await this.notifyRequester(done, 'succeeded');
-          return;
-        }
-        await this.audit(request.id, null, 'request.reconciled', { outcome: 'retrying-once', current: current ?? null });
-        await this.applyChange(request, 'reconcile');
-      }, stuck.targetUserId ?? stuck.id);
+        await this.runPlan(request, 'reconcile');
+      }, lockKeyOf(stuck));
     }
     // Pending although its decisions settle it (a reject, or a met quorum): moved now, then told and run.
     for (const decided of await this.deps.store.settleDecidedPending(this.deps.now())) {
@@ -258,52 +295,84 @@ export class RequestLifecycle {
     return settled;
   }
 
-  /** Write, read back, record before/after/match, settle the request, update every card. */
-  private async applyChange(request: RequestRecord, reason: 'execute' | 'reconcile'): Promise<void> {
-    const command = changeCommandOf(request);
-    const upn = request.targetUpn;
+  /**
+   * Runs the plan's steps in order, each claimed, written once, read back and audited on its own;
+   * the first that fails stops the plan (the steps before it stay applied, and the card says so).
+   * Then the request settles, every card is updated and the requester is told.
+   */
+  private async runPlan(request: RequestRecord, reason: 'execute' | 'reconcile'): Promise<void> {
+    let current = request;
     let failure: AppError | undefined;
-    if (!command || !upn) {
-      failure = new AppError('INTERNAL');
-    } else {
-      try {
-        await command.execute(this.deps.tenant, { userPrincipalName: upn });
-      } catch (error) {
-        failure = toAppError(error);
-      }
+    let ambiguous = false;
+    for (let index = 0; index < current.plan.length && !failure; index++) {
+      const step = current.plan[index]!;
+      if (step.status === 'applied') continue;
+      const outcome = await this.runStep(current, index, reason);
+      current = outcome.request;
+      failure = outcome.failure;
+      ambiguous = outcome.ambiguous;
     }
-    const after = !upn ? undefined : failure ? await this.readBack(upn, request.id) : await this.readBackEvaluated(request, upn);
-    // A write that errored (a timeout, say) may still have reached Exchange: the read-back is the
-    // truth. Calling it failed would leave SMTP AUTH on with no exception and no revert behind it.
-    const writeError = failure;
-    if (failure && failure.code !== 'INTERNAL' && after !== undefined && command?.verify(after)) failure = undefined;
-    const verified = !failure && after !== undefined && command !== undefined && command.verify(after);
-    if (!failure && after && !verified) failure = new AppError('VERIFY_MISMATCH');
-    await this.audit(request.id, null, 'tenant.write', {
-      reason,
-      cmdlet: 'Set-CASMailbox',
-      identity: upn,
-      parameters: { SmtpClientAuthenticationDisabled: command ? command.desiredMailboxValue : null },
-      before: request.before,
-      after: after ?? null,
-      readBackMatched: verified,
-      errorCode: failure?.code ?? null,
-      ...(writeError && !failure ? { writeErrorCode: writeError.code } : {}),
-    });
+    // The request's own before/after stays the target mailbox's state, with every layer evaluated
+    // after a successful change so the card can say whether SMTP AUTH now works.
+    const upn = current.targetUpn;
+    const after = !upn ? undefined : failure ? await this.readBack(upn, current.id) : await this.readBackEvaluated(current, upn);
+    const verified = current.plan.every((step) => step.status === 'applied' && step.verified === true);
     let settled: RequestRecord | undefined;
     if (failure) {
-      this.deps.logger.error({ err: errorSummary(failure.cause ?? failure), requestId: request.id, code: failure.code }, 'request failed');
+      this.deps.logger.error({ err: errorSummary(failure.cause ?? failure), requestId: current.id, code: failure.code }, 'request failed');
       // The error's params (which permission was missing…) let the failed card say what to fix.
-      settled = await this.move(request, 'failed', null, { after: after ?? null, verified: false, errorCode: failure.code, params: { ...request.params, errorParams: failure.params } });
-      // Timed out or cut off, the write may still reach Exchange after we gave up: look again later.
-      if (settled && writeError && ambiguousWriteErrors.has(writeError.code)) {
-        await this.deps.store.scheduleJob({ id: this.newId(), kind: 'request.recheck', requestId: request.id, runAt: new Date(this.deps.now().getTime() + lateWriteRecheckMs) });
+      settled = await this.move(current, 'failed', null, { after: after ?? null, verified: false, errorCode: failure.code, params: { ...current.params, errorParams: failure.params } });
+      // Timed out or cut off, the write may still reach the tenant after we gave up: look again later.
+      if (settled && ambiguous) {
+        await this.deps.store.scheduleJob({ id: this.newId(), kind: 'request.recheck', requestId: current.id, runAt: new Date(this.deps.now().getTime() + lateWriteRecheckMs) });
       }
     } else {
-      settled = await this.move(request, 'succeeded', null, { after: after ?? null, verified: after !== undefined });
+      settled = await this.move(current, 'succeeded', null, { after: after ?? null, verified: current.plan.length === 0 ? after !== undefined : verified });
     }
-    await this.refreshCards(request.id);
+    await this.refreshCards(current.id);
     if (settled) await this.notifyRequester(settled, settled.state === 'failed' ? 'failed' : 'succeeded');
+  }
+
+  /** One step: claim it (pending → writing), write, read back, audit, record applied or failed. */
+  private async runStep(request: RequestRecord, index: number, reason: 'execute' | 'reconcile'): Promise<{ request: RequestRecord; failure?: AppError; ambiguous: boolean }> {
+    const step = request.plan[index]!;
+    const kind = stepKindById(step.kind);
+    const now = () => this.deps.now();
+    let claimed: RequestRecord | undefined = request;
+    if (step.status === 'pending') claimed = await this.deps.store.updateStep(request.id, index, ['pending'], { status: 'writing' }, now());
+    // Under the execution lock nobody else claims it; a step found otherwise is not ours to write.
+    if (!claimed) return { request, failure: new AppError('INTERNAL'), ambiguous: false };
+    let writeError: AppError | undefined;
+    try {
+      await kind.write(this.deps.tenant, step.target, step.desired);
+    } catch (error) {
+      writeError = toAppError(error);
+    }
+    let after: unknown;
+    try {
+      after = await kind.read(this.deps.tenant, step.target);
+    } catch (error) {
+      this.deps.logger.warn({ err: errorSummary(error), requestId: request.id, step: index }, 'read-back after the write failed');
+    }
+    // A write that errored (a timeout, say) may still have reached the tenant: the read-back is the
+    // truth. Calling it failed would leave SMTP AUTH on with no exception and no revert behind it.
+    let failure = writeError;
+    if (failure && failure.code !== 'INTERNAL' && after !== undefined && kind.holds(after, step.desired)) failure = undefined;
+    const verified = !failure && after !== undefined && kind.holds(after, step.desired);
+    if (!failure && after !== undefined && !verified) failure = new AppError('VERIFY_MISMATCH');
+    const operation = kind.operation(step.target, step.desired);
+    await this.audit(request.id, null, 'tenant.write', {
+      reason, step: index, stepKind: step.kind,
+      operation: operation.operation, ...(operation.cmdlet ? { cmdlet: operation.cmdlet } : {}),
+      identity: operation.identity, parameters: operation.parameters,
+      before: step.before, after: (after ?? null) as Json, readBackMatched: verified, errorCode: failure?.code ?? null,
+      ...(writeError && !failure ? { writeErrorCode: writeError.code } : {}),
+    });
+    const patch: Partial<PlanStep> = failure
+      ? { status: 'failed', after: (after ?? null) as Json, verified: false, errorCode: failure.code, ...(writeError ? { writeErrorCode: writeError.code } : {}) }
+      : { status: 'applied', after: (after ?? null) as Json, verified: after !== undefined };
+    const recorded = (await this.deps.store.updateStep(request.id, index, ['writing'], patch, now())) ?? claimed;
+    return { request: recorded, failure, ambiguous: !!failure && !!writeError && ambiguousWriteErrors.has(writeError.code) };
   }
 
   /**
@@ -341,19 +410,22 @@ export class RequestLifecycle {
    */
   async recheckLateWrite(requestId: string): Promise<void> {
     const found = await this.deps.store.getRequest(requestId);
-    if (found?.state !== 'failed' || !found.targetUpn || !found.targetUserId || !found.before) return;
-    await this.deps.store.withMailboxLock(found.targetUserId, async () => {
+    if (found?.state !== 'failed') return;
+    await this.deps.store.withMailboxLock(lockKeyOf(found), async () => {
       const request = await this.deps.store.getRequest(requestId);
-      const command = request && changeCommandOf(request);
-      if (!request?.targetUpn || !request.targetUserId || !request.before || !command || request.params.lateWrite) return;
-      if (await this.deps.store.mailboxChangedSince(request.targetUserId, request.updatedAt, request.id)) return;
+      if (request?.state !== 'failed' || request.params.lateWrite) return;
+      const index = request.plan.findIndex((step) => step.status === 'failed' && typeof step.writeErrorCode === 'string' && ambiguousWriteErrors.has(step.writeErrorCode));
+      const step = request.plan[index];
+      if (!step || step.before === null) return;
+      if (request.targetUserId && (await this.deps.store.mailboxChangedSince(request.targetUserId, request.updatedAt, request.id))) return;
+      const kind = stepKindById(step.kind);
       // Unreadable now: the job fails and is tried again after its lease.
-      const current = await readSmtpState(this.deps.tenant.exchange, request.targetUpn);
-      if (current === 'no-mailbox' || !command.verify(current)) {
+      const current = await kind.read(this.deps.tenant, step.target);
+      if (current === undefined || !kind.holds(current, step.desired)) {
         await this.deps.store.annotate(request.id, { lateWrite: 'not-applied' }, this.deps.now());
         return;
       }
-      await this.restoreMailbox(request, request.targetUpn, request.before.mailboxSmtpClientAuthenticationDisabled, 'undo-late-write', current);
+      await this.restoreStep(request, index, step, kind.valueOf(step.before), 'undo-late-write', current);
       await this.deps.store.annotate(request.id, { lateWrite: 'undone' }, this.deps.now());
       await this.refreshCards(request.id);
     });
@@ -390,8 +462,10 @@ export class RequestLifecycle {
     const store = this.deps.store;
     const now = this.deps.now();
     const active = await store.activeExceptionFor(request.targetUserId);
-    if (request.commandId !== 'smtp-enable') {
-      if (active && (await store.closeException(active.id, active.requestId, 'ended', now))) {
+    if (!grantsException(request)) {
+      // Only a change that turned this mailbox's SMTP AUTH off ends its exception (an MFA or policy
+      // change, or a reset that still inherits "on", leaves it in place).
+      if (active && turnsMailboxOff(request, active.targetUserId) && (await store.closeException(active.id, active.requestId, 'ended', now))) {
         await store.cancelJobs(active.requestId, ['request.revert', 'exception.remind']);
         await this.audit(request.id, null, 'exception.ended', { exceptionId: active.id, target: active.targetUpn, by: request.commandId });
       }
@@ -443,7 +517,7 @@ export class RequestLifecycle {
    * exception row was never written), so its revert falls back to the value before the change.
    */
   private async governedException(request: RequestRecord): Promise<ExceptionRecord | 'superseded' | undefined> {
-    if (request.commandId !== 'smtp-enable' || !request.targetUserId) return undefined;
+    if (!grantsException(request) || !request.targetUserId) return undefined;
     const active = await this.deps.store.activeExceptionFor(request.targetUserId);
     if (active) return active.requestId === request.id ? active : 'superseded';
     return (await this.deps.store.exceptionNamesRequest(request.id)) ? 'superseded' : undefined;
@@ -468,29 +542,36 @@ export class RequestLifecycle {
     const ran = await this.deps.store.withExecutionLock(requestId, async () => {
       await this.revertOnce(requestId);
       return true;
-    }, found?.targetUserId ?? requestId);
+    }, found ? lockKeyOf(found) : requestId);
     // Left claimed, the job is looked at again after its lease, by when the holder has settled it.
     if (!ran) throw new Error(`request ${requestId} is being reverted by another instance`);
   }
 
   /**
-   * Puts a mailbox value back (a revert, an undone late write): write, read back, audit. Throws unless
+   * Puts a step's value back (a revert, an undone late write): write, read back, audit. Throws unless
    * the read-back shows the value, so the job that asked stays due; resolves with the read-back.
    */
-  private async restoreMailbox(request: RequestRecord, upn: string, value: boolean | null, reason: 'revert' | 'undo-late-write', before: MailboxSmtpState | null): Promise<MailboxSmtpState | undefined> {
-    const restore = changeCommandSetting(value);
+  private async restoreStep(request: RequestRecord, index: number | null, step: StepIntent, value: Json, reason: 'revert' | 'undo-late-write', before: unknown): Promise<unknown> {
+    const kind = stepKindById(step.kind);
     let failure: AppError | undefined;
     try {
-      await restore.execute(this.deps.tenant, { userPrincipalName: upn });
+      await kind.write(this.deps.tenant, step.target, value);
     } catch (error) {
       failure = toAppError(error);
     }
-    const after = await this.readBack(upn, request.id);
-    const restored = !failure && after !== undefined && restore.verify(after);
+    let after: unknown;
+    try {
+      after = await kind.read(this.deps.tenant, step.target);
+    } catch (error) {
+      this.deps.logger.warn({ err: errorSummary(error), requestId: request.id, step: index }, 'read-back after the write failed');
+    }
+    const restored = !failure && after !== undefined && kind.holds(after, value);
+    const operation = kind.operation(step.target, value);
     await this.audit(request.id, null, 'tenant.write', {
-      reason, cmdlet: 'Set-CASMailbox', identity: upn,
-      parameters: { SmtpClientAuthenticationDisabled: restore.desiredMailboxValue },
-      before, after: after ?? null, readBackMatched: restored, errorCode: failure?.code ?? null,
+      reason, ...(index === null ? {} : { step: index }), stepKind: step.kind,
+      operation: operation.operation, ...(operation.cmdlet ? { cmdlet: operation.cmdlet } : {}),
+      identity: operation.identity, parameters: operation.parameters,
+      before: (before ?? null) as Json, after: (after ?? null) as Json, readBackMatched: restored, errorCode: failure?.code ?? null,
     });
     if (!restored) throw failure ?? new AppError('VERIFY_MISMATCH');
     return after;
@@ -498,20 +579,46 @@ export class RequestLifecycle {
 
   private async revertOnce(requestId: string): Promise<void> {
     const request = await this.deps.store.getRequest(requestId);
-    if (request?.state !== 'succeeded' || !request.before || !request.targetUpn) return;
+    if (request?.state !== 'succeeded') return;
     const exception = await this.governedException(request);
     // Extended by a later request, or already turned off another way: nothing lapses here.
     if (exception === 'superseded') return;
-    const restoreValue = exception ? exception.restoreValue : request.before.mailboxSmtpClientAuthenticationDisabled;
-    // A failed revert throws and stays due: the job runner tries again after its lease.
-    const after = await this.restoreMailbox(request, request.targetUpn, restoreValue, 'revert', request.after);
-    const reverted = await this.move(request, 'reverted', null, { after });
+    // Every applied step that changed something goes back, last first; the exception's mailbox goes
+    // to the value that turns SMTP AUTH off again (its restore value).
+    const indexes = request.plan.map((_, i) => i).reverse().filter((i) => {
+      const step = request.plan[i]!;
+      return step.status === 'applied' && step.before !== null && !stepKindById(step.kind).holds(step.before, step.desired);
+    });
+    let after: unknown;
+    const restore = async (index: number | null, step: StepIntent, value: Json, before: unknown) => {
+      // A failed revert throws and stays due: the job runner tries again after its lease.
+      const read = await this.restoreStep(request, index, step, value, 'revert', before);
+      if (step.target.id === request.targetUserId && step.kind === mailboxSmtpAuth.id) after = read;
+    };
+    let exceptionRestored = false;
+    for (const index of indexes) {
+      const step = request.plan[index]!;
+      const isExceptionMailbox = exception !== undefined && step.kind === mailboxSmtpAuth.id && step.target.id === exception.targetUserId;
+      exceptionRestored ||= isExceptionMailbox;
+      await restore(index, step, isExceptionMailbox ? exception.restoreValue : stepKindById(step.kind).valueOf(step.before), step.after);
+    }
+    // An exception this request governs without having written it (an extension, an adoption) lapses too.
+    if (exception && !exceptionRestored) {
+      const target = { type: 'mailbox' as const, id: exception.targetUserId, identity: exception.targetUpn, displayName: exception.targetDisplayName };
+      await restore(null, { kind: mailboxSmtpAuth.id, target, desired: exception.restoreValue }, exception.restoreValue, request.after);
+    }
+    const reverted = await this.move(request, 'reverted', null, after === undefined ? {} : { after: after as MailboxSmtpState });
     if (exception && (await this.deps.store.closeException(exception.id, exception.requestId, 'lapsed', this.deps.now()))) {
-      await this.audit(request.id, null, 'exception.lapsed', { exceptionId: exception.id, target: exception.targetUpn, expiresAt: exception.expiresAt?.toISOString() ?? null, restoredTo: restoreValue });
+      await this.audit(request.id, null, 'exception.lapsed', { exceptionId: exception.id, target: exception.targetUpn, expiresAt: exception.expiresAt?.toISOString() ?? null, restoredTo: exception.restoreValue });
     }
     await this.refreshCards(request.id);
     if (reverted) await this.notifyRequester(reverted, 'reverted');
   }
+}
+
+/** The lock a request's writes serialize on: its target mailbox, or its first step's target. */
+export function lockKeyOf(request: RequestRecord): string {
+  return request.targetUserId ?? request.plan[0]?.target.id ?? request.id;
 }
 
 /** The request's target as the evaluation needs it; the evaluation reads `accountEnabled` itself. */
@@ -525,17 +632,35 @@ function targetOf(request: RequestRecord, id: string, upn: string): DirectoryUse
  * anyway), null when those layers could not be read, otherwise the blockers that will remain.
  */
 function blockersLeftByChange(request: RequestRecord): Finding[] | null | undefined {
-  const command = changeCommandOf(request);
   const evaluation = request.before?.evaluation;
-  if (!command || !request.before || evaluation === undefined) return undefined;
+  const mailboxStep = request.plan.find((step) => step.kind === mailboxSmtpAuth.id && step.target.id === request.targetUserId);
+  if (!request.before || evaluation === undefined) return undefined;
   // Only a change after which the mailbox setting allows SMTP AUTH can be defeated by another layer.
-  if (command.desiredMailboxValue ?? request.before.orgSmtpClientAuthenticationDisabled) return undefined;
+  const desired = mailboxStep ? (mailboxStep.desired as boolean | null) : request.before.mailboxSmtpClientAuthenticationDisabled;
+  if (!grantsException(request) && !mailboxStep) return undefined;
+  if (desired ?? request.before.orgSmtpClientAuthenticationDisabled) return undefined;
   return evaluation === null ? null : blockersBeyondMailboxSetting(evaluation.blockers);
 }
 
 function changeCommandOf(request: RequestRecord): ChangeCommand | undefined {
   const command = commandById(request.commandId);
   return command?.kind === 'change' ? command : undefined;
+}
+
+/** Does this request turn SMTP AUTH on for its user's mailbox as an accountable exception? */
+export function grantsException(request: RequestRecord): boolean {
+  return changeCommandOf(request)?.grantsException === true;
+}
+
+/** Did (or will) this request leave the mailbox with SMTP AUTH off, by one of its own steps? */
+export function turnsMailboxOff(request: RequestRecord, userId: string): boolean {
+  return request.plan.some((step) => {
+    if (step.kind !== mailboxSmtpAuth.id || step.target.id !== userId) return false;
+    if (step.status === 'applied' && step.after) return (step.after as MailboxSmtpState).effectiveEnabled === false;
+    const desired = step.desired as boolean | null;
+    const org = (step.before as MailboxSmtpState | null)?.orgSmtpClientAuthenticationDisabled ?? true;
+    return step.status !== 'failed' && (desired ?? org) === true;
+  });
 }
 
 

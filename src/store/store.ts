@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from './db';
 import type { Approval, ConversationRef, ExceptionRecord, RequestRecord, RequestState, UnmanagedMailbox } from '../requests/model';
 import type { Language } from '../i18n';
+import type { PlanStep } from '../steps/types';
 
 export interface CardPost {
   requestId: string;
@@ -17,6 +18,7 @@ interface RequestRow {
   target_display_name: string | null; params: Record<string, unknown>; language: string; conversation: ConversationRef;
   before_state: RequestRecord['before']; after_state: RequestRecord['after']; verified: boolean | null;
   error_code: string | null; created_at: Date | string; updated_at: Date | string; expires_at: Date | string;
+  plan: PlanStep[] | null;
 }
 
 function toRequest(row: RequestRow): RequestRecord {
@@ -28,10 +30,11 @@ function toRequest(row: RequestRow): RequestRecord {
     language: row.language as RequestRecord['language'], conversation: row.conversation,
     before: row.before_state, after: row.after_state, verified: row.verified, errorCode: row.error_code,
     createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at), expiresAt: new Date(row.expires_at),
+    plan: row.plan ?? [],
   };
 }
 
-export type RequestPatch = Partial<Pick<RequestRecord, 'after' | 'verified' | 'errorCode' | 'before' | 'targetUserId' | 'targetUpn' | 'targetDisplayName' | 'params'>>;
+export type RequestPatch = Partial<Pick<RequestRecord, 'after' | 'verified' | 'errorCode' | 'before' | 'targetUserId' | 'targetUpn' | 'targetDisplayName' | 'params' | 'plan'>>;
 
 export interface AuditEvent {
   seq: number;
@@ -116,11 +119,11 @@ export class Store {
     await this.db.query(
       `INSERT INTO requests (id, tenant_id, command_id, state, risk, required_approvals, requester_id, requester_name,
          target_user_id, target_upn, target_display_name, params, language, conversation, before_state, after_state,
-         verified, error_code, created_at, updated_at, expires_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)`,
+         verified, error_code, created_at, updated_at, expires_at, plan)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)`,
       [r.id, r.tenantId, r.commandId, r.state, r.risk, r.requiredApprovals, r.requesterId, r.requesterName,
         r.targetUserId, r.targetUpn, r.targetDisplayName, JSON.stringify(r.params), r.language, JSON.stringify(r.conversation),
-        json(r.before), json(r.after), r.verified, r.errorCode, r.createdAt, r.updatedAt, r.expiresAt],
+        json(r.before), json(r.after), r.verified, r.errorCode, r.createdAt, r.updatedAt, r.expiresAt, JSON.stringify(r.plan ?? [])],
     );
   }
 
@@ -142,14 +145,27 @@ export class Store {
          before_state = CASE WHEN $11::boolean THEN $12::jsonb ELSE before_state END,
          target_user_id = COALESCE($13, target_user_id), target_upn = COALESCE($14, target_upn),
          target_display_name = COALESCE($15, target_display_name),
-         params = COALESCE($16::jsonb, params)
+         params = COALESCE($16::jsonb, params),
+         plan = COALESCE($17::jsonb, plan)
        WHERE id = $1 AND state = $2 RETURNING *`,
       [id, from, to, at,
         'after' in patch, json(patch.after), 'verified' in patch, patch.verified ?? null,
         'errorCode' in patch, patch.errorCode ?? null, 'before' in patch, json(patch.before),
         patch.targetUserId ?? null, patch.targetUpn ?? null, patch.targetDisplayName ?? null,
-        patch.params ? JSON.stringify(patch.params) : null],
+        patch.params ? JSON.stringify(patch.params) : null, patch.plan ? JSON.stringify(patch.plan) : null],
     );
+    return rows[0] && toRequest(rows[0]);
+  }
+
+  /**
+   * Compare-and-set on one step of a request's plan: merges `patch` into step `index` only while
+   * that step's status is one of `from`. Undefined when another executor moved it first.
+   */
+  async updateStep(id: string, index: number, from: PlanStep['status'][], patch: Partial<PlanStep>, at: Date): Promise<RequestRecord | undefined> {
+    const rows = await this.db.query<RequestRow>(
+      `UPDATE requests SET plan = jsonb_set(plan, ARRAY[$2::text], (plan -> $2::int) || $4::jsonb), updated_at = $5
+       WHERE id = $1 AND plan -> $2::int ->> 'status' = ANY($3::text[]) RETURNING *`,
+      [id, index, from, JSON.stringify(patch), at]);
     return rows[0] && toRequest(rows[0]);
   }
 
@@ -240,11 +256,11 @@ export class Store {
   }
 
   /** Fills in the target of a draft that waited for the requester to pick among several users. */
-  async setDraftTarget(id: string, target: { userId: string; upn: string; displayName: string }, before: RequestRecord['before'], at: Date): Promise<RequestRecord | undefined> {
+  async setDraftTarget(id: string, target: { userId: string; upn: string; displayName: string }, before: RequestRecord['before'], plan: PlanStep[], patch: { risk: RequestRecord['risk']; requiredApprovals: number }, at: Date): Promise<RequestRecord | undefined> {
     const rows = await this.db.query<RequestRow>(
-      `UPDATE requests SET target_user_id = $2, target_upn = $3, target_display_name = $4, before_state = $5, updated_at = $6
+      `UPDATE requests SET target_user_id = $2, target_upn = $3, target_display_name = $4, before_state = $5, updated_at = $6, plan = $7, risk = $8, required_approvals = $9
        WHERE id = $1 AND state = 'draft' AND target_user_id IS NULL RETURNING *`,
-      [id, target.userId, target.upn, target.displayName, json(before), at]);
+      [id, target.userId, target.upn, target.displayName, json(before), at, JSON.stringify(plan), patch.risk, patch.requiredApprovals]);
     return rows[0] && toRequest(rows[0]);
   }
 
@@ -478,6 +494,14 @@ export class Store {
   /** Records a note on a settled request without moving it (a failed request stays failed). */
   async annotate(id: string, params: Record<string, unknown>, at: Date): Promise<RequestRecord | undefined> {
     const rows = await this.db.query<RequestRow>('UPDATE requests SET params = params || $2::jsonb, updated_at = $3 WHERE id = $1 RETURNING *', [id, JSON.stringify(params), at]);
+    return rows[0] && toRequest(rows[0]);
+  }
+
+  /** An undo of this request already confirmed and not settled (waiting for approval, running). */
+  async openUndoOf(requestId: string): Promise<RequestRecord | undefined> {
+    const rows = await this.db.query<RequestRow>(
+      "SELECT * FROM requests WHERE params->>'undoes' = $1 AND state IN ('confirmed', 'pending', 'approved', 'executing') ORDER BY created_at LIMIT 1",
+      [requestId]);
     return rows[0] && toRequest(rows[0]);
   }
 

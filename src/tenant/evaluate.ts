@@ -1,53 +1,11 @@
-import type { MailboxSmtpState, SmtpAuthSnapshot } from '../requests/model';
+import { smtpState, type Finding, type MailboxSmtpState, type SmtpAuthEvaluation } from '../domain/smtp-auth';
+export { blockersBeyondMailboxSetting, snapshotOf } from '../domain/smtp-auth';
 import type { Tenant } from './index';
 import type { ConditionalAccessPolicy, DirectoryUser, GraphBatchResponse } from './directory';
 import type { AuthenticationPolicy } from './exchange';
 import type { OrgSettings } from './org-settings';
-import { smtpState } from './smtp-state';
 
-/** Finding codes read from the tenant's state; a code never changes meaning (cards, audit and tests name them). */
-export type FindingCode =
-  | 'SMTP_AUTH_ENABLED'
-  | 'SMTP_AUTH_DISABLED_TENANT'
-  | 'SMTP_AUTH_DISABLED_MAILBOX'
-  | 'SECURITY_DEFAULTS_ON'
-  | 'PER_USER_MFA_ON'
-  | 'CA_BLOCKS_LEGACY_AUTH'
-  | 'AUTH_POLICY_BLOCKS_BASIC_SMTP'
-  | 'NO_MAILBOX'
-  | 'ACCOUNT_DISABLED'
-  | 'RECENT_SMTP_FAILURES'
-  | 'BASIC_AUTH_RETIREMENT';
-
-export type FindingLayer =
-  | 'mailbox'
-  | 'org'
-  | 'security-defaults'
-  | 'per-user-mfa'
-  | 'conditional-access'
-  | 'authentication-policy'
-  | 'account'
-  | 'sign-ins'
-  | 'advice';
-
-export interface Finding {
-  code: FindingCode;
-  layer: FindingLayer;
-  /** Names and values for the message (policy name, count of failures…); never secrets. */
-  detail?: Record<string, string>;
-}
-
-export interface SmtpAuthEvaluation {
-  state: MailboxSmtpState | 'no-mailbox';
-  /** True only when no layer blocks Basic SMTP AUTH for this mailbox. */
-  effectiveEnabled: boolean;
-  /** The findings that each stop SMTP AUTH on their own, in the order an admin would fix them. */
-  blockers: Finding[];
-  /** Every finding: the blockers, then what is informative (enabled, recent failures) and the retirement advice. */
-  findings: Finding[];
-  /** Set when the organization-wide layers were reused from an earlier read (at this time) rather than read now. */
-  orgSettingsAsOf?: Date;
-}
+export type { Finding, FindingCode, FindingLayer, SmtpAuthEvaluation } from '../domain/smtp-auth';
 
 export interface EvaluateOptions {
   now?: () => Date;
@@ -166,19 +124,6 @@ export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, opti
   informative.push({ code: 'BASIC_AUTH_RETIREMENT', layer: 'advice' });
 
   return { state, effectiveEnabled: blockers.length === 0, blockers, findings: [...blockers, ...informative], ...(reused ? { orgSettingsAsOf: reused.readAt } : {}) };
-}
-
-/** The part of an evaluation a request keeps in its before/after state. */
-export function snapshotOf(evaluation: SmtpAuthEvaluation): SmtpAuthSnapshot {
-  return { effectiveEnabled: evaluation.effectiveEnabled, blockers: evaluation.blockers };
-}
-
-/** The layers the mailbox setting decides: its own, and the organization's that `$null` inherits. */
-const mailboxSettingLayers: ReadonlySet<FindingLayer> = new Set(['mailbox', 'org']);
-
-/** The blockers a change of the mailbox setting cannot remove: every layer other than that setting. */
-export function blockersBeyondMailboxSetting(blockers: readonly Finding[]): Finding[] {
-  return blockers.filter((blocker) => !mailboxSettingLayers.has(blocker.layer));
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { MailboxSmtpState } from '../requests/model';
+import { smtpState, type MailboxSmtpState } from '../domain/smtp-auth';
 import type { ExchangeAdmin } from './exchange';
 
 /**
@@ -11,10 +11,4 @@ export async function readSmtpState(exchange: ExchangeAdmin, identity: string): 
   return smtpState(mailbox.smtpClientAuthenticationDisabled, org.smtpClientAuthenticationDisabled);
 }
 
-export function smtpState(mailbox: boolean | null, org: boolean): MailboxSmtpState {
-  return {
-    mailboxSmtpClientAuthenticationDisabled: mailbox,
-    orgSmtpClientAuthenticationDisabled: org,
-    effectiveEnabled: !(mailbox ?? org),
-  };
-}
+export { smtpState } from '../domain/smtp-auth';

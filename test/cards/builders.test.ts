@@ -16,6 +16,10 @@ const request = (state: RequestRecord['state']): RequestRecord => ({
   after: state === 'succeeded' ? { ...before, mailboxSmtpClientAuthenticationDisabled: false, effectiveEnabled: true } : null,
   verified: state === 'succeeded' ? true : null, errorCode: state === 'failed' ? 'TENANT_UNAVAILABLE' : null,
   createdAt: at, updatedAt: at, expiresAt: at,
+  plan: state === 'succeeded' ? [{
+    kind: 'mailbox-smtp-auth', target: { type: 'mailbox', id: 'bob', identity: 'bob@contoso.com', displayName: 'Bob Smith' }, desired: false,
+    status: 'applied', before, after: { ...before, mailboxSmtpClientAuthenticationDisabled: false, effectiveEnabled: true }, verified: true, errorCode: null,
+  }] : [],
 });
 
 const conditionalAccess: Finding = { code: 'CA_BLOCKS_LEGACY_AUTH', layer: 'conditional-access', detail: { policyId: 'p1', policyName: 'Block legacy authentication' } };
@@ -125,7 +129,7 @@ test('only the requester confirms a draft and only approvers see approve/reject'
   expect(verbsOf('pending', 'approvers')).toEqual(['request.approve', 'request.reject']);
   expect(verbsOf('succeeded', 'approvers')).toEqual(['request.undo']);
   // A request that found the mailbox as it left it (an adopted exception) has nothing to undo.
-  const unchanged = { ...request('succeeded'), after: before };
+  const unchanged = { ...request('succeeded'), after: before, plan: [] };
   expect(requestCard(t, { request: unchanged, approvals: [] }, 'approvers').actions ?? []).toEqual([]);
   expect(verbsOf('failed', 'approvers')).toEqual([]);
   // Posted copies: status for every viewer, refreshed into buttons for the listed approvers only.

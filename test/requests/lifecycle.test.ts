@@ -1,4 +1,5 @@
 import { actionVerbs, cardText, requestIdOf, isApprovalCard } from '../support/fake-connector';
+import { connectTenant } from '../../src/tenant';
 import { demoFixture, demoUser, inProcessBotSuite } from '../support/harness';
 
 /** Expiry, reminders and time-boxed reverts, with the clock in the test's hands. */
@@ -97,20 +98,22 @@ test('"disable SMTP for bob for 1 hour" is refused: only an enable is time-boxed
 });
 
 test('a write that answers with an error but whose read-back shows the asked value settles as done, so the exception and its revert exist', async () => {
-  const adele = demoFixture.users.find((u) => u.displayName === 'Adele Vance')!;
-  expect(adele.mailbox?.smtpClientAuthenticationDisabled).toBe(false); // already on, unmanaged
+  const { requestId } = await requestAndConfirm('enable SMTP for bob for the label printer');
+  // Another admin turns bob's mailbox on meanwhile, and Exchange then answers the bot's write with a 500.
+  const tenant = connectTenant(suite.bot.config);
+  try {
+    await tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabled(bob.userPrincipalName, false);
+  } finally {
+    await tenant.close();
+  }
   await suite.simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-CASMailbox', status: 500 }] });
-  await suite.bot.teams.message(alex, 'enable SMTP for Adele Vance for the label printer');
-  const confirm = await suite.connector.waitFor('the confirmation card', () => suite.connector.postedCards()[0]);
-  const requestId = requestIdOf(confirm.card);
-  await suite.bot.teams.press(alex, 'request.confirm', { requestId });
-  await suite.bot.server.drain();
   await suite.bot.teams.press(megan, 'request.approve', { requestId });
   await suite.bot.server.drain();
+  await suite.simulator.control('DELETE', '/_simulator/faults');
   expect(await suite.bot.server.store.getRequest(requestId)).toMatchObject({ state: 'succeeded', verified: true });
   const write = (await suite.bot.server.store.auditEvents(requestId)).find((e) => e.action === 'tenant.write');
   expect(write?.detail).toMatchObject({ readBackMatched: true, errorCode: null, writeErrorCode: 'TENANT_UNAVAILABLE' });
-  expect((await suite.bot.server.store.activeExceptions(demoFixture.tenant.id)).map((e) => e.targetUpn)).toContain(adele.userPrincipalName);
+  expect((await suite.bot.server.store.activeExceptions(demoFixture.tenant.id)).map((e) => e.targetUpn)).toContain(bob.userPrincipalName);
 }, 60_000);
 
 test('a write that timed out but reached Exchange late is undone by the recheck, so the failed request leaves nothing behind', async () => {

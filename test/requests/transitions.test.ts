@@ -64,7 +64,7 @@ test.each(illegal)('%s → %s is refused with ILLEGAL_TRANSITION', async (from, 
     id: randomUUID(), tenantId: config.TENANT_ID, commandId: 'smtp-disable', state: from, risk: 'low', requiredApprovals: 0,
     requesterId: 'alex', requesterName: 'Alex', targetUserId: 'bob', targetUpn: 'bob@contoso.com', targetDisplayName: 'Bob',
     params: {}, language: 'en', conversation: {}, before: null, after: null, verified: null, errorCode: null,
-    createdAt: at, updatedAt: at, expiresAt: new Date(at.getTime() + 86_400_000),
+    createdAt: at, updatedAt: at, expiresAt: new Date(at.getTime() + 86_400_000), plan: [],
   };
   await store.insertRequest(request);
   const error = await lifecycle.move(request, to, 'alex').then(() => undefined, (e: unknown) => e);

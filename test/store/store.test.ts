@@ -11,7 +11,7 @@ function draft(overrides: Partial<RequestRecord> = {}): RequestRecord {
     requesterId: 'alex', requesterName: 'Alex', targetUserId: 'bob', targetUpn: 'bob@contoso.com', targetDisplayName: 'Bob',
     params: { query: 'bob' }, language: 'en', conversation: { conversation: { id: 'c1' } },
     before: { mailboxSmtpClientAuthenticationDisabled: null, orgSmtpClientAuthenticationDisabled: true, effectiveEnabled: false },
-    after: null, verified: null, errorCode: null, createdAt: at, updatedAt: at, expiresAt: new Date(at.getTime() + 86_400_000),
+    after: null, verified: null, errorCode: null, createdAt: at, updatedAt: at, expiresAt: new Date(at.getTime() + 86_400_000), plan: [],
     ...overrides,
   };
 }

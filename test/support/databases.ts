@@ -77,7 +77,7 @@ export function postgresDatabase(): TestDatabase {
  * it created. The returned `test` runs only when `database` gave one — it resolves undefined only when
  * PostgreSQL is absent outside CI, which postgresAvailable has already said, loudly.
  */
-export function storeSuite(database: () => Promise<TestDatabase | undefined>): (name: string, fn: (store: Store) => Promise<void>) => void {
+export function storeSuite(database: () => Promise<TestDatabase | undefined>): (name: string, fn: (store: Store) => Promise<void>, timeoutMs?: number) => void {
   let store: Store | undefined;
   let db: TestDatabase | undefined;
   beforeAll(async () => {
@@ -88,9 +88,9 @@ export function storeSuite(database: () => Promise<TestDatabase | undefined>): (
     await store?.close();
     await db?.cleanup();
   });
-  return (name, fn) => test(name, async () => {
+  return (name, fn, timeoutMs) => test(name, async () => {
     // A suite without its database is skipped when the file loads (describeWithPostgres); here it would pass empty.
     if (!store) throw new Error(`no ${db?.name ?? 'database'} to run "${name}" on`);
     await fn(store);
-  });
+  }, timeoutMs);
 }

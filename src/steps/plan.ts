@@ -1,0 +1,63 @@
+import type { Risk } from '../config';
+import type { Tenant } from '../tenant';
+import { stepKindById } from './registry';
+import type { Json, PlanStep, StepIntent } from './types';
+
+const riskOrder: readonly Risk[] = ['read', 'low', 'medium', 'high', 'critical'];
+
+/** The highest of the risks: a request's quorum comes from its riskiest step. */
+export function highestRisk(risks: readonly Risk[]): Risk {
+  return risks.reduce<Risk>((max, risk) => (riskOrder.indexOf(risk) > riskOrder.indexOf(max) ? risk : max), 'low');
+}
+
+export function planRisk(steps: readonly PlanStep[]): Risk {
+  return highestRisk(steps.map((step) => stepKindById(step.kind).risk(step.desired, step.before ?? undefined)));
+}
+
+export interface ReadPlan {
+  /** The steps still to do, each with the state it was read in. */
+  steps: PlanStep[];
+  /** Every intent with the state read for it (the dropped ones too): what an "already so" answer shows. */
+  read: { intent: StepIntent; state: unknown }[];
+}
+
+/**
+ * Reads each intent's current state (or takes the one the caller already read, keyed by kind and
+ * target id) and keeps only the steps whose target does not hold the desired value yet. A target
+ * that does not exist is left to the caller (undefined state: the step stays, and fails if run).
+ */
+export async function readPlan(tenant: Tenant, intents: readonly StepIntent[], known: ReadonlyMap<string, unknown> = new Map()): Promise<ReadPlan> {
+  const read = await Promise.all(intents.map(async (intent) => {
+    const key = stateKey(intent);
+    const state = known.has(key) ? known.get(key) : await stepKindById(intent.kind).read(tenant, intent.target);
+    return { intent, state };
+  }));
+  const steps = read
+    .filter(({ intent, state }) => state === undefined || !stepKindById(intent.kind).holds(state, intent.desired))
+    .map(({ intent, state }) => pendingStep(intent, state));
+  return { steps, read };
+}
+
+export function pendingStep(intent: StepIntent, before: unknown): PlanStep {
+  return { kind: intent.kind, target: intent.target, desired: intent.desired, status: 'pending', before: (before ?? null) as Json, after: null, verified: null, errorCode: null };
+}
+
+export function stateKey(intent: Pick<StepIntent, 'kind' | 'target'>): string {
+  return `${intent.kind}:${intent.target.id}`;
+}
+
+/** Same steps, same order, same values: what tells which command a reverse plan is. */
+export function sameIntents(a: readonly StepIntent[], b: readonly StepIntent[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.kind === b[i]!.kind && x.target.id === b[i]!.target.id && JSON.stringify(x.desired) === JSON.stringify(b[i]!.desired));
+}
+
+/**
+ * The steps that undo a plan: every applied step that changed its target, in reverse order, each
+ * back to the value read before it ran.
+ */
+export function reverseIntents(plan: readonly PlanStep[]): StepIntent[] {
+  return plan
+    .filter((step) => step.status === 'applied' && step.before !== null && !stepKindById(step.kind).holds(step.before, step.desired))
+    .reverse()
+    .map((step) => ({ kind: step.kind, target: step.target, desired: stepKindById(step.kind).valueOf(step.before) }));
+}
