@@ -29,8 +29,9 @@ test('a second status within the minute says "as of"; a change SMTP Gate makes, 
   expect(reused).not.toContain('Ref: SECURITY_DEFAULTS_ON');
 
   // SMTP Gate's own write (a disable, which needs no approval) drops the copy; the check after it reads the organization anew.
-  await suite.bot.teams.message(alex, 'disable smtp for bob@contoso.com');
-  const draft = await suite.connector.waitFor('the disable draft', () => suite.connector.postedCards().find((p) => cardText(p.card).includes('Disable SMTP AUTH for Bob Smith')));
+  // (Adele's mailbox is on: disabling bob's, already off, would be "already so" and write nothing.)
+  await suite.bot.teams.message(alex, 'disable smtp for adelev@contoso.com');
+  const draft = await suite.connector.waitFor('the disable draft', () => suite.connector.postedCards().find((p) => cardText(p.card).includes('Disable SMTP AUTH for Adele Vance')));
   await suite.bot.teams.press(alex, 'request.confirm', { requestId: requestIdOf(draft.card) });
   await suite.bot.server.drain();
   expect(await suite.simulator.setCasMailboxCalls()).toHaveLength(1);
