@@ -27,7 +27,7 @@ const request: RequestRecord = {
   requesterId: 'alex', requesterName: 'Alex Wilber', targetUserId: 'bob', targetUpn: 'bob@contoso.com', targetDisplayName: 'Bob Smith',
   params: { durationMs: 7 * 86_400_000, justification: 'MFP-2' }, language: 'en', conversation: {}, before: state,
   after: { ...state, mailboxSmtpClientAuthenticationDisabled: false, effectiveEnabled: true }, verified: true, errorCode: null,
-  createdAt: at, updatedAt: at, expiresAt: at,
+  createdAt: at, updatedAt: at, expiresAt: at, plan: [],
 };
 const exception: ExceptionRecord = {
   id: 'e1', tenantId: 't', targetUserId: 'bob', targetUpn: 'bob@contoso.com', targetDisplayName: 'Bob Smith', requestId: request.id,
