@@ -37,12 +37,25 @@ const exception: ExceptionRecord = {
 const conditionalAccess: Finding = { code: 'CA_BLOCKS_LEGACY_AUTH', layer: 'conditional-access', detail: { policyId: 'p1', policyName: 'Block legacy authentication' } };
 const evaluation: SmtpAuthEvaluation = { state, effectiveEnabled: false, blockers: [{ code: 'SMTP_AUTH_DISABLED_TENANT', layer: 'org' }, conditionalAccess], findings: [{ code: 'SMTP_AUTH_DISABLED_TENANT', layer: 'org' }, conditionalAccess, { code: 'BASIC_AUTH_RETIREMENT', layer: 'advice' }] };
 const bob = { id: 'bob', displayName: 'Bob Smith', userPrincipalName: 'bob@contoso.com' };
+const bobMailbox = { type: 'mailbox' as const, id: 'bob', identity: 'bob@contoso.com', displayName: 'Bob Smith' };
+const organization = { type: 'organization' as const, id: 't', identity: 't', displayName: 't' };
+/** A plan that stopped at its second step: the card lists what was applied. */
+const partlyApplied: RequestRecord = {
+  ...request, state: 'failed', errorCode: 'TENANT_BAD_REQUEST', verified: false, plan: [
+    { kind: 'mailbox-smtp-auth', target: bobMailbox, desired: false, status: 'applied', before: state, after: request.after, verified: true, errorCode: null },
+    { kind: 'org-smtp-auth', target: organization, desired: false, status: 'failed', before: { smtpClientAuthenticationDisabled: true }, after: null, verified: false, errorCode: 'TENANT_BAD_REQUEST' },
+  ],
+};
 const bounce = parseBounce('535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.');
 
 /** One or more renderings of each builder, for a translator. */
 const samples: Record<string, (t: Translate) => AdaptiveCard[]> = {
   'builders.smtpStatusCard': (t) => [builders.smtpStatusCard(t, bob, evaluation)],
-  'builders.requestCard': (t) => [builders.requestCard(t, { request, approvals: [] }, 'requester'), builders.requestCard(t, { request: { ...request, state: 'pending' }, approvals: [] }, 'approvers', undefined, { live: true })],
+  'builders.requestCard': (t) => [builders.requestCard(t, { request, approvals: [] }, 'requester'), builders.requestCard(t, { request: { ...request, state: 'pending' }, approvals: [] }, 'approvers', undefined, { live: true }), builders.requestCard(t, { request: partlyApplied, approvals: [] }, 'requester')],
+  'builders.alreadySoCard': (t) => [builders.alreadySoCard(t, [
+    { intent: { kind: 'mailbox-smtp-auth', target: bobMailbox, desired: true }, state: { ...state, mailboxSmtpClientAuthenticationDisabled: true } },
+    { intent: { kind: 'org-smtp-auth', target: organization, desired: true }, state: { smtpClientAuthenticationDisabled: true } },
+  ])],
   'builders.messageCard': (t) => [builders.messageCard(t, t('errors.USER_NOT_FOUND', { query: 'zed' }), 'USER_NOT_FOUND')],
   'builders.requesterNoticeCard': (t) => [builders.requesterNoticeCard(t, t('notify.approved', { name: 'Bob Smith', approver: 'Megan Bowen' }), request)],
   'builders.pickUserCard': (t) => [builders.pickUserCard(t, request.id, 'bob', [{ ...bob, id: 'u1' }, { id: 'u2', displayName: 'Bob Jones', userPrincipalName: 'bob.jones@contoso.com' }])],
