@@ -161,7 +161,7 @@ function planLines(t: Translate, request: RequestRecord): Record<string, unknown
   const partial = request.state === 'failed' && plan.some((step) => step.status === 'applied');
   if (plan.length < 2 && !partial) return [];
   return [
-    paragraph(t(partial ? 'steps.appliedBeforeFailure' : 'steps.heading', { count: plan.filter((step) => step.status === 'applied').length, total: plan.length }), { weight: 'Bolder', spacing: 'Medium' }),
+    paragraph(t(partial ? 'steps.appliedBeforeFailure' : 'steps.heading', { applied: plan.filter((step) => step.status === 'applied').length, total: plan.length }), { weight: 'Bolder', spacing: 'Medium' }),
     facts(plan.map((step, index) => {
       const [setting, value] = stepFact(t, step);
       return [`${stepStatusIcon[step.status]} ${index + 1}. ${setting}`, `${value} (${t(`steps.status.${step.status}`)})`];
