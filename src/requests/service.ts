@@ -304,6 +304,7 @@ export class RequestLifecycle {
     let current = request;
     let failure: AppError | undefined;
     let ambiguous = false;
+    let lastRun: { index: number; ownMailbox: boolean; after: unknown } | undefined;
     for (let index = 0; index < current.plan.length && !failure; index++) {
       const step = current.plan[index]!;
       if (step.status === 'applied') continue;
@@ -311,11 +312,15 @@ export class RequestLifecycle {
       current = outcome.request;
       failure = outcome.failure;
       ambiguous = outcome.ambiguous;
+      lastRun = { index, ownMailbox: isOwnMailboxStep(current, step), after: outcome.after };
     }
     // The request's own before/after stays the target mailbox's state, with every layer evaluated
-    // after a successful change so the card can say whether SMTP AUTH now works.
+    // after a successful change so the card can say whether SMTP AUTH now works; when the last
+    // step run was that mailbox's, its read-back already is that state.
     const upn = current.targetUpn;
-    const after = !upn ? undefined : failure ? await this.readBack(upn, current.id) : await this.readBackEvaluated(current, upn);
+    const after = !upn ? undefined
+      : lastRun?.ownMailbox ? (lastRun.after as MailboxSmtpState | undefined)
+        : failure ? await this.readBack(upn, current.id) : await this.readBackEvaluated(current, upn);
     const verified = current.plan.every((step) => step.status === 'applied' && step.verified === true);
     let settled: RequestRecord | undefined;
     if (failure) {
@@ -334,7 +339,7 @@ export class RequestLifecycle {
   }
 
   /** One step: claim it (pending → writing), write, read back, audit, record applied or failed. */
-  private async runStep(request: RequestRecord, index: number, reason: 'execute' | 'reconcile'): Promise<{ request: RequestRecord; failure?: AppError; ambiguous: boolean }> {
+  private async runStep(request: RequestRecord, index: number, reason: 'execute' | 'reconcile'): Promise<{ request: RequestRecord; failure?: AppError; ambiguous: boolean; after?: unknown }> {
     const step = request.plan[index]!;
     const kind = stepKindById(step.kind);
     const now = () => this.deps.now();
@@ -349,10 +354,16 @@ export class RequestLifecycle {
       writeError = toAppError(error);
     }
     let after: unknown;
-    try {
-      after = await kind.read(this.deps.tenant, step.target);
-    } catch (error) {
-      this.deps.logger.warn({ err: errorSummary(error), requestId: request.id, step: index }, 'read-back after the write failed');
+    if (isOwnMailboxStep(request, step)) {
+      // The request's own mailbox: read back with every layer evaluated (the result card says
+      // whether SMTP AUTH now works), or the setting alone after a write that errored.
+      after = writeError ? await this.readBack(request.targetUpn!, request.id) : await this.readBackEvaluated(request, request.targetUpn!);
+    } else {
+      try {
+        after = await kind.read(this.deps.tenant, step.target);
+      } catch (error) {
+        this.deps.logger.warn({ err: errorSummary(error), requestId: request.id, step: index }, 'read-back after the write failed');
+      }
     }
     // A write that errored (a timeout, say) may still have reached the tenant: the read-back is the
     // truth. Calling it failed would leave SMTP AUTH on with no exception and no revert behind it.
@@ -372,7 +383,7 @@ export class RequestLifecycle {
       ? { status: 'failed', after: (after ?? null) as Json, verified: false, errorCode: failure.code, ...(writeError ? { writeErrorCode: writeError.code } : {}) }
       : { status: 'applied', after: (after ?? null) as Json, verified: after !== undefined };
     const recorded = (await this.deps.store.updateStep(request.id, index, ['writing'], patch, now())) ?? claimed;
-    return { request: recorded, failure, ambiguous: !!failure && !!writeError && ambiguousWriteErrors.has(writeError.code) };
+    return { request: recorded, failure, ambiguous: !!failure && !!writeError && ambiguousWriteErrors.has(writeError.code), after };
   }
 
   /**
@@ -614,6 +625,11 @@ export class RequestLifecycle {
     await this.refreshCards(request.id);
     if (reverted) await this.notifyRequester(reverted, 'reverted');
   }
+}
+
+/** The step that sets the SMTP AUTH of the request's own target mailbox. */
+function isOwnMailboxStep(request: RequestRecord, step: StepIntent): boolean {
+  return step.kind === mailboxSmtpAuth.id && step.target.id === request.targetUserId && !!request.targetUpn;
 }
 
 /** The lock a request's writes serialize on: its target mailbox, or its first step's target. */
