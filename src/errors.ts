@@ -37,6 +37,7 @@ export const errorCatalog = {
   EXCEPTION_NOT_ACTIVE: { messageKey: 'errors.EXCEPTION_NOT_ACTIVE', status: 409 },
   MESSAGE_TOO_LONG: { messageKey: 'errors.MESSAGE_TOO_LONG', status: 413 },
   SECURITY_DEFAULTS_REFUSED: { messageKey: 'errors.SECURITY_DEFAULTS_REFUSED', status: 409 },
+  SECURITY_DEFAULTS_BLOCKED: { messageKey: 'errors.SECURITY_DEFAULTS_BLOCKED', status: 409 },
   AUTH_POLICY_NONE_ALLOWS_SMTP: { messageKey: 'errors.AUTH_POLICY_NONE_ALLOWS_SMTP', status: 409 },
   TAB_SIGN_IN_REQUIRED: { messageKey: 'errors.TAB_SIGN_IN_REQUIRED', status: 401 },
   TAB_AUDIT_FORBIDDEN: { messageKey: 'errors.TAB_AUDIT_FORBIDDEN', status: 403 },

@@ -169,6 +169,15 @@ function planLines(t: Translate, request: RequestRecord): Record<string, unknown
   ];
 }
 
+/** Before a decision: each step that has more to say than its value (what else it changes, what Microsoft recommends), with the value it sets. */
+function stepNotes(t: Translate, request: RequestRecord): Record<string, unknown>[] {
+  return (request.plan ?? []).flatMap((step) => {
+    const notes = stepKindById(step.kind).notes?.(t, step) ?? [];
+    if (notes.length === 0) return [];
+    return [facts([stepFact(t, step)]), ...notes.map((note) => paragraph(note, { spacing: 'Small' }))];
+  });
+}
+
 /** A command whose plan came out empty: every target already holds what was asked. No request, no write. */
 export function alreadySoCard(t: Translate, read: { intent: StepIntent; state: unknown }[]): AdaptiveCard {
   return card([
@@ -227,6 +236,7 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
     if (request.before) body.push(paragraph(t('request.currentState'), { weight: 'Bolder', spacing: 'Medium' }), facts(stateFacts(t, request.before)));
     body.push(facts(details));
     if (durationMs > 0) body.push(paragraph(t('request.timeBoxed', { duration: formatDuration(t, durationMs) })));
+    body.push(...stepNotes(t, request));
     if (endsException) body.push(paragraph(t('steps.endsException', { name: user.displayName, requester: endsException.requesterName, date: exceptionEnd(t, endsException.expiresAt) }), { color: 'Warning', weight: 'Bolder' }));
     if (request.state === 'draft') body.push(paragraph(t('request.confirmPrompt', { count: request.requiredApprovals })));
     if (request.state === 'pending') body.push(paragraph(t('request.waiting', { count: request.requiredApprovals - approvedBy.length })));

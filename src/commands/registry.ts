@@ -2,6 +2,12 @@ import { approvalsHere } from './approvals-here';
 import { help } from './help';
 import { exceptions } from './exceptions';
 import { orgStatus } from './org-status';
+import { securityDefaultsDisable } from './security-defaults-disable';
+import { securityDefaultsEnable } from './security-defaults-enable';
+import { mfaDisable } from './mfa-disable';
+import { mfaEnable } from './mfa-enable';
+import { authPolicyAllowSmtp } from './auth-policy-allow-smtp';
+import { authPolicyReset } from './auth-policy-reset';
 import { smtpDisable } from './smtp-disable';
 import { smtpReset } from './smtp-reset';
 import { smtpEnable } from './smtp-enable';
@@ -12,7 +18,8 @@ import type { StepIntent } from '../steps/types';
 import type { ChangeCommand, CommandDefinition, PlanContext } from './types';
 
 /** Every command the bot understands; adding one is one file and one line here. */
-export const commands: readonly CommandDefinition[] = [help, smtpStatus, smtpEnable, smtpDisable, smtpReset, approvalsHere, exceptions, undo, orgStatus];
+export const commands: readonly CommandDefinition[] = [help, smtpStatus, smtpEnable, smtpDisable, smtpReset, approvalsHere, exceptions, undo, orgStatus,
+  securityDefaultsDisable, securityDefaultsEnable, mfaDisable, mfaEnable, authPolicyAllowSmtp, authPolicyReset];
 
 export function commandById(id: string): CommandDefinition | undefined {
   return commands.find((c) => c.id === id);

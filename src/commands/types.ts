@@ -77,6 +77,11 @@ export function mailboxOf(user: DirectoryUser): StepTarget {
   return { type: 'mailbox', id: user.id, identity: user.userPrincipalName, displayName: user.displayName };
 }
 
+/** A user (their per-user MFA, their Exchange authentication policy), as a step names its target. */
+export function userOf(user: DirectoryUser): StepTarget {
+  return { type: 'user', id: user.id, identity: user.userPrincipalName, displayName: user.displayName };
+}
+
 /** The organization (tenant-wide settings). */
 export function organizationOf(tenantId: string): StepTarget {
   return { type: 'organization', id: tenantId, identity: tenantId, displayName: tenantId };

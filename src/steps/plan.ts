@@ -1,4 +1,5 @@
 import type { Risk } from '../config';
+import { AppError } from '../errors';
 import type { Tenant } from '../tenant';
 import { stepKindById } from './registry';
 import type { Json, PlanStep, StepIntent } from './types';
@@ -32,9 +33,17 @@ export async function readPlan(tenant: Tenant, intents: readonly StepIntent[], k
     const state = known.has(key) ? known.get(key) : await stepKindById(intent.kind).read(tenant, intent.target);
     return { intent, state };
   }));
-  const steps = read
-    .filter(({ intent, state }) => state === undefined || !stepKindById(intent.kind).holds(state, intent.desired))
-    .map(({ intent, state }) => pendingStep(intent, state));
+  const steps: PlanStep[] = [];
+  for (const { intent, state } of read) {
+    const kind = stepKindById(intent.kind);
+    if (state !== undefined) {
+      const refusal = kind.refusal?.(state, intent.desired);
+      if (refusal) throw new AppError(refusal.code, refusal.params);
+      if (kind.holds(state, intent.desired)) continue;
+    }
+    const desired = state !== undefined && kind.resolve ? kind.resolve(state, intent.desired) : intent.desired;
+    steps.push(pendingStep({ ...intent, desired }, state));
+  }
   return { steps, read };
 }
 

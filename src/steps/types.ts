@@ -1,4 +1,5 @@
 import type { Risk } from '../config';
+import type { ErrorCode } from '../errors';
 import type { Translate } from '../i18n';
 import type { Tenant } from '../tenant';
 
@@ -71,6 +72,20 @@ export interface StepKind<V = Json, S = unknown> {
   operation(target: StepTarget, value: V): StepOperation;
   /** A value as a person reads it ("off for this mailbox", "follows the organization"). */
   describe(t: Translate, value: V): string;
+  /**
+   * Optional: a write Microsoft would refuse (or SMTP Gate will not make), known from the read —
+   * Entra will not turn security defaults on while Conditional Access policies exist. The plan is
+   * then answered with this error, in Microsoft's words where it has them: no request, no write.
+   */
+  refusal?(state: S, desired: V): { code: ErrorCode; params: Record<string, string | number> } | undefined;
+  /**
+   * Optional: the concrete value for a desired one that names an intent ("a policy that allows
+   * Basic SMTP" → that policy's name), chosen from the read when the plan is made. The plan stores
+   * the concrete value: it is what is approved, written, verified, audited and undone.
+   */
+  resolve?(state: S, desired: V): V;
+  /** Optional: what the confirmation and approval cards say about this step beyond its value (what else it changes, what Microsoft recommends). */
+  notes?(t: Translate, step: PlanStep<V, S>): string[];
 }
 
 /** Where a step of a request's plan is. Moves only forward: pending → writing → applied | failed. */

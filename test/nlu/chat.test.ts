@@ -25,7 +25,8 @@ const submitTexts = (card: Parameters<typeof cardText>[0]) =>
 test('a near miss offers "did you mean" with a button that sends the command, and the command runs', async () => {
   const card = await say('enable for bob');
   expect(cardText(card)).toContain('Did you mean');
-  expect(submitTexts(card)).toEqual(['enable SMTP for bob']);
+  // SMTP first; per-user MFA can be enabled for a user too.
+  expect(submitTexts(card)).toEqual(['enable SMTP for bob', 'enable MFA for bob']);
   const draft = await say(submitTexts(card)[0]!);
   expect(cardText(draft)).toContain('Enable SMTP AUTH for Bob Smith');
   expect(actionVerbs(draft)).toContain('request.confirm');

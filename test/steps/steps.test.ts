@@ -8,6 +8,10 @@ import type { RequestRecord } from '../../src/requests/model';
 import { RequestLifecycle } from '../../src/requests/service';
 import { mailboxSmtpAuth } from '../../src/steps/mailbox-smtp-auth';
 import { orgSmtpAuth } from '../../src/steps/org-smtp-auth';
+import { authenticationPolicy } from '../../src/steps/authentication-policy';
+import { perUserMfa } from '../../src/steps/per-user-mfa';
+import { securityDefaults } from '../../src/steps/security-defaults';
+import type { TenantFixture } from '../../src/simulator/fixture';
 import { planRisk, readPlan, reverseIntents } from '../../src/steps/plan';
 import { stepKinds } from '../../src/steps/registry';
 import type { StepIntent, StepTarget } from '../../src/steps/types';
@@ -27,10 +31,21 @@ const bob = demoFixture.users.find((u) => u.userPrincipalName === 'bob@contoso.c
 const bobMailbox: StepTarget = { type: 'mailbox', id: bob.id, identity: bob.userPrincipalName, displayName: bob.displayName };
 const organization: StepTarget = { type: 'organization', id: demoFixture.tenant.id, identity: demoFixture.tenant.id, displayName: demoFixture.tenant.id };
 
-/** One intent per step kind that changes the demo tenant's value, and what it starts at. */
-const changeOf: Record<string, { intent: StepIntent; start: unknown }> = {
+const jose = demoFixture.users.find((u) => u.userPrincipalName === 'jose.nunez@contoso.com')!;
+const joseUser: StepTarget = { type: 'user', id: jose.id, identity: jose.userPrincipalName, displayName: jose.displayName };
+/** Security defaults on and no Conditional Access policy: the only tenant in which Entra lets them be turned back on. */
+const securityDefaultsOn = (fixture: TenantFixture): void => {
+  fixture.org.securityDefaultsEnabled = true;
+  fixture.conditionalAccessPolicies = [];
+};
+
+/** One intent per step kind that changes the demo tenant's value (in the tenant `fixture` makes of it), and what it starts at. */
+const changeOf: Record<string, { intent: StepIntent; start: unknown; fixture?: (fixture: TenantFixture) => void }> = {
   [mailboxSmtpAuth.id]: { intent: { kind: mailboxSmtpAuth.id, target: bobMailbox, desired: false }, start: bob.mailbox!.smtpClientAuthenticationDisabled },
   [orgSmtpAuth.id]: { intent: { kind: orgSmtpAuth.id, target: organization, desired: false }, start: true },
+  [securityDefaults.id]: { intent: { kind: securityDefaults.id, target: organization, desired: false }, start: true, fixture: securityDefaultsOn },
+  [perUserMfa.id]: { intent: { kind: perUserMfa.id, target: joseUser, desired: 'disabled' }, start: 'enabled' },
+  [authenticationPolicy.id]: { intent: { kind: authenticationPolicy.id, target: joseUser, desired: 'Allow Basic SMTP' }, start: 'Block Basic Auth' },
 };
 
 let simulator: SimulatorHandle;
@@ -50,8 +65,14 @@ afterAll(async () => {
 
 const silentNotifier: Notifier = { send: async () => undefined, update: async () => {}, members: async () => [] };
 
-async function writes(): Promise<SimCall[]> {
-  return (await simulator.control<SimCall[]>('GET', '/_simulator/calls')).filter((c) => c.cmdlet?.startsWith('Set-'));
+/** Every write the tenant received: Exchange Set-* cmdlets and Graph PATCHes (their JSON body as parameters). */
+async function writes(): Promise<(SimCall & { method: string; path: string })[]> {
+  return (await simulator.control<(SimCall & { method: string; path: string })[]>('GET', '/_simulator/calls')).filter((c) => c.cmdlet?.startsWith('Set-') || c.method === 'PATCH');
+}
+
+/** How a write shows in the call log: the cmdlet, or the Graph operation (version and object ids left out), as the audit names it. */
+function writeName(call: { cmdlet: string | null; method: string; path: string }): string {
+  return call.cmdlet ?? `${call.method} ${call.path.replace(/^\/(v1\.0|beta)/, '').replace(/\/users\/[^/]+\//, '/users/{id}/')}`;
 }
 
 async function orgValue(): Promise<boolean> {
@@ -63,8 +84,10 @@ function describePlans(name: string, database: () => Promise<TestDatabase | unde
     const test = storeSuite(database);
     let lifecycle: RequestLifecycle;
 
-    const setUp = async (store: Store) => {
-      await simulator.control('POST', '/_simulator/reset');
+    const setUp = async (store: Store, fixture?: (fixture: TenantFixture) => void) => {
+      const tenantFixture = structuredClone(demoFixture);
+      fixture?.(tenantFixture);
+      await simulator.control('POST', '/_simulator/reset', tenantFixture);
       await simulator.control('DELETE', '/_simulator/calls');
       lifecycle = new RequestLifecycle({ config, store, tenant, notifier: silentNotifier, logger: createLogger('silent'), now: () => new Date() });
     };
@@ -87,8 +110,8 @@ function describePlans(name: string, database: () => Promise<TestDatabase | unde
 
     test('every step kind: written once, read back, audited by its own operation, and reversed', async (store) => {
       for (const kind of stepKinds) {
-        await setUp(store);
-        const { intent, start } = changeOf[kind.id]!;
+        const { intent, start, fixture } = changeOf[kind.id]!;
+        await setUp(store, fixture);
         const request = await approvedRequest(store, [intent]);
         await lifecycle.execute(request.id);
         const done = await store.getRequest(request.id);
@@ -96,7 +119,7 @@ function describePlans(name: string, database: () => Promise<TestDatabase | unde
         expect(done!.plan).toEqual([expect.objectContaining({ kind: kind.id, status: 'applied', verified: true })]);
         expect(kind.holds(await kind.read(tenant, intent.target), intent.desired)).toBe(true);
         const operation = kind.operation(intent.target, intent.desired);
-        expect((await writes()).map((c) => [c.cmdlet, c.parameters])).toEqual([[operation.cmdlet, expect.objectContaining(operation.parameters)]]);
+        expect((await writes()).map((c) => [writeName(c), c.parameters])).toEqual([[operation.cmdlet ?? operation.operation.replace(' /beta/', ' /'), expect.objectContaining(operation.parameters)]]);
         const audit = (await store.auditEvents(request.id)).filter((e) => e.action === 'tenant.write');
         expect(audit.map((e) => e.detail)).toEqual([expect.objectContaining({ reason: 'execute', stepKind: kind.id, operation: operation.operation, parameters: operation.parameters, readBackMatched: true })]);
 
@@ -113,8 +136,8 @@ function describePlans(name: string, database: () => Promise<TestDatabase | unde
 
     test('every step kind: a crash between the write and the state update is settled from the tenant, with no second write', async (store) => {
       for (const kind of stepKinds) {
-        await setUp(store);
-        const { intent } = changeOf[kind.id]!;
+        const { intent, fixture } = changeOf[kind.id]!;
+        await setUp(store, fixture);
         const request = await approvedRequest(store, [intent]);
         // The executor claimed the step and wrote it, then died before recording the outcome.
         const executing = await store.transition(request.id, 'approved', 'executing', new Date());
