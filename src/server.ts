@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import restify from 'restify';
 import { isLocalMode, type Config } from './config';
-import { createBotEdge } from './bot/adapter';
+import { createBotEdge, foreignKeyHeader } from './bot/adapter';
 import { BotNotifier, SmtpGateBot } from './bot/bot';
 import { Dispatcher } from './core/dispatcher';
 import { cleanJson, TooDeepError } from './core/text';
@@ -77,6 +77,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       // botbuilder answers 500 to several forged tokens (alg none, foreign key, HS256, tampered,
       // not yet valid); whatever fails authentication is a 401 here.
       try {
+        const foreign = foreignKeyHeader(req.header('authorization') ?? '');
+        if (foreign) throw new Error(`the token's header names its own key (${foreign})`);
         await edge.authenticate((req.body ?? {}) as Record<string, unknown>, req.header('authorization') ?? '');
       } catch (error) {
         logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'rejected a request that failed Bot Framework authentication');

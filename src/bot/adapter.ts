@@ -49,3 +49,19 @@ export function createBotEdge(config: Config, logger: Logger): BotEdge {
     },
   };
 }
+
+/**
+ * Header fields that name where to fetch a key (jku, x5u) or carry one (jwk, x5c): botbuilder
+ * ignores them and looks the kid up in the channel's published set, but a token that carries them
+ * was not minted by the Bot Framework, so it is refused before any lookup (issue #13).
+ */
+export function foreignKeyHeader(authHeader: string): string | undefined {
+  const token = /^Bearer\s+(\S+)$/i.exec(authHeader.trim())?.[1];
+  if (!token) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    return ['jku', 'x5u', 'jwk', 'x5c'].find((name) => name in header);
+  } catch {
+    return undefined;
+  }
+}

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { startServer, type RunningServer } from '../../src/server';
+import { recordFigure } from '../support/figures';
 
 /**
  * With a bot registration configured, only Bot Framework tokens signed by the channel's published
@@ -16,6 +17,8 @@ const appId = '6b1f7a3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b';
 const issuer = 'https://api.botframework.com';
 const channelKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const foreignKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+/** Published in the channel's key set, but endorsed for another channel only. */
+const webchatKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const kid = 'channel-key-1';
 
 let metadataServer: Server;
@@ -60,7 +63,7 @@ beforeAll(async () => {
     const base = `http://127.0.0.1:${(metadataServer.address() as { port: number }).port}`;
     res.setHeader('content-type', 'application/json');
     if (req.url === '/openid') res.end(JSON.stringify({ issuer, jwks_uri: `${base}/keys`, id_token_signing_alg_values_supported: ['RS256'] }));
-    else if (req.url === '/keys') res.end(JSON.stringify({ keys: [jwk] }));
+    else if (req.url === '/keys') res.end(JSON.stringify({ keys: [jwk, { ...(webchatKey.publicKey.export({ format: 'jwk' }) as Record<string, unknown>), kid: 'webchat-key', use: 'sig', alg: 'RS256', endorsements: ['webchat'] }] }));
     else { res.writeHead(404); res.end('{}'); }
   });
   await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', () => resolve()));
@@ -96,6 +99,23 @@ test.each([
   ['a token for another bot', `Bearer ${jwt(claims({ aud: '99999999-9999-4999-8999-999999999999' }))}`],
   ['a token from another issuer', `Bearer ${jwt(claims({ iss: 'https://evil.example' }))}`],
   ['garbage', 'Bearer not.a.jwt'],
+  ['an unknown kid', `Bearer ${jwt(claims(), { header: { kid: 'no-such-key' } })}`],
+  ['no kid', `Bearer ${jwt(claims(), { header: { kid: undefined } })}`],
+  ['a jku header naming another key set', `Bearer ${jwt(claims(), { header: { jku: 'https://evil.example/keys' } })}`],
+  ['a key not endorsed for msteams', `Bearer ${jwt(claims(), { key: webchatKey.privateKey, header: { kid: 'webchat-key' } })}`],
+  ['a serviceurl claim that is not the activity\'s', `Bearer ${jwt(claims({ serviceurl: 'https://smba.trafficmanager.net/amer/' }))}`],
 ])('%s is answered 401', async (_, authorization) => {
-  expect(await post(authorization)).toBe(401);
+  const status = await post(authorization);
+  forged.push(status);
+  expect(status).toBe(401);
+});
+
+const forged: number[] = [];
+afterAll(() => {
+  if (forged.length < 15) return;
+  recordFigure('forged-tokens', {
+    suite: 'Inbound Bot Framework authentication',
+    tried: `${forged.length} forged-token kinds (none, alg none, HS256, another key, tampered, not yet valid, expired, wrong audience, wrong issuer, unknown or missing kid, jku, key not endorsed for msteams, serviceurl mismatch, garbage)`,
+    held: `${forged.filter((s) => s === 401).length} × 401, ${forged.filter((s) => s >= 500).length} × 500`,
+  });
 });

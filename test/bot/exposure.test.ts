@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { startServer } from '../../src/server';
 import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
+import { recordFigure } from '../support/figures';
 
 /** Who can reach the bot, and whom the bot will call (issue #13, hole 3). */
 
@@ -73,6 +74,16 @@ describe('local mode listens on loopback only', () => {
   });
 });
 
+const hostile: { status: number; calls: number }[] = [];
+afterAll(() => {
+  if (hostile.length !== 5) return;
+  recordFigure('service-urls', {
+    suite: 'serviceUrl the bot would call back (hole 3)',
+    tried: `${hostile.length} hostile serviceUrls (query, user information, the simulator's control API, another host, not a URL)`,
+    held: `${hostile.filter((h) => h.status === 400).length} × 400, ${hostile.reduce((n, h) => n + h.calls, 0)} Bot Connector calls`,
+  });
+});
+
 describe('the serviceUrl an activity names', () => {
   test.each([
     ['a query', () => `${connector.url}?next=http://evil.example/`],
@@ -83,6 +94,7 @@ describe('the serviceUrl an activity names', () => {
   ])('%s is refused with 400, and the bot calls nothing', async (_name, url) => {
     const calls = connector.calls.length;
     const answer = await post('127.0.0.1', activity(url()));
+    hostile.push({ status: answer.status, calls: connector.calls.length - calls });
     expect(answer.status).toBe(400);
     expect(answer.json.error).toMatchObject({ code: 'BAD_ACTIVITY', field: 'serviceUrl' });
     expect(connector.calls.length).toBe(calls);

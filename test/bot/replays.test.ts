@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { processedActivityRetentionMs } from '../../src/requests/jobs';
 import { cardText, isApprovalCard, requestIdOf } from '../support/fake-connector';
 import { demoFixture, demoUser, inProcessBotSuite } from '../support/harness';
+import { recordFigure } from '../support/figures';
 
 /** Redeliveries, a forged tenant, old activity ids and a change to one's own mailbox (issue #13, hole 9). */
 
@@ -29,6 +30,11 @@ test('20 concurrent redeliveries of one Action.Submit are answered once', async 
   const posted = suite.connector.calls.filter((c) => c.method === 'POST' && c.conversationId === `a:${alex.id}`).slice(before).map((c) => c.activity.attachments?.[0]?.content);
   expect(posted.filter((card) => !isApprovalCard(card))).toHaveLength(1);
   expect(posted.filter((card) => isApprovalCard(card))).toHaveLength(1);
+  recordFigure('submit-replays', {
+    suite: 'Redelivered Action.Submit (hole 9)',
+    tried: '20 concurrent redeliveries of one Action.Submit (same activity id)',
+    held: `${posted.filter((card) => !isApprovalCard(card)).length} answer posted, 1 state move, 1 approval card`,
+  });
   expect((await suite.bot.server.store.getRequest(requestId))?.state).toBe('pending');
   expect((await suite.bot.server.store.auditEvents(requestId)).filter((e) => e.action === 'request.transition' && e.detail.to === 'pending')).toHaveLength(1);
 });

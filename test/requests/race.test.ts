@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TenantFixture } from '../../src/simulator/fixture';
 import { describeWithPostgres, postgresUrl } from '../support/databases';
+import { recordFigure } from '../support/figures';
 import { cardText, requestIdOf } from '../support/fake-connector';
 import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
 import type { TeamsUser } from '../support/teams';
@@ -36,6 +37,16 @@ describeWithPostgres('an approve/reject race on PostgreSQL', () => {
   let bot: InProcessBot;
   let dataDir: string;
   const schema = `smtp_gate_race_${randomBytes(6).toString('hex')}`;
+
+  const rounds: { outcome: string; told: number; clickers: number; writes: number }[] = [];
+  afterAll(() => {
+    if (rounds.length !== 3) return;
+    recordFigure('approve-reject-race', {
+      suite: 'Approve/reject race on PostgreSQL (hole 7)',
+      tried: `${rounds.length} rounds of 5 approves + 5 rejects on one request at once`,
+      held: `1 decision per round (${rounds.map((r) => r.outcome).join(', ')}); ${rounds.reduce((n, r) => n + r.told, 0)} of ${rounds.reduce((n, r) => n + r.clickers, 0)} clickers told the real outcome; ${rounds.reduce((n, r) => n + r.writes, 0)} writes, one per approved round`,
+    });
+  });
 
   beforeAll(async () => {
     simulator = await SimulatorHandle.start();
@@ -88,6 +99,7 @@ describeWithPostgres('an approve/reject race on PostgreSQL', () => {
     }
     // The loser clicks are told the request is closed, and in which state.
     expect(answers.filter((a) => a.text.includes("can't be changed any more"))).toHaveLength(9);
+    rounds.push({ outcome: rejected ? 'rejected' : 'approved', told: answers.length, clickers: approvers.length, writes: (await simulator.setCasMailboxCalls()).length - writesBefore });
     // Reset the mailbox for the next round.
     if (!rejected) await simulator.control('POST', '/_simulator/reset', fixtureWithApprovers());
   }, 60_000);

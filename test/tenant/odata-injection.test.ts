@@ -2,6 +2,7 @@ import { loadFixture, type TenantFixture } from '../../src/simulator/fixture';
 import type { Tenant } from '../../src/tenant';
 import { DEMO_FIXTURE_PATH } from '../simulator/simulatorClient';
 import { connect, startTestSimulator, type TestSimulator } from './tenantHarness';
+import { recordFigure } from '../support/figures';
 
 /**
  * A name typed into chat ends up inside a Graph `$filter`. Whatever it holds — a quote, `%27`,
@@ -24,7 +25,17 @@ describe('resolveUser: a name cannot change the $filter it is put into', () => {
     sim = await startTestSimulator(fixture);
     tenant = connect(sim);
   });
+  const outcomes: { probe: boolean; ok: boolean }[] = [];
   afterAll(async () => {
+    const probes = outcomes.filter((o) => o.probe);
+    const names = outcomes.filter((o) => !o.probe);
+    if (probes.length === 5 && names.length === 5) {
+      recordFigure('odata-injection', {
+        suite: 'OData $filter injection through a name (hole 4)',
+        tried: `${probes.length} injection probes (%27 and quote breaking out, & smuggling a parameter, # cutting the URL)`,
+        held: `${probes.filter((o) => o.ok).length} of ${probes.length} found nobody; ${names.filter((o) => o.ok).length} of ${names.length} names with & + % # %27 found literally`,
+      });
+    }
     await tenant.close();
     await sim.stop();
   });
@@ -41,7 +52,9 @@ describe('resolveUser: a name cannot change the $filter it is put into', () => {
     ['a parameter smuggled after &', 'zzz&$filter=accountEnabled eq false'],
     ['a fragment cutting the filter short', "zzz') or true #"],
   ])('%s finds nobody', async (_name, query) => {
-    expect(await resolved(query)).toBe('none');
+    const result = await resolved(query);
+    outcomes.push({ probe: true, ok: result === 'none' });
+    expect(result).toBe('none');
   });
 
   test.each([
@@ -51,7 +64,9 @@ describe('resolveUser: a name cannot change the $filter it is put into', () => {
     ['Room #4', 'Room #4 Scanner'],
     ['Quote%27s', 'Quote%27s Device'],
   ])('"%s" is taken literally and finds %s', async (query, name) => {
-    expect(await resolved(query)).toBe(name);
+    const result = await resolved(query);
+    outcomes.push({ probe: false, ok: result === name });
+    expect(result).toBe(name);
   });
 
   test('percent escapes are not decoded on the way: %25 is not %, %2B is not +, %26 is not &', async () => {
