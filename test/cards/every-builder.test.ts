@@ -46,17 +46,40 @@ const partlyApplied: RequestRecord = {
     { kind: 'org-smtp-auth', target: organization, desired: false, status: 'failed', before: { smtpClientAuthenticationDisabled: true }, after: null, verified: false, errorCode: 'TENANT_BAD_REQUEST' },
   ],
 };
+const joseUser = { type: 'user' as const, id: 'jose', identity: 'jose.nunez@contoso.com', displayName: 'José Núñez' };
+const authPolicies = { policy: 'Block Basic Auth', defaultPolicy: 'Block Basic Auth', policies: [{ name: 'Block Basic Auth', allowBasicAuthSmtp: false }, { name: 'Legacy printers', allowBasicAuthSmtp: true, otherBasicAuthProtocols: ['Pop'] }] };
+/** A request for every policy step kind, waiting for its approvers: each step's notes are on the card. */
+const policyPlan: RequestRecord = {
+  ...request, commandId: 'security-defaults-disable', state: 'pending', risk: 'critical', targetUserId: null, targetUpn: null, targetDisplayName: null, before: null, after: null, verified: null, params: {}, plan: [
+    { kind: 'security-defaults', target: organization, desired: false, status: 'pending', before: { isEnabled: true, conditionalAccessPolicies: [] }, after: null, verified: null, errorCode: null },
+    { kind: 'security-defaults', target: organization, desired: true, status: 'pending', before: { isEnabled: false, conditionalAccessPolicies: [] }, after: null, verified: null, errorCode: null },
+    { kind: 'per-user-mfa', target: joseUser, desired: 'disabled', status: 'pending', before: { perUserMfaState: 'enforced' }, after: null, verified: null, errorCode: null },
+    { kind: 'per-user-mfa', target: joseUser, desired: 'enabled', status: 'pending', before: { perUserMfaState: 'disabled' }, after: null, verified: null, errorCode: null },
+    { kind: 'authentication-policy', target: joseUser, desired: 'Legacy printers', status: 'pending', before: authPolicies, after: null, verified: null, errorCode: null },
+    { kind: 'authentication-policy', target: joseUser, desired: null, status: 'pending', before: authPolicies, after: null, verified: null, errorCode: null },
+  ],
+};
 const bounce = parseBounce('535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.');
 
 /** One or more renderings of each builder, for a translator. */
 const samples: Record<string, (t: Translate) => AdaptiveCard[]> = {
   'builders.smtpStatusCard': (t) => [builders.smtpStatusCard(t, bob, evaluation)],
-  'builders.requestCard': (t) => [builders.requestCard(t, { request, approvals: [] }, 'requester'), builders.requestCard(t, { request: { ...request, state: 'pending' }, approvals: [] }, 'approvers', undefined, { live: true }), builders.requestCard(t, { request: partlyApplied, approvals: [] }, 'requester')],
+  'builders.requestCard': (t) => [builders.requestCard(t, { request, approvals: [] }, 'requester'), builders.requestCard(t, { request: { ...request, state: 'pending' }, approvals: [] }, 'approvers', undefined, { live: true }), builders.requestCard(t, { request: partlyApplied, approvals: [] }, 'requester'),
+    ...['security-defaults-disable', 'security-defaults-enable', 'mfa-disable', 'mfa-enable', 'auth-policy-allow-smtp', 'auth-policy-reset'].map((commandId) => builders.requestCard(t, { request: { ...policyPlan, commandId, targetDisplayName: 'José Núñez' }, approvals: [] }, 'approvers', undefined, { live: true }))],
   'builders.alreadySoCard': (t) => [builders.alreadySoCard(t, [
     { intent: { kind: 'mailbox-smtp-auth', target: bobMailbox, desired: true }, state: { ...state, mailboxSmtpClientAuthenticationDisabled: true } },
     { intent: { kind: 'org-smtp-auth', target: organization, desired: true }, state: { smtpClientAuthenticationDisabled: true } },
+  ]), builders.alreadySoCard(t, [
+    { intent: { kind: 'security-defaults', target: organization, desired: false }, state: { isEnabled: false, conditionalAccessPolicies: [] } },
+    { intent: { kind: 'per-user-mfa', target: joseUser, desired: 'enabled' }, state: { perUserMfaState: 'enforced' } },
+    { intent: { kind: 'authentication-policy', target: joseUser, desired: { allowBasicSmtp: true } }, state: authPolicies },
+    { intent: { kind: 'authentication-policy', target: joseUser, desired: null }, state: { ...authPolicies, policy: null } },
   ])],
-  'builders.messageCard': (t) => [builders.messageCard(t, t('errors.USER_NOT_FOUND', { query: 'zed' }), 'USER_NOT_FOUND')],
+  'builders.messageCard': (t) => [
+    builders.messageCard(t, t('errors.USER_NOT_FOUND', { query: 'zed' }), 'USER_NOT_FOUND'),
+    builders.messageCard(t, t('errors.SECURITY_DEFAULTS_BLOCKED', { total: 2, message: 'Your organization is currently using Conditional Access policies…' }), 'SECURITY_DEFAULTS_BLOCKED'),
+    builders.messageCard(t, t('errors.AUTH_POLICY_NONE_ALLOWS_SMTP', { command: 'New-AuthenticationPolicy -Name "Allow Basic SMTP" -AllowBasicAuthSmtp' }), 'AUTH_POLICY_NONE_ALLOWS_SMTP'),
+  ],
   'builders.requesterNoticeCard': (t) => [builders.requesterNoticeCard(t, t('notify.approved', { name: 'Bob Smith', approver: 'Megan Bowen' }), request)],
   'builders.pickUserCard': (t) => [builders.pickUserCard(t, request.id, 'bob', [{ ...bob, id: 'u1' }, { id: 'u2', displayName: 'Bob Jones', userPrincipalName: 'bob.jones@contoso.com' }])],
   'builders.helpCard': (t) => [builders.helpCard(t, ['enable SMTP for bob'], t('errors.UNKNOWN_COMMAND'))],
