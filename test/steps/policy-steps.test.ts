@@ -45,6 +45,12 @@ test("turning security defaults on while Conditional Access policies exist is re
   expect(error).toMatchObject({ code: 'SECURITY_DEFAULTS_BLOCKED', params: { total: 2, message: SECURITY_DEFAULTS_CONDITIONAL_ACCESS_REFUSAL } });
   // Turning them off is never refused (here they are off already: nothing to do).
   expect((await readPlan(tenant, [{ kind: securityDefaults.id, target: organization, desired: false }])).steps).toEqual([]);
+  // Already on: nothing to do, and nothing to refuse.
+  await reset((fixture) => {
+    fixture.org.securityDefaultsEnabled = true;
+    fixture.conditionalAccessPolicies = [];
+  });
+  expect((await readPlan(tenant, [{ kind: securityDefaults.id, target: organization, desired: true }])).steps).toEqual([]);
   expect(await writes()).toEqual([]);
 });
 
