@@ -159,7 +159,8 @@ const stepStatusIcon: Record<PlanStep['status'], string> = { pending: '◻️', 
 function planLines(t: Translate, request: RequestRecord): Record<string, unknown>[] {
   const plan = request.plan ?? [];
   const partial = request.state === 'failed' && plan.some((step) => step.status === 'applied');
-  if (plan.length < 2 && !partial) return [];
+  // One step on the request's own mailbox is the card's state facts already; any other plan is listed.
+  if (plan.length < 2 && !partial && request.before) return [];
   return [
     paragraph(t(partial ? 'steps.appliedBeforeFailure' : 'steps.heading', { applied: plan.filter((step) => step.status === 'applied').length, total: plan.length }), { weight: 'Bolder', spacing: 'Medium' }),
     facts(plan.map((step, index) => {
@@ -178,6 +179,16 @@ function stepNotes(t: Translate, request: RequestRecord): Record<string, unknown
   });
 }
 
+/** What the command said about the change when it was drafted (how many mailboxes it reaches…). */
+function noteLines(t: Translate, request: RequestRecord): Record<string, unknown>[] {
+  const notes = Array.isArray(request.params.notes) ? (request.params.notes as { key: string; params?: Record<string, string | number>; tone?: string; list?: string[] }[]) : [];
+  return notes.flatMap((note) => [
+    paragraph(t(note.key, note.params ?? {}), note.tone === 'warning' ? { color: 'Warning', weight: 'Bolder', spacing: 'Medium' } : { spacing: 'Medium' }),
+    ...(note.list ?? []).slice(0, exceptionsCardLimit).map((item) => paragraph(`• ${item}`, { spacing: 'None' })),
+    ...((note.list?.length ?? 0) > exceptionsCardLimit ? [paragraph(t('exceptions.more', { count: note.list!.length - exceptionsCardLimit }), { isSubtle: true })] : []),
+  ]);
+}
+
 /** A command whose plan came out empty: every target already holds what was asked. No request, no write. */
 export function alreadySoCard(t: Translate, read: { intent: StepIntent; state: unknown }[]): AdaptiveCard {
   return card([
@@ -191,11 +202,11 @@ export function alreadySoCard(t: Translate, read: { intent: StepIntent; state: u
 }
 
 export function requestCard(t: Translate, { request, approvals, blockersLeft, endsException }: RequestView, audience: CardAudience, notice?: { text: string; code: string }, view: ApprovalView = {}): AdaptiveCard {
-  const user: UserView = { displayName: request.targetDisplayName ?? '', userPrincipalName: request.targetUpn ?? '' };
+  const user: UserView = { displayName: request.targetDisplayName ?? t('steps.theOrganization'), userPrincipalName: request.targetUpn ?? '' };
   const body: Record<string, unknown>[] = [
     ...(notice ? [paragraph(notice.text, { color: 'Attention', weight: 'Bolder' }), reference(t, notice.code)] : []),
     heading(t(`request.title.${request.commandId}`, { name: user.displayName })),
-    paragraph(user.userPrincipalName, { isSubtle: true, spacing: 'None' }),
+    ...(user.userPrincipalName ? [paragraph(user.userPrincipalName, { isSubtle: true, spacing: 'None' })] : []),
   ];
   const approvedBy = approvals.filter((a) => a.decision === 'approve').map((a) => a.approverName);
   const rejectedBy = approvals.filter((a) => a.decision === 'reject').map((a) => a.approverName);
@@ -237,6 +248,7 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
     body.push(facts(details));
     if (durationMs > 0) body.push(paragraph(t('request.timeBoxed', { duration: formatDuration(t, durationMs) })));
     body.push(...stepNotes(t, request));
+    body.push(...noteLines(t, request));
     if (endsException) body.push(paragraph(t('steps.endsException', { name: user.displayName, requester: endsException.requesterName, date: exceptionEnd(t, endsException.expiresAt) }), { color: 'Warning', weight: 'Bolder' }));
     if (request.state === 'draft') body.push(paragraph(t('request.confirmPrompt', { count: request.requiredApprovals })));
     if (request.state === 'pending') body.push(paragraph(t('request.waiting', { count: request.requiredApprovals - approvedBy.length })));

@@ -6,7 +6,7 @@ import type { AdaptiveCard, ExceptionsView } from '../cards/builders';
 import type { OrgStatusView } from '../cards/org-status';
 import type { Translate } from '../i18n';
 import type { ConversationRef } from '../requests/model';
-import type { DirectoryUser, SmtpAuthEvaluation } from '../tenant';
+import type { DirectoryUser, SmtpAuthEvaluation, Tenant } from '../tenant';
 import type { StepIntent, StepTarget } from '../steps/types';
 
 /** What a read command may use: shared lookups, written once in the dispatcher. */
@@ -70,6 +70,19 @@ export interface ChangeCommand extends CommandBase {
    * justification, is time-boxed by default, and is recorded in the exceptions register.
    */
   grantsException?: boolean;
+  /**
+   * What the confirmation card says besides the plan (how many mailboxes a change reaches, which
+   * keep their own setting…): read once when drafting, kept with the request. Locale keys and values.
+   */
+  notes?(tenant: Tenant, context: PlanContext): Promise<CardNote[]>;
+}
+
+/** A line a change's card shows: a locale key and its values, optionally a list below it. */
+export interface CardNote {
+  key: string;
+  params?: Record<string, string | number>;
+  tone?: 'warning';
+  list?: string[];
 }
 
 /** The mailbox of a user, as a step names its target. */

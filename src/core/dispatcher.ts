@@ -672,8 +672,9 @@ export class Dispatcher {
     const { steps, read } = await this.planFor(draft.command ?? draft.intents!, turn.tenantId!, user, before);
     if (steps.length === 0 && !(await this.recordsExceptionOnly(draft.command, user, params))) return { card: alreadySoCard(t, read) };
     const risk = this.riskOf(steps, read, params.permanent === true);
+    const notes = draft.command?.notes ? await this.tenantCall(() => draft.command!.notes!(this.deps.tenant, { tenantId: turn.tenantId!, user })) : undefined;
     const request: RequestRecord = {
-      ...this.newRequest(turn, draft.commandId, risk, language, params),
+      ...this.newRequest(turn, draft.commandId, risk, language, notes?.length ? { ...params, notes } : params),
       ...(user ? { targetUserId: user.id, targetUpn: user.userPrincipalName, targetDisplayName: user.displayName } : {}),
       before, plan: steps,
     };

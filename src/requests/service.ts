@@ -190,7 +190,7 @@ export class RequestLifecycle {
    */
   async notifyRequester(request: RequestRecord, event: RequesterEvent): Promise<void> {
     const t = translator(request.language);
-    const text = t(`notify.${event}`, { name: request.targetDisplayName ?? '', code: request.errorCode ?? '' });
+    const text = t(`notify.${event}`, { name: request.targetDisplayName ?? t('steps.theOrganization'), code: request.errorCode ?? '' });
     try {
       const rejections = event === 'rejected' ? (await this.deps.store.approvals(request.id)).filter((a) => a.decision === 'reject') : [];
       await this.deps.notifier.send(request.conversation, requesterNoticeCard(t, text, request, rejections));
@@ -457,7 +457,7 @@ export class RequestLifecycle {
     const request = await this.deps.store.getRequest(requestId);
     if (request?.state !== 'pending') return;
     const t = translator(request.language);
-    const text = t('notify.reminder', { name: request.targetDisplayName ?? '', requester: request.requesterName, expires: formatMoment(t, request.expiresAt) });
+    const text = t('notify.reminder', { name: request.targetDisplayName ?? t('steps.theOrganization'), requester: request.requesterName, expires: formatMoment(t, request.expiresAt) });
     await this.deps.notifier.send(await this.approvalsConversation(request), messageCard(t, text, request.id));
     await this.audit(request.id, null, 'request.reminded', { expiresAt: request.expiresAt.toISOString() });
   }
