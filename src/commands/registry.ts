@@ -8,6 +8,7 @@ import { mfaDisable } from './mfa-disable';
 import { mfaEnable } from './mfa-enable';
 import { authPolicyAllowSmtp } from './auth-policy-allow-smtp';
 import { authPolicyReset } from './auth-policy-reset';
+import { orgSmtpDisable } from './org-smtp-disable';
 import { orgSmtpEnable } from './org-smtp-enable';
 import { smtpDisable } from './smtp-disable';
 import { smtpReset } from './smtp-reset';
@@ -21,7 +22,7 @@ import type { ChangeCommand, CommandDefinition, PlanContext } from './types';
 /** Every command the bot understands; adding one is one file and one line here. */
 export const commands: readonly CommandDefinition[] = [help, smtpStatus, smtpEnable, smtpDisable, smtpReset, approvalsHere, exceptions, undo, orgStatus,
   securityDefaultsDisable, securityDefaultsEnable, mfaDisable, mfaEnable, authPolicyAllowSmtp, authPolicyReset,
-  orgSmtpEnable];
+  orgSmtpEnable, orgSmtpDisable];
 
 export function commandById(id: string): CommandDefinition | undefined {
   return commands.find((c) => c.id === id);
