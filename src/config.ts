@@ -20,6 +20,12 @@ const configSchema = z.object({
   /** Where the Bot Framework channel's signing keys are published; only sovereign clouds (and tests) change it. */
   BOT_OPENID_METADATA_URL: url.optional(),
   BOT_TOKEN_ISSUER: z.string().optional(),
+  /** Bot Framework endpoint settings under Microsoft's own names (ConfigurationBotFrameworkAuthentication); each overrides its public-cloud default. */
+  ToBotFromChannelOpenIdMetadataUrl: z.string().optional(),
+  ToBotFromChannelTokenIssuer: z.string().optional(),
+  ToBotFromEmulatorOpenIdMetadataUrl: z.string().optional(),
+  ToChannelFromBotLoginUrl: z.string().optional(),
+  ToChannelFromBotOAuthScope: z.string().optional(),
   /** Which cloud's Bot Framework / Teams service hosts an activity's serviceUrl may name. */
   BOT_CLOUD: z.enum(['public', 'gcc', 'gcchigh', 'dod']).default('public'),
   /** How long any call to the Bot Connector (replies, card updates, rosters) may take. */

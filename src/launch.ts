@@ -120,8 +120,10 @@ async function localMode(): Promise<void> {
   run('bot', [...tsxImport, 'src/main.ts'], {
     ...common,
     PORT: String(botPort),
-    MicrosoftAppId: '',
-    MicrosoftAppPassword: '',
+    // With a bot registration set, local mode checks every activity's token too (the Bot Framework
+    // endpoint settings, ToBotFromChannelOpenIdMetadataUrl and the rest, come from the environment).
+    MicrosoftAppId: process.env.MicrosoftAppId ?? '',
+    MicrosoftAppPassword: process.env.MicrosoftAppPassword ?? '',
     TENANT_ID: fixture.tenant.id,
     // The simulator accepts any client credential; these are placeholders, not secrets.
     TENANT_CLIENT_ID: '00000000-0000-4000-8000-00000000a11c',
@@ -147,7 +149,7 @@ async function localMode(): Promise<void> {
   const lines = [
     '',
     'SMTP Gate is running in local mode (tenant simulator, no Microsoft 365 needed).',
-    `  Bot:        http://localhost:${botPort}/api/messages (anonymous auth)`,
+    `  Bot:        http://localhost:${botPort}/api/messages (${process.env.MicrosoftAppId ? `Bot Framework tokens for ${process.env.MicrosoftAppId} checked` : 'ANONYMOUS auth: loopback only'})`,
     `  Simulator:  ${simulatorUrl} (fixture ${fixturePath}; calls at ${simulatorUrl}/_simulator/calls)`,
     `  Audit tab:  http://localhost:${botPort}/tab (signs in through the simulator; trust ${certificates.caCertPath})`,
   ];

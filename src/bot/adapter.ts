@@ -15,15 +15,20 @@ export interface BotEdge {
  * Overriding one endpoint makes botbuilder drop every public-cloud default
  * (BotFrameworkAuthenticationFactory), so the rest are restated here, as AuthenticationConstants has them.
  */
+function overridesEndpoints(config: Config): boolean {
+  return Boolean(config.BOT_OPENID_METADATA_URL || config.BOT_TOKEN_ISSUER || config.ToBotFromChannelOpenIdMetadataUrl || config.ToBotFromChannelTokenIssuer
+    || config.ToBotFromEmulatorOpenIdMetadataUrl || config.ToChannelFromBotLoginUrl || config.ToChannelFromBotOAuthScope);
+}
+
 function publicCloudWith(config: Config): Record<string, unknown> {
   return {
     ValidateAuthority: true,
-    ToChannelFromBotLoginUrl: 'https://login.microsoftonline.com/botframework.com',
-    ToChannelFromBotOAuthScope: 'https://api.botframework.com',
-    ToBotFromChannelTokenIssuer: config.BOT_TOKEN_ISSUER ?? 'https://api.botframework.com',
+    ToChannelFromBotLoginUrl: config.ToChannelFromBotLoginUrl ?? 'https://login.microsoftonline.com/botframework.com',
+    ToChannelFromBotOAuthScope: config.ToChannelFromBotOAuthScope ?? 'https://api.botframework.com',
+    ToBotFromChannelTokenIssuer: config.ToBotFromChannelTokenIssuer ?? config.BOT_TOKEN_ISSUER ?? 'https://api.botframework.com',
     OAuthUrl: 'https://api.botframework.com',
-    ToBotFromChannelOpenIdMetadataUrl: config.BOT_OPENID_METADATA_URL ?? 'https://login.botframework.com/v1/.well-known/openidconfiguration',
-    ToBotFromEmulatorOpenIdMetadataUrl: 'https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration',
+    ToBotFromChannelOpenIdMetadataUrl: config.ToBotFromChannelOpenIdMetadataUrl ?? config.BOT_OPENID_METADATA_URL ?? 'https://login.botframework.com/v1/.well-known/openidconfiguration',
+    ToBotFromEmulatorOpenIdMetadataUrl: config.ToBotFromEmulatorOpenIdMetadataUrl ?? 'https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration',
     CallerId: 'urn:botframework:azure',
   };
 }
@@ -33,9 +38,10 @@ export function createBotEdge(config: Config, logger: Logger): BotEdge {
   const auth = new ConfigurationBotFrameworkAuthentication({
     MicrosoftAppId: config.MicrosoftAppId,
     MicrosoftAppPassword: config.MicrosoftAppPassword,
-    MicrosoftAppType: config.MicrosoftAppType,
+    // Anonymous (local mode) has no registration, so no app type: SingleTenant without an app id would not start.
+    MicrosoftAppType: config.MicrosoftAppId ? config.MicrosoftAppType : 'MultiTenant',
     MicrosoftAppTenantId: config.MicrosoftAppTenantId,
-    ...(config.BOT_OPENID_METADATA_URL || config.BOT_TOKEN_ISSUER ? publicCloudWith(config) : {}),
+    ...(overridesEndpoints(config) ? publicCloudWith(config) : {}),
   } as ConfigurationBotFrameworkAuthenticationOptions);
   const adapter = new CloudAdapter(auth);
   adapter.onTurnError = async (context, error) => {

@@ -39,6 +39,7 @@ const leftAtDefaultInAzure: Record<string, string> = {
   TENANT_CERTIFICATE_PATH: 'the managed identity has no certificate',
   BOT_OPENID_METADATA_URL: 'public cloud default',
   BOT_TOKEN_ISSUER: 'public cloud default',
+  ToBotFromChannelOpenIdMetadataUrl: 'public cloud default', ToBotFromChannelTokenIssuer: 'public cloud default', ToBotFromEmulatorOpenIdMetadataUrl: 'public cloud default', ToChannelFromBotLoginUrl: 'public cloud default', ToChannelFromBotOAuthScope: 'public cloud default',
   BOT_CLOUD: 'public cloud default', BOT_CONNECTOR_TIMEOUT_MS: 'default',
   AUTHORITY_HOST: 'public cloud default',
   GRAPH_BASE_URL: 'public cloud default',
