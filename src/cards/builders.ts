@@ -218,8 +218,8 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
   details.push([t('request.status'), t(`request.state.${request.state}`)]);
   const justification = typeof request.params.justification === 'string' ? request.params.justification : '';
   if (justification) details.push([t('exceptions.justification'), justification]);
-  // Self-service (issue #9): what the end user's diagnosis found and the line they pasted, for the approvers.
-  if (request.params.selfService === true) {
+  // Self-service and fix (issue #9): what the diagnosis found (and the line an end user pasted), for the approvers.
+  if (request.params.selfService === true || Array.isArray(request.params.fixSteps)) {
     const codes = Array.isArray(request.params.diagnosis) ? request.params.diagnosis.filter((c): c is string => typeof c === 'string').join(', ') : '';
     if (codes) details.push([t('diagnosis.selfService.diagnosisLabel'), codes]);
     if (typeof request.params.pastedLine === 'string' && request.params.pastedLine) details.push([t('diagnosis.selfService.pastedLabel'), request.params.pastedLine]);

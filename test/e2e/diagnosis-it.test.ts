@@ -49,8 +49,9 @@ test('diagnose <pasted NDR> for bob: the recognised line, the bounce\'s finding,
 test('"arregla el 5.7.57 de bob": one request in Spanish for the mailbox step, approved, exactly one write', async () => {
   const draft = await reply('arregla el 5.7.57 de bob');
   expect(cardText(draft)).toContain('Habilitar SMTP AUTH para Bob Smith');
-  // The layer a mailbox change cannot remove is named before anyone approves.
+  // The layer a mailbox change cannot remove is named before anyone approves; the diagnosis travels with it.
   expect(cardText(draft)).toContain('Block legacy authentication');
+  expect(cardText(draft)).toContain('CLIENT_NOT_AUTHENTICATED, SMTP_AUTH_DISABLED_MAILBOX, CA_BLOCKS_LEGACY_AUTH');
   const requestId = requestIdOf(draft);
   await suite.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'Escáner de la planta 2' });
   await suite.bot.server.drain();
