@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { alreadySoCard, exceptionEnd, exceptionsCardLimit, helpCard, messageCard, pickUserCard, type ExceptionsView } from '../cards/builders';
 import { allVerbs, verbs } from '../cards/verbs';
 import { commandById, commandForIntents, commands } from '../commands/registry';
-import { mailboxOf, type ChangeCommand, type CommandContext, type CommandDefinition } from '../commands/types';
+import { mailboxOf, organizationOf, userOf, type ChangeCommand, type CommandContext, type CommandDefinition } from '../commands/types';
 import { quorumFor, type Config } from '../config';
 import { AppError, errorText, toAppError } from '../errors';
 import { languageFromLocale, translator, type Language, type Translate } from '../i18n';
@@ -15,6 +15,9 @@ import { justificationMaxLength, type ExceptionRecord, type MailboxSmtpState, ty
 import { approvalsConversationKey, grantsException, RequestLifecycle } from '../requests/service';
 import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
 import { pendingStep, planRisk, readPlan, reverseIntents, stateKey } from '../steps/plan';
+import { perUserMfa } from '../steps/per-user-mfa';
+import { authenticationPolicy } from '../steps/authentication-policy';
+import { securityDefaults } from '../steps/security-defaults';
 import { stepKindById } from '../steps/registry';
 import type { StepIntent } from '../steps/types';
 import type { Store } from '../store/store';
@@ -482,14 +485,27 @@ export class Dispatcher {
   }
 
   /**
-   * The fix as one request. A request holds the mailbox's own setting, which is where every fix
-   * starts (the organization's is never touched for one mailbox); the other steps the diagnosis
-   * names are listed on the card with where to make them.
+   * The fix as one request whose plan holds only the steps the diagnosis says are needed, in their
+   * safe order: the mailbox's own setting first (the organization's is never touched for one
+   * mailbox), then what concerns this one account (per-user MFA, its authentication policy, only
+   * when they are what blocks), and security defaults, tenant-wide, last and only when they block.
+   * Turning the mailbox on is an exception like any enable: a justification, an end date, the register.
    */
   private async draftFix(turn: TurnContext, user: DirectoryUser, language: Language, diagnosis: Diagnosis): Promise<Reply> {
-    return this.draftChange(turn, smtpEnableCommand(), user.userPrincipalName, language, undefined, user.id, {
-      fix: { steps: diagnosis.fixSteps, codes: diagnosis.findings.map((f) => f.code) },
+    const intents: StepIntent[] = diagnosis.fixSteps.map((step): StepIntent => {
+      switch (step) {
+        case 'mailbox-smtp-enable': return { kind: mailboxSmtpAuth.id, target: mailboxOf(user), desired: false };
+        case 'per-user-mfa-disable': return { kind: perUserMfa.id, target: userOf(user), desired: 'disabled' };
+        case 'auth-policy-allow-smtp': return { kind: authenticationPolicy.id, target: userOf(user), desired: { allowBasicSmtp: true } };
+        case 'security-defaults-disable': return { kind: securityDefaults.id, target: organizationOf(turn.tenantId!), desired: false };
+      }
     });
+    const enables = intents.some((intent) => intent.kind === mailboxSmtpAuth.id);
+    const params = {
+      query: user.userPrincipalName, fixSteps: diagnosis.fixSteps, diagnosis: diagnosis.findings.map((f) => f.code),
+      ...(enables ? { durationMs: this.deps.config.EXCEPTION_DEFAULT_DAYS * 86_400_000 } : {}),
+    };
+    return this.draftPlan(turn, { commandId: enables ? smtpEnableCommand().id : 'plan-fix', ...(enables ? { command: smtpEnableCommand() } : {}), intents, user, language, params });
   }
 
   /** The enable an end user asks for, for their own mailbox: confirmed by the click, then to the approvers. */
@@ -669,7 +685,7 @@ export class Dispatcher {
     const { user, language, params } = draft;
     const t = translator(language);
     const before = user ? await this.draftState(user) : null;
-    const { steps, read } = await this.planFor(draft.command ?? draft.intents!, turn.tenantId!, user, before);
+    const { steps, read } = await this.planFor(draft.intents ?? draft.command!, turn.tenantId!, user, before);
     if (steps.length === 0 && !(await this.recordsExceptionOnly(draft.command, user, params))) return { card: alreadySoCard(t, read) };
     const risk = this.riskOf(steps, read, params.permanent === true);
     const notes = draft.command?.notes ? await this.tenantCall(() => draft.command!.notes!(this.deps.tenant, { tenantId: turn.tenantId!, user })) : undefined;

@@ -24,7 +24,8 @@ async function reply(text: string, locale?: string): Promise<CardJson> {
   return (await suite.connector.waitFor('the reply', () => suite.connector.postedCards()[before])).card;
 }
 
-const writes = async () => (await suite.simulator.control<SimCall[]>('GET', '/_simulator/calls')).filter((c) => c.cmdlet?.startsWith('Set-') || (c.service === 'graph' && c.parameters && /PATCH|POST/.test(String(c.cmdlet ?? ''))));
+/** Exchange's Set-* cmdlets and Graph's writes (a PATCH keeps its JSON body as the call's parameters), in order. */
+const writes = async () => (await suite.simulator.control<SimCall[]>('GET', '/_simulator/calls')).filter((c) => c.cmdlet?.startsWith('Set-') || (c.service === 'graph' && (c as SimCall & { method?: string }).method === 'PATCH'));
 
 test('diagnose bob: IT wording — the cmdlet, the exact place in the Entra admin center and the group to add him to — Fix offered, nothing written', async () => {
   const card = await reply('diagnose bob');
@@ -88,3 +89,23 @@ test('the Fix button pressed by an end user drafts nothing and says who can', as
   await suite.bot.server.drain();
   expect(suite.connector.postedCards()).toEqual([]);
 }, 60_000);
+
+test('fix for Seán, who needs two steps (his mailbox follows the organization, per-user MFA enforced): one request, exactly those two writes, mailbox first', async () => {
+  const adele = demoUser('Adele Vance'); // approver
+  const sean = demoFixture.users.find((u) => u.displayName === "Seán O'Brien")!;
+  const draft = await reply(`fix ${sean.userPrincipalName}`);
+  const text = cardText(draft);
+  expect(text).toContain("Seán O'Brien");
+  const requestId = requestIdOf(draft);
+  await suite.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'Label printer in the warehouse' });
+  await suite.bot.server.drain();
+  // Per-user MFA is a high-risk step: two approvers.
+  await suite.bot.teams.press(megan, 'request.approve', { requestId });
+  await suite.bot.teams.press(adele, 'request.approve', { requestId });
+  await suite.bot.server.drain();
+  expect((await writes()).map((c) => [c.cmdlet ?? 'PATCH', c.parameters])).toEqual([
+    ['Set-CASMailbox', { Identity: sean.userPrincipalName, SmtpClientAuthenticationDisabled: false }],
+    ['PATCH', { perUserMfaState: 'disabled' }],
+  ]);
+  expect(await suite.simulator.mailboxOf(sean.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+}, 90_000);
