@@ -261,7 +261,7 @@ function helpEntries(t: Translate, language: Language, roles: Roles): HelpEntry[
     const key = `diagnosis.help.entries.${command.id}.description`;
     const described = t(key);
     // A command added later without a line of its own still shows, by its example.
-    entries.push({ description: described === key ? command.example[language] : described, example: command.example[language] });
+    entries.push(described === key ? { description: command.example[language] } : { description: described, example: command.example[language] });
   }
   return entries;
 }

@@ -1,6 +1,5 @@
 /**
- * Finds the SMTP reply inside whatever a person pasted (../shared/findings.md, "From the bounce
- * text"): an Outlook NDR ("Remote Server returned '…'"), a device or log line, an exception from
+ * Finds the SMTP reply inside whatever a person pasted (the finding codes "from the bounce text"): an Outlook NDR ("Remote Server returned '…'"), a device or log line, an exception from
  * smtplib, System.Net.Mail, Send-MailMessage, nodemailer, PHPMailer, MailKit or Java Mail, or a
  * bare mention ("I got a 5.7.57"), with the person's words around it in any of our languages.
  *
@@ -13,7 +12,7 @@
  * no regular expression here can backtrack over more than that window.
  */
 
-/** Finding codes read from a bounce (../shared/findings.md); they never change meaning. */
+/** Finding codes read from a bounce; they never change meaning (cards show them as "Ref: CODE"). */
 export type BounceCode =
   | 'CLIENT_NOT_AUTHENTICATED'
   | 'SMTP_AUTH_DISABLED_TENANT'
