@@ -92,7 +92,7 @@ const blockerCodes = (t: Translate, blockers: readonly Finding[]) => reference(t
 export type SmtpStatusView = Pick<SmtpAuthEvaluation, 'state' | 'effectiveEnabled' | 'blockers' | 'findings' | 'orgSettingsAsOf'>;
 
 /** `smtp status`: the settings, whether SMTP AUTH works, every layer that blocks it, then what is worth knowing. */
-export function smtpStatusCard(t: Translate, user: UserView, evaluation: SmtpStatusView, fixUserId?: string): AdaptiveCard {
+export function smtpStatusCard(t: Translate, user: UserView, evaluation: SmtpStatusView, fixUserId?: string, exception?: ExceptionRecord): AdaptiveCard {
   const { state, blockers } = evaluation;
   const verdict: [string, string] = [t('state.effective'), t(evaluation.effectiveEnabled ? 'state.effectiveOn' : 'state.effectiveOff')];
   const body: Record<string, unknown>[] = [
@@ -100,6 +100,8 @@ export function smtpStatusCard(t: Translate, user: UserView, evaluation: SmtpSta
     paragraph(user.userPrincipalName, { isSubtle: true, spacing: 'None' }),
     facts(state === 'no-mailbox' ? [verdict] : stateFacts(t, { ...state, evaluation: { effectiveEnabled: evaluation.effectiveEnabled, blockers } })),
   ];
+  // The mailbox's active exception: who asked, why, until when (the exceptions register).
+  if (exception) body.push(paragraph(t('steps.statusException'), { weight: 'Bolder', spacing: 'Medium' }), facts(exceptionFacts(t, exception)));
   if (evaluation.effectiveEnabled) {
     body.push(paragraph(t('status.works', { name: user.displayName }), { color: 'Good', weight: 'Bolder', spacing: 'Medium' }), reference(t, 'SMTP_AUTH_ENABLED'));
   } else {
@@ -205,7 +207,7 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
   const user: UserView = { displayName: request.targetDisplayName ?? t('steps.theOrganization'), userPrincipalName: request.targetUpn ?? '' };
   const body: Record<string, unknown>[] = [
     ...(notice ? [paragraph(notice.text, { color: 'Attention', weight: 'Bolder' }), reference(t, notice.code)] : []),
-    heading(t(`request.title.${request.commandId}`, { name: user.displayName })),
+    heading(t(`request.title.${request.params.adopt === true || (request.commandId === 'smtp-enable' && (request.plan ?? []).length === 0 && !request.params.extendsException) ? 'smtp-adopt' : request.commandId}`, { name: user.displayName })),
     ...(user.userPrincipalName ? [paragraph(user.userPrincipalName, { isSubtle: true, spacing: 'None' })] : []),
   ];
   const approvedBy = approvals.filter((a) => a.decision === 'approve').map((a) => a.approverName);
@@ -227,7 +229,12 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
   if (request.params.permanent === true) details.push([t('exceptions.until'), t('exceptions.permanent')]);
 
   const durationMs = Number(request.params.durationMs ?? 0);
-  if (request.state === 'succeeded' && request.after) {
+  const undone = typeof request.params.undoneBy === 'string';
+  if (request.state === 'succeeded' && request.after && undone) {
+    // Undone by a later request: it says so, not "Done", and offers nothing.
+    body.push(paragraph(t('steps.undoneNote'), { weight: 'Bolder' }));
+    body.push(facts(details.map(([title, value]) => (title === t('request.status') ? [title, t('steps.undone')] : [title, value]))));
+  } else if (request.state === 'succeeded' && request.after) {
     body.push(paragraph(t(request.verified ? 'request.doneVerified' : 'request.doneNotVerified'), { color: request.verified ? 'Good' : 'Warning', weight: 'Bolder' }));
     if (durationMs > 0) body.push(paragraph(t('request.revertsOn', { date: formatMoment(t, new Date(request.updatedAt.getTime() + durationMs)) })));
     body.push(...changeOutcome(t, request.after, user));
@@ -246,7 +253,8 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
     else if (blockersLeft) body.push(paragraph(t('request.nothingElseBlocks', { name: user.displayName }), { color: 'Good', spacing: 'Medium' }));
     if (request.before) body.push(paragraph(t('request.currentState'), { weight: 'Bolder', spacing: 'Medium' }), facts(stateFacts(t, request.before)));
     body.push(facts(details));
-    if (durationMs > 0) body.push(paragraph(t('request.timeBoxed', { duration: formatDuration(t, durationMs) })));
+    // Only a request that may still be applied reverts later: a rejected, cancelled or expired one never will.
+    if (durationMs > 0 && ['draft', 'confirmed', 'pending', 'approved', 'executing'].includes(request.state)) body.push(paragraph(t('request.timeBoxed', { duration: formatDuration(t, durationMs) })));
     body.push(...stepNotes(t, request));
     body.push(...noteLines(t, request));
     if (endsException) body.push(paragraph(t('steps.endsException', { name: user.displayName, requester: endsException.requesterName, date: exceptionEnd(t, endsException.expiresAt) }), { color: 'Warning', weight: 'Bolder' }));

@@ -31,9 +31,10 @@ export const smtpStatus: ReadCommand = {
   params: z.object({ user: z.string().trim().min(1).max(256) }),
   audience: 'it-staff',
   risk: 'read',
-  run: async ({ t, resolveUser, evaluateSmtpAuth }, { user: query }) => {
+  run: async ({ t, resolveUser, evaluateSmtpAuth, activeException }, { user: query }) => {
     const user = await resolveUser(query!);
+    const [evaluation, exception] = await Promise.all([evaluateSmtpAuth(user), activeException(user)]);
     // IT staff only, so the Fix button is theirs to press (the server checks again).
-    return smtpStatusCard(t, user, await evaluateSmtpAuth(user), user.id);
+    return smtpStatusCard(t, user, evaluation, user.id, exception);
   },
 };

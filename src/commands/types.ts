@@ -5,7 +5,7 @@ import type { MailboxSmtpState } from '../requests/model';
 import type { AdaptiveCard, ExceptionsView } from '../cards/builders';
 import type { OrgStatusView } from '../cards/org-status';
 import type { Translate } from '../i18n';
-import type { ConversationRef } from '../requests/model';
+import type { ConversationRef, ExceptionRecord } from '../requests/model';
 import type { DirectoryUser, SmtpAuthEvaluation, Tenant } from '../tenant';
 import type { StepIntent, StepTarget } from '../steps/types';
 
@@ -22,6 +22,8 @@ export interface CommandContext {
   setApprovalsConversation(conversation: ConversationRef): Promise<void>;
   /** The exceptions register and the mailboxes with SMTP AUTH on without a request (saved as a review). */
   exceptionsRegister(): Promise<ExceptionsView>;
+  /** The mailbox's active SMTP AUTH exception (who asked, why, until when), if it has one. */
+  activeException(user: DirectoryUser): Promise<ExceptionRecord | undefined>;
   examples(): string[];
   /** A typed `undo` (optionally "undo bob"): drafts the reverse of the asker's latest change, or asks which. */
   undoLatest(target?: string): Promise<AdaptiveCard>;

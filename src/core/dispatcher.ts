@@ -580,6 +580,7 @@ export class Dispatcher {
       },
       examples: () => this.examples(language),
       exceptionsRegister: () => this.exceptionsRegister(turn),
+      activeException: (user) => this.deps.store.activeExceptionFor(user.id),
       orgStatus: () => this.orgStatus(turn),
     };
   }

@@ -91,3 +91,34 @@ test('a change that leaves the mailbox\'s SMTP AUTH on does not end its exceptio
   expect((await suite.bot.server.store.activeExceptions(demoFixture.tenant.id)).map((e) => e.targetUserId)).toContain(bob.id);
   expect(suite.connector.postedCards().some((p) => isApprovalCard(p.card))).toBe(true);
 }, 60_000);
+
+test('cards tell the truth: an undone request says Undone, a rejected one promises no revert, an already-on mailbox is registered, a status names the exception', async () => {
+  const { requestId, confirm } = await change('enable SMTP for bob for 7 days');
+  const status = await ask('smtp status bob');
+  expect(cardText(status.card)).toContain('Active SMTP AUTH exception');
+  expect(cardText(status.card)).toContain('the floor 2 scanner');
+  expect(cardText(status.card)).toContain('Alex Wilber');
+
+  await suite.bot.teams.press(alex, 'request.undo', { requestId });
+  await suite.bot.server.drain();
+  const reverse = await suite.connector.waitFor('the undo draft', () => suite.connector.postedCards().find((p) => actionVerbs(p.card).includes('request.confirm') && cardText(p.card).includes('Disable SMTP AUTH for Bob Smith')));
+  await suite.bot.teams.press(alex, 'request.confirm', { requestId: requestIdOf(reverse.card) });
+  await suite.bot.server.drain();
+  const undone = await suite.connector.waitFor('the original card marked undone', () => suite.connector.updates(confirm.id).find((c) => cardText(c).includes('Undone: a later request put back')));
+  expect(cardText(undone)).not.toContain('Done, verified');
+  expect(actionVerbs(undone)).toEqual([]);
+
+  const rejectedDraft = await ask('enable SMTP for bob for 7 days');
+  const rejectedId = requestIdOf(rejectedDraft.card);
+  await suite.bot.teams.press(alex, 'request.confirm', { requestId: rejectedId, justification: 'the floor 2 scanner' });
+  await suite.bot.server.drain();
+  const rejected = await suite.bot.teams.press(megan, 'request.reject', { requestId: rejectedId, comment: 'use the relay instead' });
+  expect(cardText(rejected.body.value)).toContain('Rejected');
+  expect(cardText(rejected.body.value)).not.toContain('reverts automatically');
+  await suite.bot.server.drain();
+  await suite.connector.waitFor('the rejection notice', () => suite.connector.postedCards().find((p) => cardText(p.card).includes('was rejected')));
+
+  await suite.bot.teams.message(alex, 'enable SMTP for Adele Vance for the label printer'); // her mailbox is on already, with no exception
+  const adopt = await suite.connector.waitFor('the adopt draft', () => suite.connector.postedCards().find((p) => cardText(p.card).includes('Adele Vance') && actionVerbs(p.card).includes('request.confirm')));
+  expect(cardText(adopt.card)).toContain('Register the SMTP AUTH that is already on for Adele Vance');
+}, 60_000);
