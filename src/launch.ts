@@ -160,13 +160,16 @@ async function localMode(): Promise<void> {
     if (staffUser) playgrounds.push({ label: 'IT staff', user: staffUser, port: firstPort });
     if (approverUser) playgrounds.push({ label: 'approver', user: approverUser, port: firstPort + 1 });
     if (endUser) playgrounds.push({ label: 'end user', user: endUser, port: firstPort + 2 });
+    // High and critical changes need two approvers: the second one gets a Playground of their own.
+    const secondApprover = approvers.find((u) => u.id !== staffUser?.id && u.id !== approverUser?.id);
+    if (secondApprover) playgrounds.push({ label: 'approver 2', user: secondApprover, port: firstPort + 3 });
     const playgroundCli = require.resolve('@microsoft/m365agentsplayground/cli.js');
     for (const p of playgrounds) {
       const dir = join(dataDir, 'playground', String(p.port));
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, '.m365agentsplayground.yml'), playgroundConfig(fixture, p.user));
       run(`playground (${p.label})`, [playgroundCli, '-e', `http://127.0.0.1:${botPort}/api/messages`, '-c', 'msteams', '-p', String(p.port), '--disable-telemetry'], { ...common, TEAMSAPPTESTER_BROWSER: 'none' }, dir);
-      lines.push(`  Playground as ${p.label.padEnd(9)} ${p.user.displayName} <${p.user.userPrincipalName}>: http://localhost:${p.port}`);
+      lines.push(`  Playground as ${p.label.padEnd(10)} ${p.user.displayName} <${p.user.userPrincipalName}>: http://localhost:${p.port}`);
     }
   } else {
     lines.push('  Playground: off (PLAYGROUND=off)');

@@ -51,9 +51,9 @@ let ports: { bot: number; simulator: number; playground: number };
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-start-'));
   ports = { bot: await freePort(), simulator: await freePort(), playground: 0 };
-  // Three consecutive free ports for the three Playgrounds.
-  for (let candidate = 46150 + Math.floor(Math.random() * 1000); ; candidate += 3) {
-    const free = await Promise.all([0, 1, 2].map((i) => new Promise<boolean>((resolve) => {
+  // Four consecutive free ports for the four Playgrounds (IT staff, approver, end user, second approver).
+  for (let candidate = 46150 + Math.floor(Math.random() * 1000); ; candidate += 4) {
+    const free = await Promise.all([0, 1, 2, 3].map((i) => new Promise<boolean>((resolve) => {
       const s = createServer().once('error', () => resolve(false)).listen(candidate + i, '127.0.0.1', () => s.close(() => resolve(true)));
     })));
     if (free.every(Boolean)) { ports.playground = candidate; break; }
@@ -71,7 +71,7 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 200));
   }
   // The Playgrounds print this once they listen.
-  while ((output.match(/Listening on/g) ?? []).length < 3) {
+  while ((output.match(/Listening on/g) ?? []).length < 4) {
     if (launcher.exitCode !== null || Date.now() > deadline) throw new Error(`the Playgrounds did not come up:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -86,6 +86,8 @@ test('the console says where the Playground is and who plays which role', () => 
   expect(output).toContain(`http://localhost:${ports.bot}/api/messages`);
   expect(output).toMatch(new RegExp(`Playground as IT staff\\s+Alex Wilber <alexw@contoso.com>: http://localhost:${ports.playground}`));
   expect(output).toMatch(new RegExp(`Playground as approver\\s+Adele Vance <adelev@contoso.com>: http://localhost:${ports.playground + 1}`));
+  // A high-risk change needs two approvals: the second approver has a Playground too.
+  expect(output).toMatch(new RegExp(`Playground as approver 2\\s+Megan Bowen <meganb@contoso.com>: http://localhost:${ports.playground + 3}`));
   expect(output).toMatch(/IT staff: {2}Alex Wilber, Adele Vance/);
   expect(output).toMatch(/Approvers: Megan Bowen, Adele Vance/);
 });
@@ -134,7 +136,7 @@ const withChromium = chromiumAvailable();
 
 test('Ctrl-C stops the whole process tree', async () => {
   const tree = descendants(launcher.pid!);
-  expect(tree.length).toBeGreaterThanOrEqual(5); // simulator, bot, three Playgrounds
+  expect(tree.length).toBeGreaterThanOrEqual(6); // simulator, bot, four Playgrounds
   const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
   launcher.kill('SIGINT');
   expect(await exited).toBe(0);
