@@ -311,8 +311,11 @@ function score(evaluation: Evaluation, words: Word[], folded: string): Scored | 
     if (slot === 'user' && (kind === 'org' || kind === 'group')) return undefined;
     if (slot === 'group' && (kind === 'org' || kind === 'self')) return undefined;
   }
-  const value = 100 * pattern.keywords.length - 10 * unexplained - 15 * commandWordsInTarget - 5 * evaluation.corrected + (evaluation.inOrder ? 3 : 0)
-    + (pattern.slot && target && target.first < words.findIndex((_, i) => evaluation.used[i] === 1) === (pattern.slotAt === 0) ? 1 : 0);
+  // The phrase's own shape breaks ties: its keywords in its order, its target on the same side.
+  const targetBeforeKeywords = target !== undefined && target.first < evaluation.used.indexOf(1);
+  const sameSide = pattern.slot !== undefined && target !== undefined && targetBeforeKeywords === (pattern.slotAt === 0);
+  const value = 100 * pattern.keywords.length - 10 * unexplained - 15 * commandWordsInTarget - 5 * evaluation.corrected
+    + (evaluation.inOrder ? 3 : 0) + (sameSide ? 1 : 0);
   return { evaluation, score: value, target, tail };
 }
 
