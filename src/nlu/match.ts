@@ -86,7 +86,10 @@ function compile(command: CommandDefinition, language: Language, phrase: string)
       if (!ignorable.has(word.canon)) keywords.push(word.canon);
     }
   });
-  // A phrase made only of framing words ("what can you do") must be said as it is.
+  // A phrase made only of framing words ("what can you do") must be said as it is; one without a
+  // target that ends on one ("security defaults on") needs that word too.
+  const last = all[all.length - 1];
+  if (!slot && keywords.length && last?.startsWith('=')) keywords.push(last);
   const required = keywords.length ? keywords : all;
   if (!required.length) return undefined;
   return { command, language, phrase, keywords: required, slot, slotAt };

@@ -52,4 +52,6 @@ export const en: Row[] = [
   ['enable smtp for bob for two days', 'smtp-enable', { user: 'bob' }, { days: 2 }],
   ['turn smtp on for bob', 'smtp-enable', { user: 'bob' }],
   ['switch smtp auth off for bob please', 'smtp-disable', { user: 'bob' }],
+  ['please turn off MFA for bob', 'mfa-disable', { user: 'bob' }],
+  ['show security defaults', 'org-status', {}],
 ];

@@ -50,4 +50,5 @@ export const es: Row[] = [
   ['¿cuál es el estado smtp de toda la organización?', 'org-status', {}],
   ['habilita smtp para bob durante una semana', 'smtp-enable', { user: 'bob' }, { days: 7 }],
   ['activa smtp para bob por dos días', 'smtp-enable', { user: 'bob' }, { days: 2 }],
+  ['desactiva el MFA de bob, por favor', 'mfa-disable', { user: 'bob' }],
 ];

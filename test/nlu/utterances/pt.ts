@@ -49,4 +49,5 @@ export const pt: Row[] = [
   ['qual é o status smtp de toda a organização?', 'org-status', {}],
   ['ativar smtp para o bob por uma semana', 'smtp-enable', { user: 'bob' }, { days: 7 }],
   ['ativar smtp para o bob por dois dias', 'smtp-enable', { user: 'bob' }, { days: 2 }],
+  ['desativar o mfa do bob', 'mfa-disable', { user: 'bob' }],
 ];

@@ -50,4 +50,5 @@ export const ro: Row[] = [
   ['activează smtp pentru bob pentru o săptămână', 'smtp-enable', { user: 'bob' }, { days: 7 }],
   ['activează smtp pentru bob pentru două zile', 'smtp-enable', { user: 'bob' }, { days: 2 }],
   ['dezactivează smtp-ul lui bob', 'smtp-disable', { user: 'bob' }],
+  ['dezactivează mfa pentru bob, vă rog', 'mfa-disable', { user: 'bob' }],
 ];

@@ -48,4 +48,5 @@ export const zhCN: Row[] = [
   ['整个组织的 SMTP 状态是什么？', 'org-status', {}],
   ['为 bob 启用 SMTP 两天', 'smtp-enable', { user: 'bob' }, { days: 2 }],
   ['为 bob 启用 SMTP 一周', 'smtp-enable', { user: 'bob' }, { days: 7 }],
+  ['请为 bob 关闭 MFA', 'mfa-disable', { user: 'bob' }],
 ];
