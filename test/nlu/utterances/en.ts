@@ -54,4 +54,5 @@ export const en: Row[] = [
   ['switch smtp auth off for bob please', 'smtp-disable', { user: 'bob' }],
   ['please turn off MFA for bob', 'mfa-disable', { user: 'bob' }],
   ['show security defaults', 'org-status', {}],
+  ['please turn on SMTP AUTH for everyone', 'org-smtp-enable', {}],
 ];

@@ -51,4 +51,5 @@ export const es: Row[] = [
   ['habilita smtp para bob durante una semana', 'smtp-enable', { user: 'bob' }, { days: 7 }],
   ['activa smtp para bob por dos días', 'smtp-enable', { user: 'bob' }, { days: 2 }],
   ['desactiva el MFA de bob, por favor', 'mfa-disable', { user: 'bob' }],
+  ['desactiva smtp para toda la organización', 'org-smtp-disable', {}],
 ];

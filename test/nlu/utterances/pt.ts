@@ -50,4 +50,5 @@ export const pt: Row[] = [
   ['ativar smtp para o bob por uma semana', 'smtp-enable', { user: 'bob' }, { days: 7 }],
   ['ativar smtp para o bob por dois dias', 'smtp-enable', { user: 'bob' }, { days: 2 }],
   ['desativar o mfa do bob', 'mfa-disable', { user: 'bob' }],
+  ['ligar smtp para toda a organização', 'org-smtp-enable', {}],
 ];

@@ -51,4 +51,5 @@ export const ro: Row[] = [
   ['activează smtp pentru bob pentru două zile', 'smtp-enable', { user: 'bob' }, { days: 2 }],
   ['dezactivează smtp-ul lui bob', 'smtp-disable', { user: 'bob' }],
   ['dezactivează mfa pentru bob, vă rog', 'mfa-disable', { user: 'bob' }],
+  ['dezactivează smtp pentru toată organizația', 'org-smtp-disable', {}],
 ];

@@ -49,4 +49,5 @@ export const zhCN: Row[] = [
   ['为 bob 启用 SMTP 两天', 'smtp-enable', { user: 'bob' }, { days: 2 }],
   ['为 bob 启用 SMTP 一周', 'smtp-enable', { user: 'bob' }, { days: 7 }],
   ['请为 bob 关闭 MFA', 'mfa-disable', { user: 'bob' }],
+  ['为整个组织开启 SMTP', 'org-smtp-enable', {}],
 ];
