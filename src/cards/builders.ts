@@ -230,15 +230,16 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
 
   const durationMs = Number(request.params.durationMs ?? 0);
   const undone = typeof request.params.undoneBy === 'string';
-  if (request.state === 'succeeded' && request.after && undone) {
+  if (request.state === 'succeeded' && undone) {
     // Undone by a later request: it says so, not "Done", and offers nothing.
     body.push(paragraph(t('steps.undoneNote'), { weight: 'Bolder' }));
     body.push(facts(details.map(([title, value]) => (title === t('request.status') ? [title, t('steps.undone')] : [title, value]))));
-  } else if (request.state === 'succeeded' && request.after) {
+  } else if (request.state === 'succeeded') {
+    // Not read back (Exchange did not answer the read): it says so, never "verified".
     body.push(paragraph(t(request.verified ? 'request.doneVerified' : 'request.doneNotVerified'), { color: request.verified ? 'Good' : 'Warning', weight: 'Bolder' }));
     if (durationMs > 0) body.push(paragraph(t('request.revertsOn', { date: formatMoment(t, new Date(request.updatedAt.getTime() + durationMs)) })));
-    body.push(...changeOutcome(t, request.after, user));
-    body.push(facts([...stateFacts(t, request.after), ...details]));
+    if (request.after) body.push(...changeOutcome(t, request.after, user));
+    body.push(facts([...(request.after ? stateFacts(t, request.after) : []), ...details]));
   } else if (request.state === 'reverted') {
     body.push(paragraph(t('request.revertedNote'), { weight: 'Bolder' }));
     body.push(facts([...(request.after ? stateFacts(t, request.after) : []), ...details]));

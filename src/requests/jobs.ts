@@ -66,6 +66,7 @@ export class JobRunner {
       else if (job.kind === 'request.revert') await lifecycle.revert(job.requestId);
       else if (job.kind === 'exception.remind') await lifecycle.remindException(job.requestId);
       else if (job.kind === 'request.recheck') await lifecycle.recheckLateWrite(job.requestId);
+      else if (job.kind === 'request.verify') await lifecycle.verifyLater(job.requestId);
       await store.finishJob(job.id);
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -39,7 +39,7 @@ export const lateWriteRecheckMs = 5 * 60_000;
 /** How long before expiry approvers are reminded (half the lifetime for short-lived requests). */
 const reminderLeadMs = 4 * 3_600_000;
 
-type RequesterEvent = 'approved' | 'rejected' | 'succeeded' | 'failed' | 'expired' | 'reverted';
+type RequesterEvent = 'approved' | 'rejected' | 'succeeded' | 'failed' | 'expired' | 'reverted' | 'verified';
 
 /** The request state machine: every move a compare-and-set, every move audited. */
 export class RequestLifecycle {
@@ -190,7 +190,8 @@ export class RequestLifecycle {
    */
   async notifyRequester(request: RequestRecord, event: RequesterEvent): Promise<void> {
     const t = translator(request.language);
-    const text = t(`notify.${event}`, { name: request.targetDisplayName ?? t('steps.theOrganization'), code: request.errorCode ?? '' });
+    const key = event === 'succeeded' && request.verified === false ? 'notify.succeededUnverified' : `notify.${event}`;
+    const text = t(key, { name: request.targetDisplayName ?? t('steps.theOrganization'), code: request.errorCode ?? '' });
     try {
       const rejections = event === 'rejected' ? (await this.deps.store.approvals(request.id)).filter((a) => a.decision === 'reject') : [];
       await this.deps.notifier.send(request.conversation, requesterNoticeCard(t, text, request, rejections));
@@ -333,6 +334,11 @@ export class RequestLifecycle {
       }
     } else {
       settled = await this.move(current, 'succeeded', null, { after: after ?? null, verified: current.plan.length === 0 ? after !== undefined : verified });
+      // Applied, but the read-back failed (Exchange answered 503 to Get-CASMailbox, say): the card and
+      // the requester say it is not verified yet, and it is read back again later.
+      if (settled && !settled.verified && settled.plan.length > 0) {
+        await this.deps.store.scheduleJob({ id: this.newId(), kind: 'request.verify', requestId: settled.id, runAt: new Date(this.deps.now().getTime() + lateWriteRecheckMs) });
+      }
     }
     await this.refreshCards(current.id);
     if (settled) await this.notifyRequester(settled, settled.state === 'failed' ? 'failed' : 'succeeded');
@@ -440,6 +446,30 @@ export class RequestLifecycle {
       await this.deps.store.annotate(request.id, { lateWrite: 'undone' }, this.deps.now());
       await this.refreshCards(request.id);
     });
+  }
+
+  /**
+   * Verify job of a done request whose read-back failed: every step is read again. Unreadable
+   * still, it throws and the job is tried again after its lease; once every step holds, the request
+   * is verified, its cards say so and the requester is told. A step found otherwise is audited.
+   */
+  async verifyLater(requestId: string): Promise<void> {
+    const request = await this.deps.store.getRequest(requestId);
+    if (request?.state !== 'succeeded' || request.verified) return;
+    for (const step of request.plan) {
+      if (step.status !== 'applied') continue;
+      const current = await stepKindById(step.kind).read(this.deps.tenant, step.target);
+      if (current === undefined || !stepKindById(step.kind).holds(current, step.desired)) {
+        await this.audit(request.id, null, 'request.verify-mismatch', { stepKind: step.kind, target: step.target.identity, current: (current ?? null) as Json });
+        return;
+      }
+    }
+    const after = request.targetUpn ? await this.readBackEvaluated(request, request.targetUpn) : undefined;
+    const verified = await this.deps.store.markVerified(request.id, after ?? null, this.deps.now());
+    if (!verified) return;
+    await this.audit(request.id, null, 'request.verified', { after: (after ?? null) as Json });
+    await this.refreshCards(request.id);
+    await this.notifyRequester(verified, 'verified');
   }
 
   /** Expiry job: an unanswered request closes; its cards say so; the requester hears of it. */

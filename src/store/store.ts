@@ -47,7 +47,7 @@ export interface AuditEvent {
   hash: string;
 }
 
-export type JobKind = 'request.expire' | 'request.remind' | 'request.revert' | 'exception.remind' | 'request.recheck';
+export type JobKind = 'request.expire' | 'request.remind' | 'request.revert' | 'exception.remind' | 'request.recheck' | 'request.verify';
 
 interface ExceptionRow {
   id: string; tenant_id: string; target_user_id: string; target_upn: string; target_display_name: string;
@@ -494,6 +494,14 @@ export class Store {
   /** Records a note on a settled request without moving it (a failed request stays failed). */
   async annotate(id: string, params: Record<string, unknown>, at: Date): Promise<RequestRecord | undefined> {
     const rows = await this.db.query<RequestRow>('UPDATE requests SET params = params || $2::jsonb, updated_at = $3 WHERE id = $1 RETURNING *', [id, JSON.stringify(params), at]);
+    return rows[0] && toRequest(rows[0]);
+  }
+
+  /** A done request whose read-back failed at the time is verified later: it says so from then on. */
+  async markVerified(id: string, after: RequestRecord['after'], at: Date): Promise<RequestRecord | undefined> {
+    const rows = await this.db.query<RequestRow>(
+      "UPDATE requests SET verified = true, after_state = COALESCE($2::jsonb, after_state), updated_at = $3 WHERE id = $1 AND state = 'succeeded' AND verified IS NOT TRUE RETURNING *",
+      [id, json(after), at]);
     return rows[0] && toRequest(rows[0]);
   }
 

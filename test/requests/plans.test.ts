@@ -122,3 +122,29 @@ test('cards tell the truth: an undone request says Undone, a rejected one promis
   const adopt = await suite.connector.waitFor('the adopt draft', () => suite.connector.postedCards().find((p) => cardText(p.card).includes('Adele Vance') && actionVerbs(p.card).includes('request.confirm')));
   expect(cardText(adopt.card)).toContain('Register the SMTP AUTH that is already on for Adele Vance');
 }, 60_000);
+
+test('a write whose read-back failed does not say "done and verified": it says so, is read back later, and then the card and the requester are told', async () => {
+  const confirm = await ask('enable SMTP for bob');
+  const requestId = requestIdOf(confirm.card);
+  await suite.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'the floor 2 scanner' });
+  await suite.bot.server.drain();
+  const approval = await suite.connector.waitFor('the approval card', () => suite.connector.postedCards().find((p) => isApprovalCard(p.card) && cardText(p.card).includes(requestId)));
+  await suite.simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Get-CASMailbox', status: 503 }] });
+  await suite.bot.teams.press(megan, 'request.approve', { requestId });
+  await suite.bot.server.drain();
+  await suite.simulator.control('DELETE', '/_simulator/faults');
+  expect(await suite.bot.server.store.getRequest(requestId)).toMatchObject({ state: 'succeeded', verified: false });
+  expect(await suite.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+  const unverified = await suite.connector.waitFor('the card says not verified', () => suite.connector.updates(approval.id).find((c) => cardText(c).includes('could not be read back')));
+  expect(cardText(unverified)).not.toContain('Done, verified');
+  const told = () => suite.connector.postedCards().map((p) => cardText(p.card)).join('\n');
+  await suite.connector.waitFor('the requester told it is not verified yet', () => told().includes('could not be read back to verify it'));
+  expect(told()).not.toContain('Your request for Bob Smith is done and verified');
+
+  suite.clock.advance(5 * 60_000 + 1000);
+  expect(await suite.bot.server.runDueJobs()).toBe(1);
+  expect(await suite.bot.server.store.getRequest(requestId)).toMatchObject({ state: 'succeeded', verified: true });
+  await suite.connector.waitFor('the card now verified', () => suite.connector.updates(approval.id).find((c) => cardText(c).includes('Done, verified')));
+  await suite.connector.waitFor('the requester told it is verified', () => told().includes('is now verified'));
+  expect(await writes()).toHaveLength(1);
+}, 60_000);
