@@ -247,6 +247,11 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
     body.push(paragraph(t('request.failed', { code: request.errorCode ?? 'INTERNAL' }), { color: 'Attention', weight: 'Bolder' }));
     if (request.errorCode) body.push(paragraph(errorText(t, request.errorCode, storedErrorParams(request)), { isSubtle: true }));
     if (request.params.lateWrite === 'undone') body.push(paragraph(t('request.lateWriteUndone'), { weight: 'Bolder' }));
+    // A write that timed out may still land: until the late check has looked, the outcome is unknown.
+    const ambiguous = (request.plan ?? []).some((step) => step.status === 'failed' && (step.writeErrorCode === 'TENANT_TIMEOUT' || step.writeErrorCode === 'TENANT_UNAVAILABLE'));
+    if (ambiguous && !request.params.lateWrite) body.push(paragraph(t('steps.outcomeUnknown'), { color: 'Warning', weight: 'Bolder' }));
+    if (request.params.lateWrite === 'not-applied') body.push(paragraph(t('steps.lateNotApplied'), { weight: 'Bolder' }));
+    if (request.params.lateWrite === 'changed-since') body.push(paragraph(t('steps.lateChangedSince'), { weight: 'Bolder' }));
     body.push(facts([...(request.after ? stateFacts(t, request.after) : request.before ? stateFacts(t, request.before) : []), ...details]));
   } else {
     if (blockersLeft === null) body.push(paragraph(t('request.blockersUnknown'), { isSubtle: true, spacing: 'Medium' }));

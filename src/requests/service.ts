@@ -39,7 +39,7 @@ export const lateWriteRecheckMs = 5 * 60_000;
 /** How long before expiry approvers are reminded (half the lifetime for short-lived requests). */
 const reminderLeadMs = 4 * 3_600_000;
 
-type RequesterEvent = 'approved' | 'rejected' | 'succeeded' | 'failed' | 'expired' | 'reverted' | 'verified';
+type RequesterEvent = 'approved' | 'rejected' | 'succeeded' | 'failed' | 'expired' | 'reverted' | 'verified' | 'late-checked';
 
 /** The request state machine: every move a compare-and-set, every move audited. */
 export class RequestLifecycle {
@@ -190,7 +190,7 @@ export class RequestLifecycle {
    */
   async notifyRequester(request: RequestRecord, event: RequesterEvent): Promise<void> {
     const t = translator(request.language);
-    const key = event === 'succeeded' && request.verified === false ? 'notify.succeededUnverified' : `notify.${event}`;
+    const key = event === 'succeeded' && request.verified === false ? 'notify.succeededUnverified' : event === 'late-checked' ? 'notify.lateChecked' : `notify.${event}`;
     const text = t(key, { name: request.targetDisplayName ?? t('steps.theOrganization'), code: request.errorCode ?? '' });
     try {
       const rejections = event === 'rejected' ? (await this.deps.store.approvals(request.id)).filter((a) => a.decision === 'reject') : [];
@@ -434,17 +434,20 @@ export class RequestLifecycle {
       const index = request.plan.findIndex((step) => step.status === 'failed' && typeof step.writeErrorCode === 'string' && ambiguousWriteErrors.has(step.writeErrorCode));
       const step = request.plan[index];
       if (!step || step.before === null) return;
-      if (request.targetUserId && (await this.deps.store.mailboxChangedSince(request.targetUserId, request.updatedAt, request.id))) return;
+      // Whatever the check finds, the card stops saying "being checked" and the requester hears of it.
+      const settle = async (outcome: 'not-applied' | 'undone' | 'changed-since') => {
+        const settled = await this.deps.store.annotate(request.id, { lateWrite: outcome }, this.deps.now());
+        await this.audit(request.id, null, 'request.late-write-checked', { outcome });
+        await this.refreshCards(request.id);
+        if (settled) await this.notifyRequester(settled, 'late-checked');
+      };
+      if (request.targetUserId && (await this.deps.store.mailboxChangedSince(request.targetUserId, request.updatedAt, request.id))) return settle('changed-since');
       const kind = stepKindById(step.kind);
       // Unreadable now: the job fails and is tried again after its lease.
       const current = await kind.read(this.deps.tenant, step.target);
-      if (current === undefined || !kind.holds(current, step.desired)) {
-        await this.deps.store.annotate(request.id, { lateWrite: 'not-applied' }, this.deps.now());
-        return;
-      }
+      if (current === undefined || !kind.holds(current, step.desired)) return settle('not-applied');
       await this.restoreStep(request, index, step, kind.valueOf(step.before), 'undo-late-write', current);
-      await this.deps.store.annotate(request.id, { lateWrite: 'undone' }, this.deps.now());
-      await this.refreshCards(request.id);
+      await settle('undone');
     });
   }
 

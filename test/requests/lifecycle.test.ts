@@ -123,6 +123,8 @@ test('a write that timed out but reached Exchange late is undone by the recheck,
   await suite.bot.teams.press(megan, 'request.approve', { requestId });
   await suite.bot.server.drain();
   expect(await suite.bot.server.store.getRequest(requestId)).toMatchObject({ state: 'failed', errorCode: 'TENANT_TIMEOUT' });
+  // Until the late check has looked, the card says the outcome is not known yet.
+  await suite.connector.waitFor('the card says the outcome is unknown', () => suite.connector.updates(approval.id).find((c) => cardText(c).includes('The outcome is not known yet')));
   for (let i = 0; i < 100 && (await suite.simulator.mailboxOf(bob.id))?.smtpClientAuthenticationDisabled !== false; i++) await new Promise((r) => setTimeout(r, 100));
   expect(await suite.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
   await suite.simulator.control('DELETE', '/_simulator/faults');
@@ -134,6 +136,8 @@ test('a write that timed out but reached Exchange late is undone by the recheck,
   const writes = (await suite.bot.server.store.auditEvents(requestId)).filter((e) => e.action === 'tenant.write').map((e) => e.detail.reason);
   expect(writes).toEqual(['execute', 'undo-late-write']);
   await suite.connector.waitFor('the card says so', () => suite.connector.updates(approval.id).find((c) => cardText(c).includes('put the previous value back')));
+  await suite.connector.waitFor('the requester told', () => suite.connector.postedCards().find((p) => cardText(p.card).includes('has been checked again')));
+  expect(cardText(suite.connector.updates(approval.id).at(-1)!)).not.toContain('The outcome is not known yet');
   expect((await suite.bot.server.store.getRequest(requestId))?.state).toBe('failed');
   suite.clock.advance(10 * 60_000);
   expect(await suite.bot.server.runDueJobs()).toBe(0);
