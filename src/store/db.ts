@@ -63,6 +63,11 @@ async function openPg(databaseUrl: string, schema: string | undefined): Promise<
   // The search path is part of every connection's start-up packet, so no connection ever runs a
   // query against another schema (a per-connection SET could fail, or race the first query).
   const pool = new Pool({ connectionString: databaseUrl, max: 10, ...(schema ? { options: `-c search_path=${quoteIdent(schema)}` } : {}) });
+  // An idle connection the server closes (a restart, a failover) emits 'error' on the pool; unhandled,
+  // that would end the process. The pool drops the connection and opens a new one on the next query.
+  pool.on('error', () => {});
+  // The same on a connection in use: its query fails (the caller hears of it) and the client emits 'error' too.
+  pool.on('connect', (client) => { client.on('error', () => {}); });
   if (schema) await createSchema(pool, schema).catch(async (error: unknown) => { await pool.end(); throw error; });
   const onClient = (client: PoolClient): Db => ({
     async query<T>(sql: string, params: unknown[] = []) {
