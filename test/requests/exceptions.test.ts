@@ -209,7 +209,7 @@ describe('granting and listing exceptions', () => {
 
     const { posts: adoptPosts } = await newPosts(() => context.bot.teams.press(alex, 'exception.adopt', entries[1]!.actions[0]!.data!));
     const adopt = adoptPosts[0]!.card;
-    expect(cardText(adopt)).toContain('Enable SMTP AUTH for 王伟');
+    expect(cardText(adopt)).toContain('Register the SMTP AUTH that is already on for 王伟'); // already on: registering it, not enabling it
     expect(inputsOf(adopt)).toHaveLength(1);
     const requestId = requestIdOf(adopt);
     await context.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'the billing app' });
