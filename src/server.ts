@@ -1,4 +1,5 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { keepConnectionsOpen } from './keep-alive';
 import restify from 'restify';
 import { isLocalMode, type Config } from './config';
 import { createBotEdge, foreignKeyHeader } from './bot/adapter';
@@ -139,11 +140,13 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       target.once('error', reject);
       target.listen(port, host, () => resolve());
     });
+  keepConnectionsOpen(server.server);
   await listenOn(server, config.PORT, localMode ? '127.0.0.1' : '::');
   const port = (server.address() as { port: number }).port;
   let ipv6Loopback: HttpServer | undefined;
   if (localMode) {
     ipv6Loopback = createHttpServer((req, res) => server.server.emit('request', req, res));
+    keepConnectionsOpen(ipv6Loopback);
     await listenOn(ipv6Loopback, port, '::1').catch((error: unknown) => {
       logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'local mode: ::1 unavailable, listening on 127.0.0.1 only');
       ipv6Loopback = undefined;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { keepConnectionsOpen } from '../keep-alive';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -231,6 +232,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         else outgoing.destroy();
       });
     });
+    keepConnectionsOpen(server);
     servers.push(server);
     return server;
   };

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { keepConnectionsOpen } from '../../src/keep-alive';
 
 export interface ConnectorCall {
   method: string;
@@ -70,6 +71,7 @@ export class FakeConnector {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ id }));
     });
+    keepConnectionsOpen(this.server);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
     this.url = `http://127.0.0.1:${(this.server!.address() as { port: number }).port}/`;
   }
