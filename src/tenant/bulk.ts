@@ -1,4 +1,4 @@
-import type { Tenant } from './index';
+import type { Tenant } from './tenant';
 import type { DirectoryUser } from './directory';
 import { TenantHttpError } from './http';
 

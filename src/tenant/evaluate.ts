@@ -1,6 +1,6 @@
 import { smtpState, type Finding, type MailboxSmtpState, type SmtpAuthEvaluation } from '../domain/smtp-auth';
 export { blockersBeyondMailboxSetting, snapshotOf } from '../domain/smtp-auth';
-import type { Tenant } from './index';
+import type { Tenant } from './tenant';
 import type { ConditionalAccessPolicy, DirectoryUser, GraphBatchResponse } from './directory';
 import type { AuthenticationPolicy } from './exchange';
 import type { OrgSettings } from './org-settings';

@@ -1,19 +1,12 @@
 import type { Config } from '../config';
-import { checkTenantCredential, createTenantCredential, type CredentialCheck } from './credential';
+import { checkTenantCredential, createTenantCredential } from './credential';
 import { GraphDirectory } from './directory';
 import { ExchangeAdmin } from './exchange';
 import { TenantHttp, type RetryPolicy, type TenantHttpHooks } from './http';
 import { OrgSettingsCache } from './org-settings';
+import type { Tenant } from './tenant';
 
-export interface Tenant {
-  directory: GraphDirectory;
-  exchange: ExchangeAdmin;
-  /** Organization-wide settings reused briefly across evaluations; every write through this tenant drops them. */
-  orgSettings: OrgSettingsCache;
-  /** Asks Entra for both tokens; a refusal names the setting to fix (start-up and /healthz report it). */
-  checkCredential(): Promise<CredentialCheck>;
-  close(): Promise<void>;
-}
+export type { Tenant } from './tenant';
 
 /** Wires the two ports to their real adapters; local mode differs only in the configuration. */
 export function connectTenant(config: Config, policy: Partial<RetryPolicy> = {}, hooks: TenantHttpHooks = {}): Tenant {

@@ -1,6 +1,6 @@
 import type { ConditionalAccessPolicy } from './directory';
 import { blocksLegacyClients } from './evaluate';
-import type { Tenant } from './index';
+import type { Tenant } from './tenant';
 
 /** One Conditional Access policy that blocks legacy authentication (SMTP AUTH among it). */
 export interface LegacyAuthBlock {
