@@ -19,6 +19,7 @@ export const errorCatalog = {
   WRONG_TENANT: { messageKey: 'errors.WRONG_TENANT', status: 403 },
   UNKNOWN_ACTION: { messageKey: 'errors.UNKNOWN_ACTION', status: 400 },
   BAD_ACTION_DATA: { messageKey: 'errors.BAD_ACTION_DATA', status: 400 },
+  DIAGNOSIS_EXPIRED: { messageKey: 'errors.DIAGNOSIS_EXPIRED', status: 410 },
   TENANT_UNAVAILABLE: { messageKey: 'errors.TENANT_UNAVAILABLE', status: 503 },
   TENANT_TIMEOUT: { messageKey: 'errors.TENANT_TIMEOUT', status: 504 },
   TENANT_THROTTLED: { messageKey: 'errors.TENANT_THROTTLED', status: 503 },

@@ -3,7 +3,7 @@ import { commands } from '../commands/registry';
 import type { CommandDefinition } from '../commands/types';
 import { blockerList, messageCard, type AdaptiveCard } from '../cards/builders';
 import type { Config } from '../config';
-import { diagnose, hasFixableBlocker, type Diagnosis } from '../diagnosis/diagnose';
+import { diagnose, hasFixableBlocker, savedDiagnosisPrefix, savedDiagnosisRetentionMs, type Diagnosis } from '../diagnosis/diagnose';
 import { parseBounce } from '../diagnosis/bounce';
 import type { DiagnosisIntent } from '../diagnosis/intent';
 import { AppError, toAppError } from '../errors';
@@ -52,7 +52,7 @@ interface SavedDiagnosis {
   createdAt: string;
 }
 
-const savedKey = (id: string) => `diagnosis:${id}`;
+const savedKey = (id: string) => `${savedDiagnosisPrefix}${id}`;
 const diagnosisIdPattern = /^[A-Za-z0-9-]{8,64}$/;
 /** What is kept of pasted text for the approvers: enough for a full NDR, never a whole log. */
 export const pastedTextMaxLength = 4000;
@@ -162,7 +162,9 @@ export class DiagnosisDesk {
     const id = turn.data.diagnosisId;
     if (typeof id !== 'string' || !diagnosisIdPattern.test(id)) throw new AppError('BAD_ACTION_DATA');
     const saved = await this.deps.store.getSetting<SavedDiagnosis>(savedKey(id));
-    if (!saved || saved.tenantId !== turn.tenantId || saved.userId !== turn.userId) throw new AppError('BAD_ACTION_DATA');
+    // Dropped after its retention by the job pass: the bounce may no longer be what happens today.
+    if (!saved) throw new AppError('DIAGNOSIS_EXPIRED', { days: savedDiagnosisRetentionMs / 86_400_000 });
+    if (saved.tenantId !== turn.tenantId || saved.userId !== turn.userId) throw new AppError('BAD_ACTION_DATA');
     const user = await this.self(turn);
     const justification = typeof turn.data.justification === 'string' ? turn.data.justification.trim() : '';
     if (!justification || justification.length > justificationMaxLength) {

@@ -157,3 +157,8 @@ function stateFinding(finding: Finding, evaluation: SmtpAuthEvaluation): Diagnos
 export function hasFixableBlocker(diagnosis: Pick<Diagnosis, 'fixSteps'>): boolean {
   return diagnosis.fixSteps.length > 0;
 }
+
+/** Where a diagnosis an end user may still turn into "ask IT" is kept (the store's settings, by id). */
+export const savedDiagnosisPrefix = 'diagnosis:';
+/** How long that stays possible: past it the diagnosis is dropped and the user is asked to paste the bounce again. */
+export const savedDiagnosisRetentionMs = 30 * 24 * 3_600_000;

@@ -1,3 +1,4 @@
+import { savedDiagnosisPrefix, savedDiagnosisRetentionMs } from '../diagnosis/diagnose';
 import type { Logger } from '../log';
 import type { Job, Store } from '../store/store';
 import type { RequestLifecycle } from './service';
@@ -47,6 +48,9 @@ export class JobRunner {
     // Teams redelivers an unanswered activity within seconds; ids older than a day are only weight.
     await this.options.store.pruneProcessedActivities(new Date(this.options.now().getTime() - processedActivityRetentionMs)).catch((error: unknown) =>
       this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'pruning processed activities failed'));
+    // A diagnosis is kept for the end user's "ask IT"; past its retention it is only personal data.
+    await this.options.store.pruneSettings(savedDiagnosisPrefix, new Date(this.options.now().getTime() - savedDiagnosisRetentionMs)).catch((error: unknown) =>
+      this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'pruning saved diagnoses failed'));
     let ran = 0;
     for (;;) {
       const jobs = await this.options.store.claimDueJobs(this.options.now(), this.leaseMs);

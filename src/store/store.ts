@@ -429,6 +429,12 @@ export class Store {
       [key, JSON.stringify(value), at]);
   }
 
+  /** Drops the settings under `prefix` last written before `before` (saved diagnoses past their retention). */
+  async pruneSettings(prefix: string, before: Date): Promise<number> {
+    const pattern = prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+    return (await this.db.query('DELETE FROM settings WHERE key LIKE $1 AND updated_at < $2 RETURNING key', [pattern, before])).length;
+  }
+
   async getSetting<T>(key: string): Promise<T | undefined> {
     const rows = await this.db.query<{ value: T }>('SELECT value FROM settings WHERE key = $1', [key]);
     return rows[0]?.value;

@@ -114,6 +114,30 @@ test('the Ask-IT button needs a justification, and another user cannot press som
   expect(suite.connector.postedCards().some((p) => cardText(p.card).includes('mine now'))).toBe(false);
 }, 60_000);
 
+test('a diagnosis is kept 30 days for Ask IT, then dropped by the job pass: the old button says to paste the bounce again, and no request is made', async () => {
+  const old = await reply(bob, ndr);
+  const oldId = old.actions![0]!.data!.diagnosisId;
+  suite.clock.advance(29 * 86_400_000);
+  const recent = await reply(bob, ndr);
+  const recentId = recent.actions![0]!.data!.diagnosisId;
+  suite.clock.advance(2 * 86_400_000);
+  await suite.bot.server.runDueJobs();
+  expect(await suite.bot.server.store.getSetting(`diagnosis:${oldId}`)).toBeUndefined();
+  expect(await suite.bot.server.store.getSetting(`diagnosis:${recentId}`)).toBeDefined();
+
+  const posted = suite.connector.postedCards().length;
+  const pressed = await suite.bot.teams.press(bob, 'selfservice.request', { diagnosisId: oldId, justification: 'The reception scanner sends as me' });
+  const text = cardText(pressed.body.value);
+  expect(text).toContain('This check is more than 30 days old, so it can no longer be sent to IT. Paste the bounce again for a fresh check.');
+  expect(text).toContain('Ref: DIAGNOSIS_EXPIRED');
+  await suite.bot.server.drain();
+  expect(suite.connector.postedCards().slice(posted)).toEqual([]);
+  // The one from two days ago still reaches IT.
+  const asked = await suite.bot.teams.press(bob, 'selfservice.request', { diagnosisId: recentId, justification: 'The reception scanner sends as me' });
+  expect(cardText(asked.body.value)).toContain('I asked IT to enable SMTP AUTH for your mailbox.');
+  await suite.bot.server.drain();
+}, 60_000);
+
 test.each([
   ['diagnose alex', 'I can only check your own mailbox.'],
   ['smtp status alex', 'I can only check your own mailbox.'],

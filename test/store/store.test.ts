@@ -166,6 +166,21 @@ function storeContract(database: () => Promise<TestDatabase | undefined>) {
     await store.setSetting('approvals-conversation', { id: 'two' }, at);
     expect(await store.getSetting('approvals-conversation')).toEqual({ id: 'two' });
   });
+
+  test('pruning settings drops only old ones under the prefix, taking _ and % in it literally', async (store) => {
+    const old = new Date(at.getTime() - 31 * 86_400_000);
+    await store.setSetting('diagnosis:old', { n: 1 }, old);
+    await store.setSetting('diagnosis:new', { n: 2 }, at);
+    await store.setSetting('diagnosisXold', { n: 3 }, old);
+    await store.setSetting('approvals-conversation', { id: 'kept' }, old);
+    await store.setSetting('a_b:old', { n: 4 }, old);
+    await store.setSetting('axb:old', { n: 5 }, old);
+    expect(await store.pruneSettings('diagnosis:', new Date(at.getTime() - 30 * 86_400_000))).toBe(1);
+    expect(await store.pruneSettings('a_b:', at)).toBe(1);
+    expect(await store.getSetting('diagnosis:old')).toBeUndefined();
+    expect(await store.getSetting('a_b:old')).toBeUndefined();
+    for (const key of ['diagnosis:new', 'diagnosisXold', 'approvals-conversation', 'axb:old']) expect(await store.getSetting(key)).toBeDefined();
+  });
 }
 
 describe('store on PGlite', () => {
