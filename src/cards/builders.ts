@@ -203,11 +203,22 @@ export function alreadySoCard(t: Translate, read: { intent: StepIntent; state: u
   ]);
 }
 
+/**
+ * A request's title: its command's, except a fix of several steps ("Fix SMTP AUTH for…", even though
+ * it is filed as the enable its mailbox step is) and an enable that only registers a mailbox already on.
+ */
+export function requestTitle(t: Translate, request: Pick<RequestRecord, 'commandId' | 'params' | 'plan' | 'targetDisplayName' | 'targetUpn'>): string {
+  const name = request.targetDisplayName ?? request.targetUpn ?? t('steps.theOrganization');
+  const fix = Array.isArray(request.params.fixSteps) && request.params.fixSteps.length > 1;
+  const adopt = request.params.adopt === true || (request.commandId === 'smtp-enable' && (request.plan ?? []).length === 0 && !request.params.extendsException);
+  return t(`request.title.${fix ? 'plan-fix' : adopt ? 'smtp-adopt' : request.commandId}`, { name });
+}
+
 export function requestCard(t: Translate, { request, approvals, blockersLeft, endsException }: RequestView, audience: CardAudience, notice?: { text: string; code: string }, view: ApprovalView = {}): AdaptiveCard {
   const user: UserView = { displayName: request.targetDisplayName ?? t('steps.theOrganization'), userPrincipalName: request.targetUpn ?? '' };
   const body: Record<string, unknown>[] = [
     ...(notice ? [paragraph(notice.text, { color: 'Attention', weight: 'Bolder' }), reference(t, notice.code)] : []),
-    heading(t(`request.title.${request.params.adopt === true || (request.commandId === 'smtp-enable' && (request.plan ?? []).length === 0 && !request.params.extendsException) ? 'smtp-adopt' : request.commandId}`, { name: user.displayName })),
+    heading(requestTitle(t, request)),
     ...(user.userPrincipalName ? [paragraph(user.userPrincipalName, { isSubtle: true, spacing: 'None' })] : []),
   ];
   const approvedBy = approvals.filter((a) => a.decision === 'approve').map((a) => a.approverName);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { alreadySoCard, exceptionEnd, exceptionsCardLimit, helpCard, messageCard, pickUserCard, type ExceptionsView } from '../cards/builders';
+import { alreadySoCard, exceptionEnd, exceptionsCardLimit, helpCard, messageCard, pickUserCard, requestTitle, type ExceptionsView } from '../cards/builders';
 import { allVerbs, verbs } from '../cards/verbs';
 import { commandById, commandForIntents, commands } from '../commands/registry';
 import { mailboxOf, organizationOf, userOf, type ChangeCommand, type CommandContext, type CommandDefinition } from '../commands/types';
@@ -626,7 +626,7 @@ export class Dispatcher {
     if (only) return this.draftUndo(turn, only, language);
     const choices = undoable.slice(0, 5).map((r) => ({
       requestId: r.id, verb: verbs.undo,
-      text: `${t(`request.title.${r.commandId}`, { name: r.targetDisplayName ?? r.targetUpn ?? '' })} · ${formatDateTime(language, r.updatedAt)}`,
+      text: `${requestTitle(t, r)} · ${formatDateTime(language, r.updatedAt)}`,
     }));
     return { card: undoWhichCard(t, choices) };
   }

@@ -96,6 +96,9 @@ test('fix for Seán, who needs two steps (his mailbox follows the organization, 
   const draft = await reply(`fix ${sean.userPrincipalName}`);
   const text = cardText(draft);
   expect(text).toContain("Seán O'Brien");
+  // Titled as the fix it is, not as the enable its first step is.
+  expect(text).toContain("Fix SMTP AUTH for Seán O'Brien");
+  expect(text).not.toContain('Enable SMTP AUTH for');
   const requestId = requestIdOf(draft);
   await suite.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'Label printer in the warehouse' });
   await suite.bot.server.drain();
