@@ -7,6 +7,8 @@ import { verbs, type Verb } from './verbs';
 import { fixStepsFor } from '../diagnosis/diagnose';
 import { stepKindById } from '../steps/registry';
 import type { PlanStep, StepIntent } from '../steps/types';
+import { groupOf } from '../core/group-drafts';
+import { groupLines, partlyDone } from './group';
 
 export interface AdaptiveCard {
   type: 'AdaptiveCard';
@@ -247,7 +249,8 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
     body.push(facts(details.map(([title, value]) => (title === t('request.status') ? [title, t('steps.undone')] : [title, value]))));
   } else if (request.state === 'succeeded') {
     // Not read back (Exchange did not answer the read): it says so, never "verified".
-    body.push(paragraph(t(request.verified ? 'request.doneVerified' : 'request.doneNotVerified'), { color: request.verified ? 'Good' : 'Warning', weight: 'Bolder' }));
+    body.push(partlyDone(request) ? paragraph(t('group.partlyDone'), { color: 'Warning', weight: 'Bolder' })
+      : paragraph(t(request.verified ? 'request.doneVerified' : 'request.doneNotVerified'), { color: request.verified ? 'Good' : 'Warning', weight: 'Bolder' }));
     if (durationMs > 0) body.push(paragraph(t('request.revertsOn', { date: formatMoment(t, new Date(request.updatedAt.getTime() + durationMs)) })));
     if (request.after) body.push(...changeOutcome(t, request.after, user));
     body.push(facts([...(request.after ? stateFacts(t, request.after) : []), ...details]));
@@ -279,11 +282,12 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
     if (request.state === 'pending') body.push(paragraph(t('request.waiting', { count: request.requiredApprovals - approvedBy.length })));
   }
   if (request.state === 'draft' && request.params.permanent === true) body.push(paragraph(t('exceptions.permanentNote', { count: request.requiredApprovals }), { color: 'Warning' }));
-  if (request.state === 'draft' && audience === 'requester' && request.commandId === 'smtp-enable' && !justification) {
+  if (request.state === 'draft' && audience === 'requester' && (request.commandId === 'smtp-enable' || request.commandId === 'smtp-enable-group') && !justification) {
     // Action.Execute sends the input's value with Confirm; the server refuses an empty one.
     body.push({ type: 'Input.Text', id: 'justification', label: t('exceptions.justificationLabel'), placeholder: t('exceptions.justificationPlaceholder'), maxLength: justificationMaxLength, isMultiline: false });
   }
-  body.push(...planLines(t, request));
+  // A group change lists its members and results instead of 200 steps (cards/group.ts).
+  body.push(...(groupOf(request) ? groupLines(t, request) : planLines(t, request)));
   body.push(reference(t, request.id));
 
   const data = { requestId: request.id };

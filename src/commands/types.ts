@@ -54,6 +54,8 @@ export interface ReadCommand extends CommandBase {
 export interface PlanContext {
   tenantId: string;
   user?: DirectoryUser;
+  /** For `group` commands: the group's users (nested groups flattened), each once. */
+  members?: DirectoryUser[];
 }
 
 /**
@@ -63,8 +65,11 @@ export interface PlanContext {
  */
 export interface ChangeCommand extends CommandBase {
   kind: 'change';
-  /** What the command names: one user (its phrases capture `{user}`), or the organization. */
-  targets: 'user' | 'organization';
+  /**
+   * What the command names: one user (its phrases capture `{user}`), the organization, or an Entra
+   * group (its phrases capture `{group}`; the plan gets one step per member's mailbox).
+   */
+  targets: 'user' | 'organization' | 'group';
   /** The steps this command wants, in order. Pure: it reads nothing, it only says what it wants. */
   plan(context: PlanContext): StepIntent[];
   /**
@@ -72,6 +77,11 @@ export interface ChangeCommand extends CommandBase {
    * justification, is time-boxed by default, and is recorded in the exceptions register.
    */
   grantsException?: boolean;
+  /**
+   * The least risk the request is gated at, whatever its steps say: a change that reaches many
+   * mailboxes at once is riskier than each of its steps (`smtp-enable-group`).
+   */
+  minimumRisk?: Risk;
   /**
    * What the confirmation card says besides the plan (how many mailboxes a change reaches, which
    * keep their own setting…): read once when drafting, kept with the request. Locale keys and values.

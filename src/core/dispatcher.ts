@@ -9,6 +9,8 @@ import { languageFromLocale, translator, type Language, type Translate } from '.
 import type { Logger } from '../log';
 import { answerLanguage, commandText, guessLanguage, looksLikeAnswer, understand, utteranceMaxLength, utteranceTooLong, type ParsedUtterance, type Understanding } from '../nlu/parse';
 import { askTargetCard, didYouMeanCard, undoWhichCard } from '../cards/nlu';
+import { groupAlreadySoCard } from '../cards/group';
+import { planGroupChange, resolveGroupTarget } from './group-drafts';
 import { formatDateTime } from '../i18n/format';
 import { editDistance, fold } from '../nlu/text';
 import { justificationMaxLength, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../requests/model';
@@ -227,7 +229,7 @@ export class Dispatcher {
       return [{ card, ...(tracked.track ? { track: tracked.track } : {}) }];
     }
     if (parsed.durationOutOfRange) throw new AppError('DURATION_OUT_OF_RANGE');
-    return [await this.draftChange(turn, command, data.user ?? '', language, parsed.durationMs, undefined, { justification: parsed.justification, permanent: parsed.permanent })];
+    return [await this.draftChange(turn, command, data.user ?? data.group ?? '', language, parsed.durationMs, undefined, { justification: parsed.justification, permanent: parsed.permanent })];
   }
 
   /** The app was installed (Teams `installationUpdate`, action add): a welcome, once per activity. */
@@ -668,6 +670,7 @@ export class Dispatcher {
       ...(exception.fix ? { fixSteps: exception.fix.steps, diagnosis: exception.fix.codes } : {}),
     };
     if (command.targets === 'organization') return this.draftPlan(turn, { commandId: command.id, command, language, params });
+    if (command.targets === 'group') return this.draftGroup(turn, command, query, language, params);
     const resolved = targetId ? { kind: 'found' as const, user: await this.userById(targetId) } : await this.resolveOne(query);
     if (resolved.kind === 'ambiguous') {
       const request = this.newRequest(turn, command.id, 'low', language, { ...params, candidates: resolved.candidates.map((c) => c.id) });
@@ -699,6 +702,30 @@ export class Dispatcher {
       command: draft.commandId, target: user?.userPrincipalName ?? null, before,
       steps: steps.map((step) => ({ kind: step.kind, target: step.target.identity, desired: step.desired })),
       durationMs: params.durationMs ?? null, ...Object.fromEntries(['justification', 'permanent', 'adopt', 'extendsException', 'undoes'].filter((k) => k in params).map((k) => [k, params[k]])),
+    });
+    return { card: await this.lifecycle.cardFor(request, 'requester', language), track: { requestId: request.id, audience: 'requester', language } };
+  }
+
+  /**
+   * A group change (`smtp-enable-group`): the group resolved like a user, its members read (nested
+   * groups flattened), one mailbox step each; members without a mailbox skipped, mailboxes already
+   * so dropped; nothing left is "already so", with no request and no write.
+   */
+  private async draftGroup(turn: TurnContext, command: ChangeCommand, query: string, language: Language, params: Record<string, unknown>): Promise<Reply> {
+    const t = translator(language);
+    const target = await this.tenantCall(() => resolveGroupTarget(this.deps.tenant, query));
+    if (target.kind === 'ambiguous') throw new AppError('GROUP_AMBIGUOUS', { query, names: target.candidates.map((g) => g.displayName).join(', ') });
+    const planned = await this.tenantCall(() => planGroupChange(this.deps.tenant, command, target.group, turn.tenantId!, params.permanent === true));
+    if (planned.steps.length === 0) return { card: groupAlreadySoCard(t, command.id, planned.group) };
+    const request: RequestRecord = {
+      ...this.newRequest(turn, command.id, planned.risk, language, { ...params, group: planned.group }),
+      targetDisplayName: planned.group.displayName, plan: planned.steps,
+    };
+    await this.lifecycle.create(request, {
+      command: command.id, group: { id: planned.group.id, displayName: planned.group.displayName, members: planned.group.members },
+      steps: planned.steps.map((step) => ({ kind: step.kind, target: step.target.identity, desired: step.desired })),
+      skipped: planned.group.skipped.map((m) => m.userPrincipalName), alreadySo: planned.group.alreadySo,
+      durationMs: params.durationMs ?? null, ...Object.fromEntries(['justification', 'permanent'].filter((k) => k in params).map((k) => [k, params[k]])),
     });
     return { card: await this.lifecycle.cardFor(request, 'requester', language), track: { requestId: request.id, audience: 'requester', language } };
   }

@@ -126,7 +126,7 @@ const GROUP_DEFAULT_PROPERTIES = ['id', 'description', 'displayName', 'groupType
 
 const GROUP_FILTER: FilterSchema = {
   entityType: 'microsoft.graph.group',
-  properties: { id: 'string', displayName: 'string', mailNickname: 'string', securityEnabled: 'boolean', mailEnabled: 'boolean' },
+  properties: { id: 'string', displayName: 'string', mailNickname: 'string', mail: 'string', securityEnabled: 'boolean', mailEnabled: 'boolean' },
 };
 
 function graphGroup(group: FixtureGroup): Record<string, unknown> {

@@ -37,34 +37,39 @@ export interface BulkOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** What a worker of {@link runBounded} says about one item: finished, or to be tried again later. */
+export type BoundedAttempt<R> = { done: R } | { again: 'throttled' | 'unavailable'; error: unknown };
+
+export interface BoundedOptions<R> {
+  concurrency?: number;
+  throttlePauseMs?: number;
+  /** Rounds one item may come back before `giveUp` settles it. */
+  maxRounds?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Called once per item as it settles, in the order they settle. */
+  onSettled?: (result: R, index: number, concurrency: number) => void;
+}
+
 /**
- * Sets SmtpClientAuthenticationDisabled on every mailbox of `users`, each exactly once: a queue
- * that hands each mailbox to one worker, at most `concurrency` at a time. When Exchange still
- * answers 429 after the HTTP layer's own retries, the mailbox goes back on the queue and the
- * workers shrink to half, growing back by one after each success (AIMD), so the run slows
- * down instead of dropping mailboxes.
+ * Runs `attempt` once per item, at most `concurrency` at a time, each item handed to one worker at
+ * a time. An attempt answered "again" (Exchange still throttling after the HTTP layer's own
+ * retries, or briefly unavailable) puts the item back at the end of the queue and halves the
+ * workers (throttled only), which grow back by one after each success (AIMD): the run slows down
+ * instead of dropping items. After `maxRounds` an item is settled by `giveUp`.
  */
-export async function setSmtpForUsers(tenant: Tenant, users: DirectoryUser[], value: boolean | null, options: BulkOptions = {}): Promise<BulkItemResult[]> {
+export async function runBounded<T, R>(items: readonly T[], attempt: (item: T, index: number, round: number) => Promise<BoundedAttempt<R>>, giveUp: (item: T, index: number, error: unknown) => R, options: BoundedOptions<R> = {}): Promise<R[]> {
   const maxConcurrency = Math.max(1, options.concurrency ?? 16);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const throttlePauseMs = options.throttlePauseMs ?? 1000;
-  const maxThrottledRounds = options.maxThrottledRounds ?? 20;
-
-  const unique = [...new Map(users.map((user) => [user.id.toLowerCase(), user])).values()];
-  const queue = unique.map((user) => ({ user, throttled: 0 }));
-  const results = new Map<string, BulkItemResult>();
-  const progress: BulkProgress = { total: unique.length, done: 0, changed: 0, unchanged: 0, noMailbox: 0, failed: 0, concurrency: maxConcurrency };
+  const maxRounds = options.maxRounds ?? 20;
+  const queue = items.map((item, index) => ({ item, index, rounds: 0 }));
+  const results: R[] = new Array(items.length);
   let active = 0;
   let allowed = maxConcurrency;
 
-  const finish = (result: BulkItemResult): void => {
-    results.set(result.user.id.toLowerCase(), result);
-    progress.done += 1;
-    if (result.outcome === 'changed') progress.changed += 1;
-    else if (result.outcome === 'unchanged') progress.unchanged += 1;
-    else if (result.outcome === 'no-mailbox') progress.noMailbox += 1;
-    else progress.failed += 1;
-    options.onProgress?.({ ...progress, concurrency: allowed });
+  const settle = (index: number, result: R): void => {
+    results[index] = result;
+    options.onSettled?.(result, index, allowed);
   };
 
   const work = async (): Promise<void> => {
@@ -75,32 +80,74 @@ export async function setSmtpForUsers(tenant: Tenant, users: DirectoryUser[], va
         if (queue.length === 0) return;
         continue;
       }
-      const item = queue.shift();
-      if (!item) return;
+      const entry = queue.shift();
+      if (!entry) return;
       active += 1;
-      const summary = { id: item.user.id, userPrincipalName: item.user.userPrincipalName, displayName: item.user.displayName };
+      let outcome: BoundedAttempt<R>;
       try {
-        const changed = await tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabledReportingChange(item.user.userPrincipalName, value);
-        allowed = Math.min(maxConcurrency, allowed + 1);
-        finish({ user: summary, outcome: changed ? 'changed' : 'unchanged' });
+        outcome = await attempt(entry.item, entry.index, entry.rounds);
       } catch (error) {
-        if (error instanceof TenantHttpError && error.status === 429 && item.throttled < maxThrottledRounds) {
-          item.throttled += 1;
-          allowed = Math.max(1, Math.floor(allowed / 2));
-          queue.push(item);
-          active -= 1;
-          await sleep(throttlePauseMs);
-          continue;
-        }
-        if (error instanceof TenantHttpError && error.status === 404) finish({ user: summary, outcome: 'no-mailbox' });
-        else finish({ user: summary, outcome: 'failed', errorCode: error instanceof TenantHttpError ? error.toAppError().code : 'INTERNAL' });
+        active -= 1;
+        throw error;
       }
+      if ('done' in outcome) {
+        allowed = Math.min(maxConcurrency, allowed + 1);
+        settle(entry.index, outcome.done);
+        active -= 1;
+        continue;
+      }
+      entry.rounds += 1;
+      if (entry.rounds > maxRounds) {
+        settle(entry.index, giveUp(entry.item, entry.index, outcome.error));
+        active -= 1;
+        continue;
+      }
+      if (outcome.again === 'throttled') allowed = Math.max(1, Math.floor(allowed / 2));
+      queue.push(entry);
       active -= 1;
+      await sleep(throttlePauseMs);
     }
   };
 
-  await Promise.all(Array.from({ length: Math.min(maxConcurrency, Math.max(1, unique.length)) }, () => work()));
-  return unique.map((user) => results.get(user.id.toLowerCase()) as BulkItemResult);
+  await Promise.all(Array.from({ length: Math.min(maxConcurrency, Math.max(1, items.length)) }, () => work()));
+  return results;
+}
+
+/** Exchange still answering 429 after the HTTP layer's retries. */
+export function isThrottled(error: unknown): boolean {
+  return error instanceof TenantHttpError && error.status === 429;
+}
+
+/**
+ * Sets SmtpClientAuthenticationDisabled on every mailbox of `users`, each exactly once, through
+ * {@link runBounded}: a mailbox Exchange keeps throttling goes back on the queue and the workers
+ * shrink, so the run slows down instead of dropping mailboxes.
+ */
+export async function setSmtpForUsers(tenant: Tenant, users: DirectoryUser[], value: boolean | null, options: BulkOptions = {}): Promise<BulkItemResult[]> {
+  const unique = [...new Map(users.map((user) => [user.id.toLowerCase(), user])).values()];
+  const progress: BulkProgress = { total: unique.length, done: 0, changed: 0, unchanged: 0, noMailbox: 0, failed: 0, concurrency: Math.max(1, options.concurrency ?? 16) };
+  const summary = (user: DirectoryUser) => ({ id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName });
+  const failed = (user: DirectoryUser, error: unknown): BulkItemResult => ({ user: summary(user), outcome: 'failed', errorCode: error instanceof TenantHttpError ? error.toAppError().code : 'INTERNAL' });
+  return runBounded<DirectoryUser, BulkItemResult>(unique, async (user) => {
+    try {
+      const changed = await tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabledReportingChange(user.userPrincipalName, value);
+      return { done: { user: summary(user), outcome: changed ? 'changed' : 'unchanged' } };
+    } catch (error) {
+      if (isThrottled(error)) return { again: 'throttled', error };
+      if (error instanceof TenantHttpError && error.status === 404) return { done: { user: summary(user), outcome: 'no-mailbox' } };
+      return { done: failed(user, error) };
+    }
+  }, failed, {
+    concurrency: options.concurrency, throttlePauseMs: options.throttlePauseMs, maxRounds: options.maxThrottledRounds, sleep: options.sleep,
+    onSettled: (result, _index, concurrency) => {
+      progress.done += 1;
+      if (result.outcome === 'changed') progress.changed += 1;
+      else if (result.outcome === 'unchanged') progress.unchanged += 1;
+      else if (result.outcome === 'no-mailbox') progress.noMailbox += 1;
+      else progress.failed += 1;
+      options.onProgress?.({ ...progress, concurrency });
+    },
+  });
 }
 
 /** "Every mailbox in group X": the group's users (nested groups flattened, every page), then {@link setSmtpForUsers}. */

@@ -53,6 +53,8 @@ export interface DirectoryGroup {
   id: string;
   displayName: string;
   mailNickname: string;
+  /** Set for a mail-enabled group. */
+  mail?: string;
 }
 
 export interface GraphBatchRequest {
@@ -78,6 +80,11 @@ function headerValue(headers: Record<string, string>, name: string): string | un
   const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
   return key === undefined ? undefined : headers[key];
 }
+
+export type GroupResolution =
+  | { kind: 'found'; group: DirectoryGroup }
+  | { kind: 'ambiguous'; candidates: DirectoryGroup[] }
+  | { kind: 'none' };
 
 export type UserResolution =
   | { kind: 'found'; user: DirectoryUser }
@@ -343,6 +350,33 @@ export class GraphDirectory {
     const page = await this.call<{ value: DirectoryGroup[] }>('GET /groups', () =>
       this.client.api('/groups').filter(filterParameter(`displayName eq ${literal} or mailNickname eq ${literal}`)).select('id,displayName,mailNickname').top(10).get());
     return page.value;
+  }
+
+  /**
+   * A group as an admin names it, resolved like a user: its object id, its mail address (or mail
+   * nickname), its exact display name, else a display name that starts with what was typed. One
+   * exact match wins; several are ambiguous (the caller asks which), none is none.
+   */
+  async resolveGroup(rawQuery: string, limit = 10): Promise<GroupResolution> {
+    const query = rawQuery.trim().replace(/^["'“”‘’«»「」]+|["'“”‘’«»「」]+$/g, '').trim();
+    if (!query) return { kind: 'none' };
+    if (guidPattern.test(query)) {
+      const [group] = await this.findGroups(query);
+      return group ? { kind: 'found', group } : { kind: 'none' };
+    }
+    const nickname = query.includes('@') ? query.split('@')[0]! : query;
+    const literal = odataString(query);
+    const clauses = [`displayName eq ${literal}`, `mailNickname eq ${odataString(nickname)}`, `startswith(displayName,${literal})`];
+    if (query.includes('@')) clauses.push(`mail eq ${literal}`);
+    const page = await this.call<{ value: (DirectoryGroup & { mail?: string | null })[] }>('GET /groups', () =>
+      this.client.api('/groups').filter(filterParameter(clauses.join(' or '))).select('id,displayName,mailNickname,mail').top(limit).get());
+    const groups = page.value.map(({ id, displayName, mailNickname, mail }) => ({ id, displayName, mailNickname, ...(mail ? { mail } : {}) }));
+    const q = query.toLocaleLowerCase();
+    const exact = groups.filter((g) => g.displayName.toLocaleLowerCase() === q || g.mailNickname.toLocaleLowerCase() === nickname.toLocaleLowerCase() || g.mail?.toLocaleLowerCase() === q);
+    if (exact.length === 1) return { kind: 'found', group: exact[0]! };
+    if (groups.length === 1) return { kind: 'found', group: groups[0]! };
+    if (groups.length === 0) return { kind: 'none' };
+    return { kind: 'ambiguous', candidates: [...groups].sort((a, b) => Number(!exact.includes(a)) - Number(!exact.includes(b)) || a.displayName.localeCompare(b.displayName)) };
   }
 
   /** Every user below a group, nested groups flattened, every page followed; each user once. */

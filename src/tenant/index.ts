@@ -26,7 +26,7 @@ export function connectTenant(config: Config, policy: Partial<RetryPolicy> = {},
   };
 }
 
-export type { DirectoryUser, UserResolution } from './directory';
+export type { DirectoryUser, GroupResolution, UserResolution } from './directory';
 export type { GraphDirectory } from './directory';
 export type { ExchangeAdmin } from './exchange';
 export type { ConditionalAccessPolicy, DirectoryGroup, GraphBatchRequest, GraphBatchResponse, PerUserMfaState } from './directory';

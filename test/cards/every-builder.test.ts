@@ -6,6 +6,7 @@ import * as builders from '../../src/cards/builders';
 import * as diagnosisCards from '../../src/cards/diagnosis';
 import * as nluCards from '../../src/cards/nlu';
 import * as orgStatusCards from '../../src/cards/org-status';
+import * as groupCards from '../../src/cards/group';
 import { verbs } from '../../src/cards/verbs';
 import { diagnose } from '../../src/diagnosis/diagnose';
 import { parseBounce } from '../../src/diagnosis/bounce';
@@ -19,7 +20,7 @@ import type { Finding, SmtpAuthEvaluation } from '../../src/tenant';
  * here fails the first test, so "every" stays true.
  */
 
-const modules: Record<string, Record<string, unknown>> = { builders, diagnosis: diagnosisCards, nlu: nluCards, 'org-status': orgStatusCards };
+const modules: Record<string, Record<string, unknown>> = { builders, diagnosis: diagnosisCards, nlu: nluCards, 'org-status': orgStatusCards, group: groupCards };
 const at = new Date('2026-11-23T10:00:00Z');
 const state = { mailboxSmtpClientAuthenticationDisabled: null, orgSmtpClientAuthenticationDisabled: true, effectiveEnabled: false };
 const request: RequestRecord = {
@@ -59,13 +60,30 @@ const policyPlan: RequestRecord = {
     { kind: 'authentication-policy', target: joseUser, desired: null, status: 'pending', before: authPolicies, after: null, verified: null, errorCode: null },
   ],
 };
+/** A group change of 21 mailboxes (one member skipped, one already on): drafted, half-way, and done with three failures. */
+const groupParams = { id: 'g1', displayName: 'Printers', members: 23, alreadySo: 1, skipped: [{ id: 'u9', displayName: 'Lidia Holloway', userPrincipalName: 'lidiah@contoso.com' }] };
+const printerStep = (i: number, status: RequestRecord['plan'][number]['status'], errorCode: string | null = null): RequestRecord['plan'][number] => ({
+  kind: 'mailbox-smtp-auth', target: { type: 'mailbox', id: `p${i}`, identity: `printer${i}@contoso.com`, displayName: `Printer ${i}` }, desired: false, status,
+  before: { ...state, mailboxSmtpClientAuthenticationDisabled: true }, after: null, verified: status === 'applied' ? true : null, errorCode,
+});
+const groupRequest: RequestRecord = {
+  ...request, commandId: 'smtp-enable-group', state: 'draft', risk: 'high', targetUserId: null, targetUpn: null, targetDisplayName: 'Printers', before: null, after: null, verified: null,
+  params: { group: groupParams, durationMs: 30 * 86_400_000 }, plan: Array.from({ length: 21 }, (_, i) => printerStep(i, 'pending')),
+};
+const groupRequests: RequestRecord[] = [
+  groupRequest,
+  { ...groupRequest, state: 'executing', plan: groupRequest.plan.map((step, i) => (i < 10 ? { ...step, status: 'applied' as const } : step)) },
+  { ...groupRequest, state: 'succeeded', verified: false, plan: groupRequest.plan.map((step, i) => (i < 3 ? { ...step, status: 'failed' as const, errorCode: 'TENANT_THROTTLED' } : { ...step, status: 'applied' as const })) },
+];
 const bounce = parseBounce('535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.');
 
 /** One or more renderings of each builder, for a translator. */
 const samples: Record<string, (t: Translate) => AdaptiveCard[]> = {
   'builders.smtpStatusCard': (t) => [builders.smtpStatusCard(t, bob, evaluation)],
   'builders.requestCard': (t) => [builders.requestCard(t, { request, approvals: [] }, 'requester'), builders.requestCard(t, { request: { ...request, state: 'pending' }, approvals: [] }, 'approvers', undefined, { live: true }), builders.requestCard(t, { request: partlyApplied, approvals: [] }, 'requester'),
+    ...groupRequests.map((r) => builders.requestCard(t, { request: r, approvals: [] }, 'requester')),
     ...['security-defaults-disable', 'security-defaults-enable', 'mfa-disable', 'mfa-enable', 'auth-policy-allow-smtp', 'auth-policy-reset'].map((commandId) => builders.requestCard(t, { request: { ...policyPlan, commandId, targetDisplayName: 'José Núñez' }, approvals: [] }, 'approvers', undefined, { live: true }))],
+  'group.groupAlreadySoCard': (t) => [groupCards.groupAlreadySoCard(t, 'smtp-enable-group', groupParams), groupCards.groupAlreadySoCard(t, 'smtp-disable-group', { ...groupParams, skipped: [] })],
   'builders.alreadySoCard': (t) => [builders.alreadySoCard(t, [
     { intent: { kind: 'mailbox-smtp-auth', target: bobMailbox, desired: true }, state: { ...state, mailboxSmtpClientAuthenticationDisabled: true } },
     { intent: { kind: 'org-smtp-auth', target: organization, desired: true }, state: { smtpClientAuthenticationDisabled: true } },

@@ -1,0 +1,87 @@
+import { errorText } from '../errors';
+import type { Translate } from '../i18n';
+import type { RequestRecord } from '../requests/model';
+import { groupCardListLimit, groupOf, type GroupMember, type GroupParams } from '../core/group-drafts';
+import type { PlanStep } from '../steps/types';
+import type { AdaptiveCard } from './builders';
+
+/**
+ * The parts of a group change's cards (`smtp-enable-group`): what the group holds and what will
+ * change before the decision, "n of m" while it runs, then every mailbox's result, the failed ones
+ * named with why. A plan of 200 steps is never listed step by step: a card stays readable and under
+ * Teams' size limit.
+ */
+
+const paragraph = (text: string, extra: Record<string, unknown> = {}) => ({ type: 'TextBlock', text, wrap: true, ...extra });
+
+/** Names, at most {@link groupCardListLimit}, then "and N more". */
+function nameList(t: Translate, members: readonly GroupMember[]): Record<string, unknown>[] {
+  return [
+    ...members.slice(0, groupCardListLimit).map((m) => paragraph(`• ${m.displayName} (${m.userPrincipalName})`, { spacing: 'None' })),
+    ...(members.length > groupCardListLimit ? [paragraph(t('group.more', { count: members.length - groupCardListLimit }), { isSubtle: true, spacing: 'None' })] : []),
+  ];
+}
+
+const memberOf = (step: PlanStep): GroupMember => ({ id: step.target.id, displayName: step.target.displayName, userPrincipalName: step.target.identity });
+
+/** Steps settled so far (applied or failed): what "n of m" counts. */
+export function settledSteps(request: Pick<RequestRecord, 'plan'>): number {
+  return request.plan.filter((step) => step.status === 'applied' || step.status === 'failed').length;
+}
+
+/** The group lines of a request's card, in place of the step-by-step plan; [] for a request that is not a group change. */
+export function groupLines(t: Translate, request: RequestRecord): Record<string, unknown>[] {
+  const group = groupOf(request);
+  if (!group) return [];
+  const plan = request.plan ?? [];
+  const lines: Record<string, unknown>[] = [paragraph(t('group.members', { count: group.members, name: group.displayName }), { spacing: 'Medium' })];
+  const skipped = group.skipped.length ? [paragraph(t('group.skipped', { count: group.skipped.length }), { weight: 'Bolder', spacing: 'Medium' }), ...nameList(t, group.skipped)] : [];
+  const alreadySo = group.alreadySo ? [paragraph(t('group.alreadySoCount', { count: group.alreadySo }), { spacing: 'Small' })] : [];
+  if (['draft', 'confirmed', 'pending', 'approved', 'rejected', 'cancelled', 'expired'].includes(request.state)) {
+    lines.push(paragraph(t('group.willChange', { count: plan.length }), { weight: 'Bolder', spacing: 'Small' }), ...nameList(t, plan.map(memberOf)), ...alreadySo, ...skipped);
+    return lines;
+  }
+  if (request.state === 'executing') {
+    lines.push(paragraph(t('group.progress', { done: settledSteps(request), total: plan.length }), { weight: 'Bolder', spacing: 'Small' }));
+    return lines;
+  }
+  const applied = plan.filter((step) => step.status === 'applied');
+  const failed = plan.filter((step) => step.status === 'failed');
+  const notRun = plan.filter((step) => step.status === 'pending' || step.status === 'writing');
+  lines.push(paragraph(t('group.applied', { applied: applied.length, total: plan.length }), { weight: 'Bolder', spacing: 'Small', color: failed.length ? 'Warning' : 'Good' }));
+  if (failed.length) {
+    // By cause: what went wrong, said once, then the mailboxes it happened to.
+    const byCode = new Map<string, PlanStep[]>();
+    for (const step of failed) byCode.set(step.errorCode ?? 'INTERNAL', [...(byCode.get(step.errorCode ?? 'INTERNAL') ?? []), step]);
+    lines.push(paragraph(t('group.failed', { count: failed.length }), { weight: 'Bolder', color: 'Attention', spacing: 'Medium' }));
+    for (const [code, steps] of byCode) lines.push(paragraph(`${errorText(t, code)} (${code})`, { isSubtle: true, spacing: 'Small' }), ...nameList(t, steps.map(memberOf)));
+    if (request.state === 'succeeded') lines.push(paragraph(t('group.retryHint'), { isSubtle: true }));
+  }
+  if (notRun.length) lines.push(paragraph(t('group.notRun', { count: notRun.length }), { weight: 'Bolder', spacing: 'Medium' }), ...nameList(t, notRun.map(memberOf)));
+  lines.push(...alreadySo, ...skipped);
+  return lines;
+}
+
+/** A group change that is done with some mailboxes failed: its headline says so instead of "Done, verified". */
+export function partlyDone(request: Pick<RequestRecord, 'plan' | 'state' | 'params'>): boolean {
+  return request.state === 'succeeded' && groupOf(request) !== undefined && request.plan.some((step) => step.status === 'failed');
+}
+
+/** The failed steps of a group change that a Retry would write again. */
+export function retryableSteps(request: Pick<RequestRecord, 'plan' | 'state' | 'params'>): number {
+  if (request.state !== 'succeeded' || !groupOf(request) || typeof request.params.undoneBy === 'string') return 0;
+  return request.plan.filter((step) => step.status === 'failed').length;
+}
+
+/** Every mailbox of the group already holds what was asked: no request, no write. */
+export function groupAlreadySoCard(t: Translate, commandId: string, group: GroupParams): AdaptiveCard {
+  return {
+    type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.4',
+    body: [
+      { type: 'TextBlock', text: t('steps.alreadySo'), weight: 'Bolder', size: 'Medium', wrap: true },
+      paragraph(t(`group.alreadySoAll.${commandId === 'smtp-disable-group' ? 'off' : 'on'}`, { count: group.alreadySo, name: group.displayName })),
+      ...(group.skipped.length ? [paragraph(t('group.skipped', { count: group.skipped.length }), { weight: 'Bolder', spacing: 'Medium' }), ...nameList(t, group.skipped)] : []),
+      paragraph(t('steps.nothingWritten'), { isSubtle: true, spacing: 'Medium' }),
+    ],
+  };
+}

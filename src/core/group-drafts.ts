@@ -1,0 +1,102 @@
+import type { ChangeCommand } from '../commands/types';
+import type { Risk } from '../config';
+import { smtpState, type MailboxSmtpState } from '../domain/smtp-auth';
+import { AppError } from '../errors';
+import { highestRisk, planRisk, readPlan, stateKey } from '../steps/plan';
+import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
+import type { PlanStep } from '../steps/types';
+import type { DirectoryGroup, DirectoryUser, Tenant } from '../tenant';
+
+/** A member of a group change as its card and the register name it. */
+export interface GroupMember {
+  id: string;
+  displayName: string;
+  userPrincipalName: string;
+}
+
+/** What a group request keeps about its group (`params.group`): what its cards show besides the plan. */
+export interface GroupParams {
+  id: string;
+  displayName: string;
+  /** Users below the group when drafted, nested groups flattened. */
+  members: number;
+  /** Members with a mailbox already as asked: dropped from the plan. */
+  alreadySo: number;
+  /** Members without an Exchange mailbox (no license, a shared account…): skipped, never written. */
+  skipped: GroupMember[];
+}
+
+/** How many names a card lists under one heading before it says "and N more". */
+export const groupCardListLimit = 15;
+
+/** The request params of a group change, when it is one. */
+export function groupOf(request: { params: Record<string, unknown> }): GroupParams | undefined {
+  const group = request.params.group;
+  return group && typeof group === 'object' && typeof (group as GroupParams).id === 'string' ? (group as GroupParams) : undefined;
+}
+
+export type GroupTarget = { kind: 'found'; group: DirectoryGroup } | { kind: 'ambiguous'; candidates: DirectoryGroup[] };
+
+/** Resolves the group an admin named, like a user: GROUP_NOT_FOUND when no group has that name, id or address. */
+export async function resolveGroupTarget(tenant: Tenant, query: string): Promise<GroupTarget> {
+  const resolution = await tenant.directory.resolveGroup(query);
+  if (resolution.kind === 'none') throw new AppError('GROUP_NOT_FOUND', { query });
+  return resolution;
+}
+
+/**
+ * Every mailbox's SMTP AUTH state in four calls instead of two per member: Get-CASMailbox filtered
+ * on each value ($true, $false, $null: together every mailbox) and Get-TransportConfig, keyed by the
+ * mailbox's Entra object id. A user absent from all three has no mailbox.
+ */
+export async function readMailboxStates(tenant: Tenant): Promise<Map<string, MailboxSmtpState>> {
+  const [off, on, inherit, org] = await Promise.all([
+    tenant.exchange.listCasMailboxes(true), tenant.exchange.listCasMailboxes(false), tenant.exchange.listCasMailboxes(null), tenant.exchange.getTransportConfig(),
+  ]);
+  const states = new Map<string, MailboxSmtpState>();
+  for (const mailbox of [...off, ...on, ...inherit]) {
+    if (!mailbox.externalDirectoryObjectId) continue;
+    states.set(mailbox.externalDirectoryObjectId.toLowerCase(), smtpState(mailbox.smtpClientAuthenticationDisabled, org.smtpClientAuthenticationDisabled));
+  }
+  return states;
+}
+
+export interface GroupPlan {
+  group: GroupParams;
+  /** The mailboxes to write, each read now. */
+  steps: PlanStep[];
+  risk: Risk;
+}
+
+/**
+ * The plan of a group change: one mailbox step per member (nested groups flattened, each user
+ * once), members without a mailbox skipped and listed, mailboxes already as asked dropped. An empty
+ * group is GROUP_EMPTY; a group whose members have no mailbox at all is GROUP_NO_MAILBOXES. The
+ * risk is the highest of the steps' and the command's own minimum (a permanent enable is high).
+ */
+export async function planGroupChange(tenant: Tenant, command: ChangeCommand, group: DirectoryGroup, tenantId: string, permanent: boolean): Promise<GroupPlan> {
+  const members = await tenant.directory.groupUsers(group.id);
+  if (members.length === 0) throw new AppError('GROUP_EMPTY', { name: group.displayName });
+  const states = await readMailboxStates(tenant);
+  const withMailbox: DirectoryUser[] = [];
+  const skipped: GroupMember[] = [];
+  for (const member of members) {
+    if (states.has(member.id.toLowerCase())) withMailbox.push(member);
+    else skipped.push({ id: member.id, displayName: member.displayName, userPrincipalName: member.userPrincipalName });
+  }
+  if (withMailbox.length === 0) throw new AppError('GROUP_NO_MAILBOXES', { name: group.displayName, members: members.length });
+  const intents = command.plan({ tenantId, members: withMailbox });
+  const known = new Map<string, unknown>(intents.map((intent) => [stateKey(intent), states.get(intent.target.id.toLowerCase())]));
+  const { steps } = await readPlan(tenant, intents, known);
+  const risk = highestRisk([steps.length ? planRisk(steps) : 'low', command.minimumRisk ?? 'low', ...(permanent ? ['high' as const] : [])]);
+  return {
+    group: { id: group.id, displayName: group.displayName, members: members.length, alreadySo: withMailbox.length - steps.length, skipped },
+    steps,
+    risk,
+  };
+}
+
+/** Is this a plan whose steps are independent of each other: several mailboxes' SMTP AUTH, each mailbox once? */
+export function independentMailboxSteps(plan: readonly Pick<PlanStep, 'kind' | 'target'>[]): boolean {
+  return plan.length > 1 && plan.every((step) => step.kind === mailboxSmtpAuth.id) && new Set(plan.map((step) => step.target.id.toLowerCase())).size === plan.length;
+}
