@@ -56,9 +56,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const now = options.now ?? (() => new Date());
   const dispatcher = new Dispatcher({ config, store, tenant, notifier: new BotNotifier(edge.adapter, config.MicrosoftAppId, config.BOT_CONNECTOR_TIMEOUT_MS), logger, now });
   const bot = new SmtpGateBot(dispatcher, logger, config.BOT_CONNECTOR_TIMEOUT_MS);
-  const jobs = new JobRunner({ store, lifecycle: dispatcher.lifecycle, logger, now });
+  const jobs = new JobRunner({ store, requests: dispatcher.requests, logger, now });
   // Before taking traffic: settle what a crash left half-done.
-  const reconciled = await dispatcher.lifecycle.reconcile();
+  const reconciled = await dispatcher.requests.execution.reconcile();
   if (reconciled) logger.warn({ reconciled }, 'reconciled requests a previous run left executing');
 
   const server = restify.createServer({ name: 'smtp-gate', handleUncaughtExceptions: false });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { alreadySoCard, exceptionEnd, exceptionsCardLimit, helpCard, messageCard, pickUserCard, requestTitle, type ExceptionsView } from '../cards/builders';
+import { alreadySoCard, exceptionEnd, helpCard, messageCard, pickUserCard, requestTitle } from '../cards/builders';
 import { allVerbs, verbs } from '../cards/verbs';
 import { commandById, commandForIntents, commands } from '../commands/registry';
 import { mailboxOf, organizationOf, userOf, type ChangeCommand, type CommandContext, type CommandDefinition } from '../commands/types';
@@ -13,8 +13,14 @@ import { groupAlreadySoCard } from '../cards/group';
 import { planGroupChange, resolveGroupTarget } from './group-drafts';
 import { formatDateTime } from '../i18n/format';
 import { editDistance, fold } from '../nlu/text';
-import { justificationMaxLength, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../requests/model';
-import { approvalsConversationKey, grantsException, RequestLifecycle } from '../requests/service';
+import { grantsException, registerNumbers } from '../exceptions/decisions';
+import type { ExceptionsRegister } from '../exceptions/register';
+import { approvalsConversationKey } from '../requests/approvals-conversation';
+import type { RequestExecution } from '../requests/execution';
+import type { RequestLifecycle } from '../requests/lifecycle';
+import { justificationMaxLength, type MailboxSmtpState, type RequestRecord } from '../requests/model';
+import type { RequestNotification } from '../requests/notification';
+import { requestServices, type RequestServices } from '../requests/services';
 import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
 import { pendingStep, planRisk, readPlan, reverseIntents, stateKey } from '../steps/plan';
 import { perUserMfa } from '../steps/per-user-mfa';
@@ -84,7 +90,11 @@ const smtpEnableCommand = () => changeCommand('smtp-enable');
  * (STYLE.md habit 2). Commands never see approval; they only say what they want done.
  */
 export class Dispatcher {
+  readonly requests: RequestServices;
   readonly lifecycle: RequestLifecycle;
+  private readonly execution: RequestExecution;
+  private readonly notification: RequestNotification;
+  private readonly exceptions: ExceptionsRegister;
   readonly desk: DiagnosisDesk;
   private readonly roles: RoleLookup;
   private readonly now: () => Date;
@@ -93,7 +103,8 @@ export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {
     this.now = deps.now ?? (() => new Date());
     this.newId = deps.newId ?? randomUUID;
-    this.lifecycle = new RequestLifecycle({ ...deps, now: this.now, newId: this.newId });
+    this.requests = requestServices({ ...deps, now: this.now, newId: this.newId });
+    ({ lifecycle: this.lifecycle, execution: this.execution, notification: this.notification, exceptions: this.exceptions } = this.requests);
     this.roles = new RoleLookup(deps.tenant.directory, { itStaffGroupId: deps.config.IT_STAFF_GROUP_ID, approverGroupId: deps.config.APPROVER_GROUP_ID }, this.now);
     this.desk = new DiagnosisDesk({
       config: deps.config, store: deps.store, tenant: deps.tenant, logger: deps.logger, now: this.now, newId: this.newId,
@@ -265,7 +276,7 @@ export class Dispatcher {
       t = translator(reader);
       if (turn.verb === verbs.refresh) return { card: await this.refreshedCard(turn, request, reader) };
       if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) {
-        return { card: await this.lifecycle.cardFor(request, this.audienceOf(turn, request), reader), replay: true };
+        return { card: await this.notification.cardFor(request, this.audienceOf(turn, request), reader), replay: true };
       }
       delivered = true;
       return await this.applyVerb(turn, request, reader);
@@ -276,7 +287,7 @@ export class Dispatcher {
       if (request && appError.code !== 'INTERNAL') {
         await this.lifecycle.audit(request.id, turn.userId ?? null, 'action.denied', { verb: turn.verb, reason: appError.code }).catch(() => {});
         const current = (await this.deps.store.getRequest(request.id)) ?? request;
-        return { card: await this.lifecycle.cardFor(current, this.audienceOf(turn, current), readerLanguage(turn, current), { text: errorText(t, appError.code, appError.params), code: appError.code }) };
+        return { card: await this.notification.cardFor(current, this.audienceOf(turn, current), readerLanguage(turn, current), { text: errorText(t, appError.code, appError.params), code: appError.code }) };
       }
       // Card data naming no request of ours (an unknown verb, a missing or forged id) is on the record
       // too; another tenant's clicks are not: they get the polite refusal and nothing else.
@@ -292,7 +303,7 @@ export class Dispatcher {
     const audience = this.audienceOf(turn, request);
     const respond = async (moved: RequestRecord | undefined, followUp?: () => Promise<void>): Promise<ActionResult> => {
       const current = moved ?? (await this.deps.store.getRequest(request.id)) ?? request;
-      return { card: await this.lifecycle.cardFor(current, audience, language), followUp };
+      return { card: await this.notification.cardFor(current, audience, language), followUp };
     };
     switch (turn.verb) {
       case verbs.confirm: {
@@ -311,16 +322,16 @@ export class Dispatcher {
         if (!confirmed) return respond(undefined);
         if (confirmed.requiredApprovals === 0) {
           const approved = await this.lifecycle.move(confirmed, 'approved', actor);
-          return respond(approved, () => this.lifecycle.execute(request.id));
+          return respond(approved, () => this.execution.execute(request.id));
         }
         const pending = await this.lifecycle.move(confirmed, 'pending', actor);
-        return respond(pending, async () => { if (pending) await this.lifecycle.postApprovalCard(pending); });
+        return respond(pending, async () => { if (pending) await this.notification.postApprovalCard(pending); });
       }
       case verbs.cancel: {
         this.requireRequester(turn, request);
         if (request.state !== 'draft' && request.state !== 'pending') throw new AppError('REQUEST_CLOSED', { state: request.state });
         const cancelled = await this.lifecycle.move(request, 'cancelled', actor);
-        return respond(cancelled, () => this.lifecycle.refreshCards(request.id));
+        return respond(cancelled, () => this.notification.refreshCards(request.id));
       }
       case verbs.approve:
       case verbs.reject: {
@@ -336,17 +347,17 @@ export class Dispatcher {
         const { outcome, request: current, moved } = await this.deps.store.recordDecision({ requestId: request.id, approverId: actor, approverName: turn.userName, decision, comment, at: this.now() });
         if (outcome === 'duplicate') throw new AppError('ALREADY_APPROVED_BY_YOU');
         if (outcome === 'closed') throw new AppError('REQUEST_CLOSED', { state: current?.state ?? request.state });
-        if (!moved) return respond(current, () => this.lifecycle.refreshCards(request.id));
+        if (!moved) return respond(current, () => this.notification.refreshCards(request.id));
         if (moved.state === 'rejected') {
           return respond(moved, async () => {
-            await this.lifecycle.refreshCards(request.id);
-            await this.lifecycle.notifyRequester(moved, 'rejected');
+            await this.notification.refreshCards(request.id);
+            await this.notification.notifyRequester(moved, 'rejected');
           });
         }
         return respond(moved, async () => {
-          await this.lifecycle.refreshCards(request.id);
-          await this.lifecycle.notifyRequester(moved, 'approved');
-          await this.lifecycle.execute(request.id);
+          await this.notification.refreshCards(request.id);
+          await this.notification.notifyRequester(moved, 'approved');
+          await this.execution.execute(request.id);
         });
       }
       case verbs.pickUser: {
@@ -382,9 +393,9 @@ export class Dispatcher {
         // gating: clicking is the confirmation, and approvers other than the clicker decide.
         const roles = await this.rolesOf(turn);
         if (!roles.approver && !roles.itStaff) throw new AppError('NOT_APPROVER');
-        const exception = await this.governedException(request);
+        const exception = await this.exceptions.activeGovernedBy(request);
         // A second "Extend" (another approver, another copy of the reminder) points at the first one.
-        const open = await this.deps.store.openExtensionOf(exception.id);
+        const open = await this.exceptions.openExtensionOf(exception);
         if (open) {
           const t = translator(language);
           return { card: messageCard(t, t('exceptions.extendAlreadyRequested', { by: open.requesterName, name: exception.targetDisplayName }), open.id) };
@@ -399,16 +410,15 @@ export class Dispatcher {
         return {
           card: messageCard(t, t('exceptions.extendRequested', { by: turn.userName, name: exception.targetDisplayName }), created.id),
           followUp: async () => {
-            if (next?.state === 'pending') await this.lifecycle.postApprovalCard(next);
-            else if (next?.state === 'approved') await this.lifecycle.execute(next.id);
+            if (next?.state === 'pending') await this.notification.postApprovalCard(next);
+            else if (next?.state === 'approved') await this.execution.execute(next.id);
           },
         };
       }
       case verbs.exceptionLapse: {
         const roles = await this.rolesOf(turn);
         if (!roles.approver && !roles.itStaff) throw new AppError('NOT_APPROVER');
-        const exception = await this.governedException(request);
-        await this.lifecycle.audit(request.id, actor, 'exception.lapse-chosen', { exceptionId: exception.id, target: exception.targetUpn, by: turn.userName, expiresAt: exception.expiresAt?.toISOString() ?? null });
+        const exception = await this.exceptions.chooseLapse(request, actor, turn.userName);
         const t = translator(language);
         return { card: messageCard(t, t('exceptions.lapseChosen', { by: turn.userName, name: exception.targetDisplayName, date: exceptionEnd(t, exception.expiresAt) }), request.id) };
       }
@@ -429,13 +439,6 @@ export class Dispatcher {
     return { params: { ...request.params, justification: given } };
   }
 
-  /** The active exception a reminder's request governs, or EXCEPTION_NOT_ACTIVE (extended, ended or lapsed since). */
-  private async governedException(request: RequestRecord): Promise<ExceptionRecord> {
-    const exception = request.targetUserId ? await this.deps.store.activeExceptionFor(request.targetUserId) : undefined;
-    if (!grantsException(request) || request.state !== 'succeeded' || !exception || exception.requestId !== request.id) throw new AppError('EXCEPTION_NOT_ACTIVE');
-    return exception;
-  }
-
   /**
    * "Adopt" / "Disable" on a mailbox the `exceptions` card listed as unmanaged: the button names a
    * saved review and an item number; the server finds the mailbox there and drafts a request under
@@ -443,18 +446,14 @@ export class Dispatcher {
    */
   private async actOnUnmanaged(turn: ActionTurn, language: Language): Promise<ActionResult> {
     const t = translator(language);
-    const { reviewId, item } = turn.data;
-    if (typeof reviewId !== 'string' || !requestIdPattern.test(reviewId) || typeof item !== 'string' || !/^\d{1,3}$/.test(item)) throw new AppError('BAD_ACTION_DATA');
-    const review = await this.deps.store.exceptionReview(reviewId);
-    const mailbox = review && review.tenantId === turn.tenantId ? review.items[Number(item)] : undefined;
-    if (!mailbox) throw new AppError('BAD_ACTION_DATA');
+    const mailbox = await this.exceptions.reviewedMailbox(turn.tenantId, turn.data);
     if (!(await this.rolesOf(turn)).itStaff) throw new AppError('NOT_IT_STAFF');
     const adopt = turn.verb === verbs.exceptionAdopt;
     const card = messageCard(t, t(adopt ? 'exceptions.adoptDrafted' : 'exceptions.disableDrafted', { name: mailbox.displayName }));
     if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return { card, replay: true };
     const command = adopt ? smtpEnableCommand() : changeCommand('smtp-disable');
     const draft = await this.draftChange(turn, command, mailbox.userPrincipalName, language, undefined, mailbox.userId, adopt ? { adopt: true } : {});
-    await this.lifecycle.audit(draft.track?.requestId ?? null, turn.userId ?? null, adopt ? 'exception.adopt-requested' : 'exception.unmanaged-disable-requested', { target: mailbox.userPrincipalName, reviewId });
+    await this.lifecycle.audit(draft.track?.requestId ?? null, turn.userId ?? null, adopt ? 'exception.adopt-requested' : 'exception.unmanaged-disable-requested', { target: mailbox.userPrincipalName, reviewId: mailbox.reviewId });
     return {
       card,
       followUp: async () => {
@@ -522,31 +521,10 @@ export class Dispatcher {
     return {
       requestId: created.id,
       followUp: async () => {
-        if (next?.state === 'pending') await this.lifecycle.postApprovalCard(next);
-        else if (next?.state === 'approved') await this.lifecycle.execute(next.id);
+        if (next?.state === 'pending') await this.notification.postApprovalCard(next);
+        else if (next?.state === 'approved') await this.execution.execute(next.id);
       },
     };
-  }
-
-  /** The register for `exceptions`: active exceptions, and mailboxes on by their own setting without one. */
-  private async exceptionsRegister(turn: TurnContext): Promise<ExceptionsView> {
-    const exchange = this.deps.tenant.exchange;
-    const [managed, onByMailbox, org] = await Promise.all([
-      this.deps.store.activeExceptions(turn.tenantId!),
-      this.tenantCall(() => exchange.listCasMailboxes(false)),
-      this.tenantCall(() => exchange.getTransportConfig()),
-    ]);
-    const managedIds = new Set(managed.map((e) => e.targetUserId));
-    const unmanaged: UnmanagedMailbox[] = onByMailbox
-      .filter((m) => m.externalDirectoryObjectId && !managedIds.has(m.externalDirectoryObjectId))
-      .map((m) => ({ userId: m.externalDirectoryObjectId!, userPrincipalName: m.primarySmtpAddress ?? m.identity, displayName: m.displayName ?? m.identity }))
-      .sort((a, b) => a.displayName.localeCompare(b.displayName));
-    let reviewId: string | null = null;
-    if (unmanaged.length) {
-      reviewId = this.newId();
-      await this.deps.store.saveExceptionReview({ id: reviewId, tenantId: turn.tenantId!, createdBy: turn.userId!, createdAt: this.now(), items: unmanaged.slice(0, exceptionsCardLimit) });
-    }
-    return { managed, unmanaged, reviewId, orgSmtpEnabled: !org.smtpClientAuthenticationDisabled };
   }
 
   private async userById(id: string): Promise<DirectoryUser> {
@@ -581,7 +559,7 @@ export class Dispatcher {
         await this.lifecycle.audit(null, turn.userId ?? null, 'settings.approvals-conversation', { by: turn.userName });
       },
       examples: () => this.examples(language),
-      exceptionsRegister: () => this.exceptionsRegister(turn),
+      exceptionsRegister: () => this.exceptions.listing(turn.tenantId!, turn.userId!),
       activeException: (user) => this.deps.store.activeExceptionFor(user.id),
       orgStatus: () => this.orgStatus(turn),
     };
@@ -590,17 +568,7 @@ export class Dispatcher {
   /** `org-status`: the organization's layers from the tenant, the register's numbers from the store. */
   private async orgStatus(turn: TurnContext): Promise<OrgStatusView> {
     const [status, managed] = await Promise.all([this.tenantCall(() => readOrgSmtpStatus(this.deps.tenant)), this.deps.store.activeExceptions(turn.tenantId!)]);
-    const soon = this.now().getTime() + 7 * 86_400_000;
-    const managedIds = new Set(managed.map((e) => e.targetUserId.toLowerCase()));
-    return {
-      status,
-      exceptions: {
-        active: managed.length,
-        permanent: managed.filter((e) => e.expiresAt === null).length,
-        endingSoon: managed.filter((e) => e.expiresAt !== null && e.expiresAt.getTime() <= soon).length,
-        unmanaged: status.explicitlyOnUserIds.filter((id) => !managedIds.has(id.toLowerCase())).length,
-      },
-    };
+    return { status, exceptions: registerNumbers(managed, status.explicitlyOnUserIds, this.now()) };
   }
 
   /**
@@ -703,7 +671,7 @@ export class Dispatcher {
       steps: steps.map((step) => ({ kind: step.kind, target: step.target.identity, desired: step.desired })),
       durationMs: params.durationMs ?? null, ...Object.fromEntries(['justification', 'permanent', 'adopt', 'extendsException', 'undoes'].filter((k) => k in params).map((k) => [k, params[k]])),
     });
-    return { card: await this.lifecycle.cardFor(request, 'requester', language), track: { requestId: request.id, audience: 'requester', language } };
+    return { card: await this.notification.cardFor(request, 'requester', language), track: { requestId: request.id, audience: 'requester', language } };
   }
 
   /**
@@ -727,7 +695,7 @@ export class Dispatcher {
       skipped: planned.group.skipped.map((m) => m.userPrincipalName), alreadySo: planned.group.alreadySo,
       durationMs: params.durationMs ?? null, ...Object.fromEntries(['justification', 'permanent'].filter((k) => k in params).map((k) => [k, params[k]])),
     });
-    return { card: await this.lifecycle.cardFor(request, 'requester', language), track: { requestId: request.id, audience: 'requester', language } };
+    return { card: await this.notification.cardFor(request, 'requester', language), track: { requestId: request.id, audience: 'requester', language } };
   }
 
   /**
@@ -835,7 +803,7 @@ export class Dispatcher {
   private async refreshedCard(turn: ActionTurn, request: RequestRecord, language: Language) {
     const audience = this.audienceOf(turn, request);
     const live = audience === 'approvers' && request.state === 'pending' && (await this.rolesOf(turn)).approver;
-    return this.lifecycle.cardFor(request, audience, language, undefined, live);
+    return this.notification.cardFor(request, audience, language, undefined, live);
   }
 
   private audienceOf(turn: TurnContext, request: RequestRecord) {

@@ -1,11 +1,11 @@
 import { savedDiagnosisPrefix, savedDiagnosisRetentionMs } from '../diagnosis/diagnose';
 import type { Logger } from '../log';
 import type { Job, Store } from '../store/store';
-import type { RequestLifecycle } from './service';
+import type { RequestServices } from './services';
 
 export interface JobRunnerOptions {
   store: Store;
-  lifecycle: RequestLifecycle;
+  requests: RequestServices;
   logger: Logger;
   now: () => Date;
   /** How long a claimed job is this instance's before another may take it over. */
@@ -43,7 +43,7 @@ export class JobRunner {
   private async pass(): Promise<number> {
     // A request an instance left executing or approved (it died, or its connection lingered past
     // start-up) is settled here too, once it has been still for a while.
-    await this.options.lifecycle.reconcile({ staleForMs: this.staleAfterMs }).catch((error: unknown) =>
+    await this.options.requests.execution.reconcile({ staleForMs: this.staleAfterMs }).catch((error: unknown) =>
       this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'reconcile pass failed'));
     // Teams redelivers an unanswered activity within seconds; ids older than a day are only weight.
     await this.options.store.pruneProcessedActivities(new Date(this.options.now().getTime() - processedActivityRetentionMs)).catch((error: unknown) =>
@@ -63,14 +63,14 @@ export class JobRunner {
   }
 
   private async runOne(job: Job): Promise<void> {
-    const { lifecycle, store, logger } = this.options;
+    const { requests: { notification, execution, exceptions }, store, logger } = this.options;
     try {
-      if (job.kind === 'request.expire') await lifecycle.expire(job.requestId);
-      else if (job.kind === 'request.remind') await lifecycle.remind(job.requestId);
-      else if (job.kind === 'request.revert') await lifecycle.revert(job.requestId);
-      else if (job.kind === 'exception.remind') await lifecycle.remindException(job.requestId);
-      else if (job.kind === 'request.recheck') await lifecycle.recheckLateWrite(job.requestId);
-      else if (job.kind === 'request.verify') await lifecycle.verifyLater(job.requestId);
+      if (job.kind === 'request.expire') await notification.expire(job.requestId);
+      else if (job.kind === 'request.remind') await notification.remind(job.requestId);
+      else if (job.kind === 'request.revert') await execution.revert(job.requestId);
+      else if (job.kind === 'exception.remind') await exceptions.remind(job.requestId);
+      else if (job.kind === 'request.recheck') await execution.recheckLateWrite(job.requestId);
+      else if (job.kind === 'request.verify') await execution.verifyLater(job.requestId);
       await store.finishJob(job.id);
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

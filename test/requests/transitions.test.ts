@@ -4,7 +4,7 @@ import type { Notifier } from '../../src/core/turn';
 import { AppError } from '../../src/errors';
 import { createLogger } from '../../src/log';
 import { allowedTransitions, type RequestRecord, type RequestState } from '../../src/requests/model';
-import { RequestLifecycle } from '../../src/requests/service';
+import { RequestLifecycle } from '../../src/requests/lifecycle';
 import { openDb } from '../../src/store/db';
 import { Store } from '../../src/store/store';
 import { connectTenant } from '../../src/tenant';

@@ -5,7 +5,7 @@ import type { Notifier } from '../../src/core/turn';
 import { translator } from '../../src/i18n';
 import { createLogger } from '../../src/log';
 import type { RequestRecord } from '../../src/requests/model';
-import { RequestLifecycle } from '../../src/requests/service';
+import { requestServices, type RequestServices } from '../../src/requests/services';
 import { mailboxSmtpAuth } from '../../src/steps/mailbox-smtp-auth';
 import { orgSmtpAuth } from '../../src/steps/org-smtp-auth';
 import { authenticationPolicy } from '../../src/steps/authentication-policy';
@@ -82,14 +82,14 @@ async function orgValue(): Promise<boolean> {
 function describePlans(name: string, database: () => Promise<TestDatabase | undefined>, describeOn: (name: string, fn: () => void) => void = describe): void {
   describeOn(`plans on ${name}`, () => {
     const test = storeSuite(database);
-    let lifecycle: RequestLifecycle;
+    let requests: RequestServices;
 
     const setUp = async (store: Store, fixture?: (fixture: TenantFixture) => void) => {
       const tenantFixture = structuredClone(demoFixture);
       fixture?.(tenantFixture);
       await simulator.control('POST', '/_simulator/reset', tenantFixture);
       await simulator.control('DELETE', '/_simulator/calls');
-      lifecycle = new RequestLifecycle({ config, store, tenant, notifier: silentNotifier, logger: createLogger('silent'), now: () => new Date() });
+      requests = requestServices({ config, store, tenant, notifier: silentNotifier, logger: createLogger('silent'), now: () => new Date(), newId: randomUUID });
     };
 
     /** A request for these steps, read now (those already so dropped), confirmed and approved. */
@@ -103,9 +103,9 @@ function describePlans(name: string, database: () => Promise<TestDatabase | unde
         params, language: 'en', conversation: {}, before: null, after: null, verified: null, errorCode: null,
         createdAt: now, updatedAt: now, expiresAt: new Date(now.getTime() + 3_600_000), plan: steps,
       };
-      await lifecycle.create(draft, {});
-      const confirmed = await lifecycle.move(draft, 'confirmed', 'alex');
-      return (await lifecycle.move(confirmed!, 'approved', 'megan'))!;
+      await requests.lifecycle.create(draft, {});
+      const confirmed = await requests.lifecycle.move(draft, 'confirmed', 'alex');
+      return (await requests.lifecycle.move(confirmed!, 'approved', 'megan'))!;
     };
 
     test('every step kind: written once, read back, audited by its own operation, and reversed', async (store) => {
@@ -113,7 +113,7 @@ function describePlans(name: string, database: () => Promise<TestDatabase | unde
         const { intent, start, fixture } = changeOf[kind.id]!;
         await setUp(store, fixture);
         const request = await approvedRequest(store, [intent]);
-        await lifecycle.execute(request.id);
+        await requests.execution.execute(request.id);
         const done = await store.getRequest(request.id);
         expect(done).toMatchObject({ state: 'succeeded', verified: true });
         expect(done!.plan).toEqual([expect.objectContaining({ kind: kind.id, status: 'applied', verified: true })]);
@@ -127,7 +127,7 @@ function describePlans(name: string, database: () => Promise<TestDatabase | unde
         const reverse = reverseIntents(done!.plan);
         expect(reverse).toEqual([{ kind: kind.id, target: intent.target, desired: start }]);
         const undo = await approvedRequest(store, reverse, { undoes: request.id });
-        await lifecycle.execute(undo.id);
+        await requests.execution.execute(undo.id);
         expect(await store.getRequest(undo.id)).toMatchObject({ state: 'succeeded', verified: true });
         expect(kind.valueOf(await kind.read(tenant, intent.target))).toEqual(start);
         expect((await store.getRequest(request.id))?.params.undoneBy).toBe(undo.id);
@@ -145,7 +145,7 @@ function describePlans(name: string, database: () => Promise<TestDatabase | unde
         await kind.write(tenant, intent.target, intent.desired);
         await simulator.control('DELETE', '/_simulator/calls');
 
-        expect(await lifecycle.reconcile()).toBe(1);
+        expect(await requests.execution.reconcile()).toBe(1);
         const settled = await store.getRequest(request.id);
         expect(settled).toMatchObject({ state: 'succeeded', verified: true });
         expect(settled!.plan[0]).toMatchObject({ status: 'applied', verified: true });
@@ -163,7 +163,7 @@ function describePlans(name: string, database: () => Promise<TestDatabase | unde
       const request = await approvedRequest(store, twoSteps);
       // Mailbox on is medium, organization on is high: the request needs the high-risk quorum.
       expect(request).toMatchObject({ risk: 'high', requiredApprovals: config.QUORUM_HIGH });
-      await lifecycle.execute(request.id);
+      await requests.execution.execute(request.id);
       const done = await store.getRequest(request.id);
       expect(done).toMatchObject({ state: 'succeeded', verified: true });
       expect(done!.plan.map((s) => s.status)).toEqual(['applied', 'applied']);
@@ -173,7 +173,7 @@ function describePlans(name: string, database: () => Promise<TestDatabase | unde
 
       await simulator.control('DELETE', '/_simulator/calls');
       const undo = await approvedRequest(store, reverseIntents(done!.plan), { undoes: request.id });
-      await lifecycle.execute(undo.id);
+      await requests.execution.execute(undo.id);
       expect(await store.getRequest(undo.id)).toMatchObject({ state: 'succeeded', verified: true });
       expect((await writes()).map((c) => [c.cmdlet, c.parameters?.SmtpClientAuthenticationDisabled])).toEqual([
         ['Set-TransportConfig', true], ['Set-CASMailbox', bob.mailbox!.smtpClientAuthenticationDisabled],
@@ -186,7 +186,7 @@ function describePlans(name: string, database: () => Promise<TestDatabase | unde
       await setUp(store);
       await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-TransportConfig', status: 400 }] });
       const request = await approvedRequest(store, twoSteps);
-      await lifecycle.execute(request.id);
+      await requests.execution.execute(request.id);
       await simulator.control('DELETE', '/_simulator/faults');
       const failed = await store.getRequest(request.id);
       expect(failed).toMatchObject({ state: 'failed', errorCode: 'TENANT_BAD_REQUEST' });

@@ -1,0 +1,183 @@
+import { exceptionReminderCard, exceptionsCardLimit, type ExceptionsView } from '../cards/builders';
+import type { Config } from '../config';
+import type { Notifier } from '../core/turn';
+import { AppError, toAppError } from '../errors';
+import { translator } from '../i18n';
+import { approvalsConversation } from '../requests/approvals-conversation';
+import type { ExceptionRecord, RequestRecord, UnmanagedMailbox } from '../requests/model';
+import type { Store } from '../store/store';
+import type { Tenant } from '../tenant';
+import { grantsException, reminderAt, restoreValueOf, turnsMailboxOff } from './decisions';
+
+export interface ExceptionsDeps {
+  config: Config;
+  store: Store;
+  tenant: Tenant;
+  notifier: Notifier;
+  now: () => Date;
+  newId: () => string;
+}
+
+const reviewIdPattern = /^[A-Za-z0-9-]{8,64}$/;
+
+/**
+ * The SMTP AUTH exceptions register: who has SMTP AUTH on as an accountable exception, asked by
+ * whom, why and until when. It follows every successful change, reminds approvers before an end,
+ * lapses with the revert, and lists itself for the `exceptions` command. It never writes to the
+ * tenant: the request that governs an exception does (src/requests/execution.ts).
+ */
+export class ExceptionsRegister {
+  constructor(private readonly deps: ExceptionsDeps) {}
+
+  private audit(requestId: string | null, actorId: string | null, action: string, detail: Record<string, unknown>): Promise<void> {
+    return this.deps.store.appendAudit({ at: this.deps.now(), requestId, actorId, action, detail });
+  }
+
+  /**
+   * The register follows every successful change: an enable records an exception (or extends the
+   * mailbox's active one, or adopts a mailbox that was already on); a disable or reset ends it. The
+   * register's expiry is the request's revert job; its reminder is scheduled here.
+   */
+  async record(request: RequestRecord): Promise<void> {
+    if (!request.targetUserId || !request.targetUpn) return;
+    const store = this.deps.store;
+    const now = this.deps.now();
+    const active = await store.activeExceptionFor(request.targetUserId);
+    if (!grantsException(request)) {
+      // Only a change that turned this mailbox's SMTP AUTH off ends its exception (an MFA or policy
+      // change, or a reset that still inherits "on", leaves it in place).
+      if (active && turnsMailboxOff(request, active.targetUserId) && (await store.closeException(active.id, active.requestId, 'ended', now))) {
+        await store.cancelJobs(active.requestId, ['request.revert', 'exception.remind']);
+        await this.audit(request.id, null, 'exception.ended', { exceptionId: active.id, target: active.targetUpn, by: request.commandId });
+      }
+      return;
+    }
+    if (active?.requestId === request.id) return;
+    const durationMs = Number(request.params.durationMs ?? 0);
+    const expiresAt = durationMs > 0 ? new Date(now.getTime() + durationMs) : null;
+    const approverNames = (await store.approvals(request.id)).filter((a) => a.decision === 'approve').map((a) => a.approverName);
+    const justification = typeof request.params.justification === 'string' ? request.params.justification : '';
+    if (active) {
+      const extended = await store.extendException(active.id, active.requestId, { requestId: request.id, requesterId: request.requesterId, requesterName: request.requesterName, approverNames, justification: justification || active.justification, expiresAt }, now);
+      if (!extended) return;
+      await store.cancelJobs(active.requestId, ['request.revert', 'exception.remind']);
+      await this.audit(request.id, null, 'exception.extended', {
+        exceptionId: active.id, target: active.targetUpn, from: active.expiresAt?.toISOString() ?? null, to: expiresAt?.toISOString() ?? null, approvers: approverNames,
+      });
+    } else {
+      const before = request.before;
+      // An extension approved after its exception lapsed renews it: what it restores to, and whether
+      // it was adopted, come from the lapsed row, not from the mailbox it found on while pending.
+      const renewed = typeof request.params.extendsException === 'string' ? await store.getException(request.params.extendsException) : undefined;
+      const adopted = renewed ? renewed.adopted : request.params.adopt === true || before?.mailboxSmtpClientAuthenticationDisabled === false;
+      const exception: ExceptionRecord = {
+        id: this.deps.newId(), tenantId: request.tenantId, targetUserId: request.targetUserId, targetUpn: request.targetUpn,
+        targetDisplayName: request.targetDisplayName ?? request.targetUpn, requestId: request.id, originRequestId: renewed?.originRequestId ?? request.id,
+        requesterId: request.requesterId, requesterName: request.requesterName, approverNames, justification, expiresAt,
+        restoreValue: renewed ? renewed.restoreValue : restoreValueOf(before),
+        adopted, state: 'active', createdAt: now, updatedAt: now,
+      };
+      if (!(await store.insertException(exception))) return;
+      await this.audit(request.id, null, renewed ? 'exception.renewed' : adopted ? 'exception.adopted' : 'exception.created', {
+        ...(renewed ? { renews: renewed.id } : {}),
+        exceptionId: exception.id, target: exception.targetUpn, justification, expiresAt: expiresAt?.toISOString() ?? null, approvers: approverNames, permanent: expiresAt === null,
+      });
+    }
+    const remindAt = reminderAt(expiresAt, durationMs, this.deps.config.EXCEPTION_REMINDER_DAYS);
+    if (remindAt) await store.scheduleJob({ id: this.deps.newId(), kind: 'exception.remind', requestId: request.id, runAt: remindAt });
+  }
+
+  /**
+   * The active exception an enable request governs; 'superseded' when another request governs the
+   * mailbox's exception now, or this request's exception was extended, ended or has lapsed; undefined
+   * when no exception ever named this request (an enable from before the register, or one whose
+   * exception row was never written), so its revert falls back to the value before the change.
+   */
+  async governedBy(request: RequestRecord): Promise<ExceptionRecord | 'superseded' | undefined> {
+    if (!grantsException(request) || !request.targetUserId) return undefined;
+    const active = await this.deps.store.activeExceptionFor(request.targetUserId);
+    if (active) return active.requestId === request.id ? active : 'superseded';
+    return (await this.deps.store.exceptionNamesRequest(request.id)) ? 'superseded' : undefined;
+  }
+
+  /** The active exception a reminder's request governs, or EXCEPTION_NOT_ACTIVE (extended, ended or lapsed since). */
+  async activeGovernedBy(request: RequestRecord): Promise<ExceptionRecord> {
+    const exception = request.targetUserId ? await this.deps.store.activeExceptionFor(request.targetUserId) : undefined;
+    if (!grantsException(request) || request.state !== 'succeeded' || !exception || exception.requestId !== request.id) throw new AppError('EXCEPTION_NOT_ACTIVE');
+    return exception;
+  }
+
+  /** The extension already asked for (open) of this exception, so a second "Extend" points at it. */
+  openExtensionOf(exception: ExceptionRecord): Promise<RequestRecord | undefined> {
+    return this.deps.store.openExtensionOf(exception.id);
+  }
+
+  /** "Let it lapse" on a reminder: recorded, nothing else changes (the revert job ends it on time). */
+  async chooseLapse(request: RequestRecord, actorId: string, actorName: string): Promise<ExceptionRecord> {
+    const exception = await this.activeGovernedBy(request);
+    await this.audit(request.id, actorId, 'exception.lapse-chosen', { exceptionId: exception.id, target: exception.targetUpn, by: actorName, expiresAt: exception.expiresAt?.toISOString() ?? null });
+    return exception;
+  }
+
+  /** The exception lapsed with its request's revert: closed in the register and audited. */
+  async lapse(request: RequestRecord, exception: ExceptionRecord): Promise<void> {
+    if (await this.deps.store.closeException(exception.id, exception.requestId, 'lapsed', this.deps.now())) {
+      await this.audit(request.id, null, 'exception.lapsed', { exceptionId: exception.id, target: exception.targetUpn, expiresAt: exception.expiresAt?.toISOString() ?? null, restoredTo: exception.restoreValue });
+    }
+  }
+
+  /** Reminder job of an exception: approvers are asked to extend it or let it lapse. */
+  async remind(requestId: string): Promise<void> {
+    const request = await this.deps.store.getRequest(requestId);
+    if (request?.state !== 'succeeded') return;
+    const exception = await this.governedBy(request);
+    if (!exception || exception === 'superseded' || !exception.expiresAt) return;
+    const t = translator(request.language);
+    await this.deps.notifier.send(await approvalsConversation(this.deps.store, request), exceptionReminderCard(t, exception));
+    await this.audit(request.id, null, 'exception.reminded', { exceptionId: exception.id, target: exception.targetUpn, expiresAt: exception.expiresAt.toISOString() });
+  }
+
+  /**
+   * The register for `exceptions`: active exceptions, and mailboxes on by their own setting without
+   * one, saved as a review the card's Adopt / Disable buttons refer to by item number.
+   */
+  async listing(tenantId: string, viewerId: string): Promise<ExceptionsView> {
+    const exchange = this.deps.tenant.exchange;
+    const tenantCall = async <T>(call: () => Promise<T>): Promise<T> => {
+      try {
+        return await call();
+      } catch (error) {
+        throw toAppError(error);
+      }
+    };
+    const [managed, onByMailbox, org] = await Promise.all([
+      this.deps.store.activeExceptions(tenantId),
+      tenantCall(() => exchange.listCasMailboxes(false)),
+      tenantCall(() => exchange.getTransportConfig()),
+    ]);
+    const managedIds = new Set(managed.map((e) => e.targetUserId));
+    const unmanaged: UnmanagedMailbox[] = onByMailbox
+      .filter((m) => m.externalDirectoryObjectId && !managedIds.has(m.externalDirectoryObjectId))
+      .map((m) => ({ userId: m.externalDirectoryObjectId!, userPrincipalName: m.primarySmtpAddress ?? m.identity, displayName: m.displayName ?? m.identity }))
+      .sort((a, b) => a.displayName.localeCompare(b.displayName));
+    let reviewId: string | null = null;
+    if (unmanaged.length) {
+      reviewId = this.deps.newId();
+      await this.deps.store.saveExceptionReview({ id: reviewId, tenantId, createdBy: viewerId, createdAt: this.deps.now(), items: unmanaged.slice(0, exceptionsCardLimit) });
+    }
+    return { managed, unmanaged, reviewId, orgSmtpEnabled: !org.smtpClientAuthenticationDisabled };
+  }
+
+  /**
+   * The unmanaged mailbox an Adopt / Disable button names: a saved review of this tenant and an item
+   * number in it; anything else is BAD_ACTION_DATA.
+   */
+  async reviewedMailbox(tenantId: string | undefined, data: Record<string, unknown>): Promise<UnmanagedMailbox & { reviewId: string }> {
+    const { reviewId, item } = data;
+    if (typeof reviewId !== 'string' || !reviewIdPattern.test(reviewId) || typeof item !== 'string' || !/^\d{1,3}$/.test(item)) throw new AppError('BAD_ACTION_DATA');
+    const review = await this.deps.store.exceptionReview(reviewId);
+    const mailbox = review && review.tenantId === tenantId ? review.items[Number(item)] : undefined;
+    if (!mailbox) throw new AppError('BAD_ACTION_DATA');
+    return { ...mailbox, reviewId };
+  }
+}
