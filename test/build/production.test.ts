@@ -65,6 +65,14 @@ test('the build holds compiled JavaScript and the SQL migrations, no TypeScript'
   expect(existsSync(join(deployDir, 'node_modules', 'tsx'))).toBe(false);
 });
 
+test('dist/main.js is one bundled file: it loads none of our modules from beside it, only the packages left out of the bundle', () => {
+  const main = readFileSync(join(deployDir, 'dist', 'main.js'), 'utf8');
+  const required = [...main.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]!);
+  expect(required.filter((r) => r.startsWith('.'))).toEqual([]);
+  expect(required).toEqual(expect.arrayContaining(['@electric-sql/pglite']));
+  expect(required).not.toContain('botbuilder');
+});
+
 test('with a .env, npm start runs the compiled bot, which migrates its store and answers /healthz', async () => {
   const dataDir = join(deployDir, 'data');
   const settings = botSettings(simulator, { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', JOB_INTERVAL_MS: '3600000' });
