@@ -3,6 +3,7 @@ import { changeCommandOf, isExceptionMailboxStep } from '../exceptions/decisions
 import type { ExceptionsRegister } from '../exceptions/register';
 import type { RequestPatch } from '../store/store';
 import { evaluateSmtpAuth, snapshotOf, type DirectoryUser } from '../tenant';
+import { observeWriteAttempts } from '../tenant/http';
 import { readSmtpState } from '../tenant/smtp-state';
 import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
 import { pendingStep, readPlan } from '../steps/plan';
@@ -179,6 +180,32 @@ export class RequestExecution {
     if (settled) await this.notification.notifyRequester(settled, settled.state === 'failed' ? 'failed' : 'succeeded');
   }
 
+  /**
+   * Writes one step's value and audits every attempt the HTTP layer made, as each ended (answered
+   * with its status, timed out, cut off): a write retried after a timeout may have been applied by
+   * the attempt that timed out too, and the audit shows how many reached the tenant. Resolves with
+   * the write's error, if any, and how many attempts it took; throws only when the audit does.
+   */
+  private async writeStep(request: RequestRecord, index: number | null, step: StepIntent, value: Json, reason: string): Promise<{ error?: AppError; attempts: number }> {
+    const kind = stepKindById(step.kind);
+    let attempts = 0;
+    let audited = Promise.resolve();
+    let error: AppError | undefined;
+    try {
+      await observeWriteAttempts((attempt) => {
+        attempts++;
+        audited = audited.then(() => this.audit(request.id, null, 'tenant.write-attempt', {
+          reason, ...(index === null ? {} : { step: index }), stepKind: step.kind, service: attempt.service, operation: attempt.operation,
+          attempt: attempt.attempt, outcome: attempt.outcome, status: attempt.status ?? null, durationMs: attempt.durationMs,
+        }));
+      }, () => kind.write(this.deps.tenant, step.target, value));
+    } catch (thrown) {
+      error = toAppError(thrown);
+    }
+    await audited;
+    return { error, attempts };
+  }
+
   /** One step: claim it (pending → writing), write, read back, audit, record applied or failed. */
   private async runStep(request: RequestRecord, index: number, reason: 'execute' | 'reconcile'): Promise<{ request: RequestRecord; failure?: AppError; ambiguous: boolean; after?: unknown }> {
     const step = request.plan[index]!;
@@ -188,12 +215,7 @@ export class RequestExecution {
     if (step.status === 'pending') claimed = await this.deps.store.updateStep(request.id, index, ['pending'], { status: 'writing' }, now());
     // Under the execution lock nobody else claims it; a step found otherwise is not ours to write.
     if (!claimed) return { request, failure: new AppError('INTERNAL'), ambiguous: false };
-    let writeError: AppError | undefined;
-    try {
-      await kind.write(this.deps.tenant, step.target, step.desired);
-    } catch (error) {
-      writeError = toAppError(error);
-    }
+    const { error: writeError, attempts } = await this.writeStep(request, index, step, step.desired, reason);
     let after: unknown;
     if (isOwnMailboxStep(request, step)) {
       // The request's own mailbox: read back with every layer evaluated (the result card says
@@ -217,7 +239,7 @@ export class RequestExecution {
       reason, step: index, stepKind: step.kind,
       operation: operation.operation, ...(operation.cmdlet ? { cmdlet: operation.cmdlet } : {}),
       identity: operation.identity, parameters: operation.parameters,
-      before: step.before, after: (after ?? null) as Json, readBackMatched: verified, errorCode: failure?.code ?? null,
+      before: step.before, after: (after ?? null) as Json, readBackMatched: verified, errorCode: failure?.code ?? null, attempts,
       ...(writeError && !failure ? { writeErrorCode: writeError.code } : {}),
     });
     const patch: Partial<PlanStep> = failure
@@ -330,12 +352,7 @@ export class RequestExecution {
    */
   private async restoreStep(request: RequestRecord, index: number | null, step: StepIntent, value: Json, reason: 'revert' | 'undo-late-write', before: unknown): Promise<unknown> {
     const kind = stepKindById(step.kind);
-    let failure: AppError | undefined;
-    try {
-      await kind.write(this.deps.tenant, step.target, value);
-    } catch (error) {
-      failure = toAppError(error);
-    }
+    const { error: failure, attempts } = await this.writeStep(request, index, step, value, reason);
     let after: unknown;
     try {
       after = await kind.read(this.deps.tenant, step.target);
@@ -348,7 +365,7 @@ export class RequestExecution {
       reason, ...(index === null ? {} : { step: index }), stepKind: step.kind,
       operation: operation.operation, ...(operation.cmdlet ? { cmdlet: operation.cmdlet } : {}),
       identity: operation.identity, parameters: operation.parameters,
-      before: (before ?? null) as Json, after: (after ?? null) as Json, readBackMatched: restored, errorCode: failure?.code ?? null,
+      before: (before ?? null) as Json, after: (after ?? null) as Json, readBackMatched: restored, errorCode: failure?.code ?? null, attempts,
     });
     if (!restored) throw failure ?? new AppError('VERIFY_MISMATCH');
     return after;

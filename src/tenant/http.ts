@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { AppError, type ErrorCode } from '../errors';
@@ -113,6 +114,30 @@ export interface RetryEvent {
   failure?: FailureKind;
 }
 
+/** One attempt of a write, as it ended: answered (with its status), timed out, or cut off. */
+export interface WriteAttempt {
+  service: TenantService;
+  operation: string;
+  /** 1 for the first attempt, 2 for the first retry. */
+  attempt: number;
+  outcome: 'answered' | FailureKind;
+  status?: number;
+  durationMs: number;
+}
+
+const writeAttemptObservers = new AsyncLocalStorage<(attempt: WriteAttempt) => void>();
+
+/**
+ * Runs `write` with every attempt of every write it sends to Microsoft 365 reported to `observer`,
+ * as each attempt ends. A write retried after a timeout may have been applied by the attempt that
+ * timed out as well (issue #13, hole 5), so the caller can audit each one. Reads are not reported.
+ * The observer follows the call through every layer (step kind, Exchange or Graph client) without
+ * each of them passing it on.
+ */
+export function observeWriteAttempts<T>(observer: (attempt: WriteAttempt) => void, write: () => Promise<T>): Promise<T> {
+  return writeAttemptObservers.run(observer, write);
+}
+
 /** Clock, randomness and sleep are injected so tests assert the waits instead of sitting through them. */
 export interface TenantHttpHooks {
   sleep?: (ms: number) => Promise<void>;
@@ -174,14 +199,20 @@ export class TenantHttp {
 
   private async sendWithRetries(o: SendOptions): Promise<HttpResponse> {
     const started = this.now();
+    const observer = o.method === 'GET' || o.readOnly ? undefined : writeAttemptObservers.getStore();
     for (let attempt = 0; ; attempt++) {
       let response: HttpResponse | undefined;
       let failure: TenantHttpError | undefined;
+      const attemptStarted = this.now();
       try {
         response = await this.attempt(o);
       } catch (error) {
         failure = this.transportError(o, error);
       }
+      observer?.({
+        service: this.options.service, operation: o.operation, attempt: attempt + 1,
+        outcome: failure ? failure.kind : 'answered', ...(response ? { status: response.status } : {}), durationMs: this.now() - attemptStarted,
+      });
       const retryable = response ? isRetryable(this.policy, o, response) : o.idempotent;
       const delay = this.delayFor(attempt, response);
       if (!retryable || attempt >= this.policy.maxRetries || this.now() - started + delay > this.policy.deadlineMs) {
