@@ -10,6 +10,11 @@ export interface Db {
   /** Runs `work` on one connection held throughout (session-level locks live as long as it). */
   session<T>(work: (session: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * True when no other process can write this database (PGlite: one process owns its directory),
+   * so what this process last wrote is what a read would return. Never true for a PostgreSQL server.
+   */
+  readonly exclusive?: boolean;
 }
 
 export interface DbOptions {
@@ -55,6 +60,7 @@ async function openPglite(dataDir: string | undefined, schema: string | undefine
     // PGlite is one connection in one process: every call already shares the session.
     session: (work) => work(db),
     close: () => pglite.close(),
+    exclusive: true,
   };
   return db;
 }

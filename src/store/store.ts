@@ -102,9 +102,58 @@ export function auditHash(prevHash: string, e: Pick<AuditEvent, 'at' | 'requestI
     .digest('hex');
 }
 
+/**
+ * The settings table as this process last read or wrote it, for a database no other process writes
+ * (PGlite): every turn asks whether a "Who is it for?" is waiting, and this answers without a
+ * statement. Values are kept as JSON text, so a caller never holds the kept copy. Bounded: past the
+ * limit it starts over, and a key not kept is read from the table.
+ */
+class SettingsMirror {
+  static readonly limit = 10_000;
+  private readonly values = new Map<string, string | undefined>();
+  /** Bumped when a write starts: a read that overlapped one is not kept. */
+  private writes = 0;
+
+  get(key: string): { value: unknown } | undefined {
+    if (!this.values.has(key)) return undefined;
+    const json = this.values.get(key);
+    return { value: json === undefined ? undefined : JSON.parse(json) };
+  }
+
+  /** Before a read of the table: hand the ticket back to {@link keep}. */
+  ticket(): number {
+    return this.writes;
+  }
+
+  keep(ticket: number, key: string, json: string | undefined): void {
+    if (ticket !== this.writes) return;
+    if (this.values.size >= SettingsMirror.limit) this.values.clear();
+    this.values.set(key, json);
+  }
+
+  /** A write of `key` starts (or, key undefined, of any number of keys): nothing kept for it holds. */
+  writing(key?: string): number {
+    this.writes += 1;
+    if (key === undefined) this.values.clear();
+    else this.values.delete(key);
+    return this.writes;
+  }
+}
+
+/** One mirror per database, shared by every Store on it. */
+const mirrors = new WeakMap<Db, SettingsMirror>();
+
 /** All SQL of the application lives here (STYLE.md habit 4). */
 export class Store {
-  constructor(readonly db: Db) {}
+  private readonly settings: SettingsMirror | undefined;
+
+  constructor(readonly db: Db) {
+    if (db.exclusive) {
+      let mirror = mirrors.get(db);
+      if (!mirror) mirrors.set(db, (mirror = new SettingsMirror()));
+      this.settings = mirror;
+    }
+  }
 
   async ping(): Promise<boolean> {
     try {
@@ -425,18 +474,26 @@ export class Store {
   }
 
   async setSetting(key: string, value: unknown, at: Date): Promise<void> {
+    const json = JSON.stringify(value) ?? 'null';
+    const ticket = this.settings?.writing(key);
     await this.db.query('INSERT INTO settings (key, value, updated_at) VALUES ($1,$2,$3) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at',
-      [key, JSON.stringify(value), at]);
+      [key, json, at]);
+    if (ticket !== undefined) this.settings!.keep(ticket, key, json);
   }
 
   /** Drops the settings under `prefix` last written before `before` (saved diagnoses past their retention). */
   async pruneSettings(prefix: string, before: Date): Promise<number> {
     const pattern = prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+    this.settings?.writing();
     return (await this.db.query('DELETE FROM settings WHERE key LIKE $1 AND updated_at < $2 RETURNING key', [pattern, before])).length;
   }
 
   async getSetting<T>(key: string): Promise<T | undefined> {
+    const kept = this.settings?.get(key);
+    if (kept) return kept.value as T | undefined;
+    const ticket = this.settings?.ticket();
     const rows = await this.db.query<{ value: T }>('SELECT value FROM settings WHERE key = $1', [key]);
+    if (ticket !== undefined) this.settings!.keep(ticket, key, rows[0] ? JSON.stringify(rows[0].value) : undefined);
     return rows[0]?.value;
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestRecord } from '../../src/requests/model';
+import { openDb, type Db } from '../../src/store/db';
 import { auditHash, genesisHash, Store } from '../../src/store/store';
 import { pgliteDatabase, describeWithPostgres, postgresDatabase, storeSuite, type TestDatabase } from '../support/databases';
 
@@ -191,7 +192,73 @@ describeWithPostgres('store on PostgreSQL', () => {
   storeContract(async () => postgresDatabase());
 });
 
+describe('settings on PGlite, which only this process writes', () => {
+  /** The real database, with every statement it is sent written down. */
+  async function counted(): Promise<{ db: Db; statements: string[] }> {
+    const db = await openDb({});
+    const statements: string[] = [];
+    return { db: { ...db, query: (sql, params) => { statements.push(sql); return db.query(sql, params); } }, statements };
+  }
+
+  test('a setting asked for again is answered without a statement, and reads as the table has it after every write and prune', async () => {
+    const { db, statements } = await counted();
+    const store = new Store(db);
+    try {
+      expect(await store.getSetting('awaiting:a')).toBeUndefined();
+      const before = statements.length;
+      for (let i = 0; i < 5; i++) expect(await store.getSetting('awaiting:a')).toBeUndefined();
+      expect(statements.length).toBe(before);
+      await store.setSetting('awaiting:a', { commandId: 'smtp-status' }, at);
+      expect(await store.getSetting('awaiting:a')).toEqual({ commandId: 'smtp-status' });
+      // The caller gets a copy: changing it changes nothing kept.
+      (await store.getSetting<{ commandId: string }>('awaiting:a'))!.commandId = 'changed';
+      expect(await store.getSetting('awaiting:a')).toEqual({ commandId: 'smtp-status' });
+      await store.setSetting('awaiting:a', null, at);
+      expect(await store.getSetting('awaiting:a')).toBeNull();
+      await store.setSetting('diagnosis:x', { n: 1 }, new Date(at.getTime() - 86_400_000));
+      expect(await store.getSetting('diagnosis:x')).toEqual({ n: 1 });
+      expect(await store.pruneSettings('diagnosis:', at)).toBe(1);
+      expect(await store.getSetting('diagnosis:x')).toBeUndefined();
+      // What the table holds, read past the store: the same.
+      expect(await db.query('SELECT key, value FROM settings ORDER BY key')).toEqual([{ key: 'awaiting:a', value: null }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a read that was under way while the setting was written does not bring the old value back', async () => {
+    const { db } = await counted();
+    const store = new Store(db);
+    try {
+      await store.setSetting('approvals-conversation', { id: 'one' }, at);
+      await store.pruneSettings('nothing-under-this-prefix:', at); // forgets what was kept: the next read asks the table
+      const other = new Store(db); // a second store on the same database shares what is kept
+      const [read] = await Promise.all([other.getSetting('approvals-conversation'), store.setSetting('approvals-conversation', { id: 'two' }, at)]);
+      expect(read).toEqual({ id: 'one' });
+      expect(await store.getSetting('approvals-conversation')).toEqual({ id: 'two' });
+      expect(await other.getSetting('approvals-conversation')).toEqual({ id: 'two' });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describeWithPostgres('two instances on one PostgreSQL', () => {
+  test('a setting one instance writes is what the other reads next, however often it read it before', async () => {
+    const database = postgresDatabase();
+    const [one, two] = [new Store(await database.open()), new Store(await database.open())];
+    try {
+      await one.setSetting('approvals-conversation', { id: 'one' }, at);
+      for (let i = 0; i < 3; i++) expect(await two.getSetting('approvals-conversation')).toEqual({ id: 'one' });
+      await one.setSetting('approvals-conversation', { id: 'two' }, at);
+      expect(await two.getSetting('approvals-conversation')).toEqual({ id: 'two' });
+    } finally {
+      await one.close();
+      await two.close();
+      await database.cleanup();
+    }
+  });
+
   test('writes to one mailbox from two instances take turns', async () => {
     const database = postgresDatabase();
     const [one, two] = [new Store(await database.open()), new Store(await database.open())];
