@@ -45,6 +45,7 @@ export const errorCatalog = {
   TAB_BAD_FILTER: { messageKey: 'errors.TAB_BAD_FILTER', status: 400 },
   BAD_ACTIVITY: { messageKey: 'errors.BAD_ACTIVITY', status: 400 },
   TARGET_APPROVAL: { messageKey: 'errors.TARGET_APPROVAL', status: 403 },
+  ALREADY_REGISTERED: { messageKey: 'errors.ALREADY_REGISTERED', status: 409 },
   GROUP_NOT_FOUND: { messageKey: 'errors.GROUP_NOT_FOUND', status: 404 },
   GROUP_AMBIGUOUS: { messageKey: 'errors.GROUP_AMBIGUOUS', status: 409 },
   GROUP_EMPTY: { messageKey: 'errors.GROUP_EMPTY', status: 409 },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { alreadySoCard, exceptionEnd, helpCard, messageCard, pickUserCard, requestTitle } from '../cards/builders';
-import { allVerbs, verbs } from '../cards/verbs';
+import { alreadySoCard, exceptionEnd, helpCard, messageCard, pickUserCard, requestTitle, type AdaptiveCard } from '../cards/builders';
+import { verbs } from '../cards/verbs';
 import { commandById, commandForIntents, commands } from '../commands/registry';
 import { mailboxOf, organizationOf, userOf, type ChangeCommand, type CommandContext, type CommandDefinition } from '../commands/types';
 import { quorumFor, type Config } from '../config';
@@ -34,6 +34,7 @@ import { readSmtpState } from '../tenant/smtp-state';
 import { readOrgSmtpStatus } from '../tenant/org-status';
 import type { OrgStatusView } from '../cards/org-status';
 import { RoleLookup, type Roles } from './roles';
+import { clickerRefusal, needsRoles, routeFor, stateRefusal, type CardHandlers, type CardRoute, type Press, type StaleCheck } from './card-routes';
 import { truncateText } from './text';
 import { DiagnosisDesk, type SelfServiceParams } from './diagnosis-desk';
 import type { Diagnosis } from '../diagnosis/diagnose';
@@ -89,7 +90,7 @@ const smtpEnableCommand = () => changeCommand('smtp-enable');
  * Parse → validate → plan → (confirm → approve) → execute → verify → audit, strung together once
  * (STYLE.md habit 2). Commands never see approval; they only say what they want done.
  */
-export class Dispatcher {
+export class Dispatcher implements CardHandlers {
   readonly requests: RequestServices;
   readonly lifecycle: RequestLifecycle;
   private readonly execution: RequestExecution;
@@ -257,6 +258,12 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * A card press, by the route table (card-routes.ts): the verb's route names what the button's
+   * data points at, who may press it and in which states; the subject is loaded here, every rule
+   * checked here, and only then does the route's handler run. A press on a stale card (already
+   * undone, decided, superseded, in another state) is refused with its message and writes nothing.
+   */
   async handleAction(turn: ActionTurn): Promise<ActionResult> {
     const clickerLanguage = languageFromLocale(turn.locale);
     let t: Translate = translator(clickerLanguage ?? 'en');
@@ -264,22 +271,28 @@ export class Dispatcher {
     let delivered = false;
     try {
       this.checkTenant(turn);
-      if (!allVerbs.has(turn.verb)) throw new AppError('UNKNOWN_ACTION');
-      if (turn.verb === verbs.exceptionAdopt || turn.verb === verbs.exceptionDisable) return await this.actOnUnmanaged(turn, clickerLanguage ?? 'en');
-      if (turn.verb === verbs.selfServiceRequest) return await this.selfServiceAction(turn, clickerLanguage ?? 'en');
-      if (turn.verb === verbs.fix) return await this.fixAction(turn, clickerLanguage ?? 'en');
-      const requestId = turn.data.requestId;
-      if (typeof requestId !== 'string' || !requestIdPattern.test(requestId)) throw new AppError('BAD_ACTION_DATA');
-      request = await this.deps.store.getRequest(requestId);
-      if (!request || request.tenantId !== turn.tenantId) throw new AppError('REQUEST_NOT_FOUND');
-      const reader = readerLanguage(turn, request);
-      t = translator(reader);
-      if (turn.verb === verbs.refresh) return { card: await this.refreshedCard(turn, request, reader) };
-      if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) {
-        return { card: await this.notification.cardFor(request, this.audienceOf(turn, request), reader), replay: true };
+      const route = routeFor(turn.verb);
+      if (!route) throw new AppError('UNKNOWN_ACTION');
+      const press: Press = { turn, language: clickerLanguage ?? 'en' };
+      if (route.subject === 'request') {
+        request = await this.requestNamedBy(turn);
+        press.request = request;
+        press.language = readerLanguage(turn, request);
+        t = translator(press.language);
       }
-      delivered = true;
-      return await this.applyVerb(turn, request, reader);
+      if (route.subject === 'review-item') press.unmanaged = await this.exceptions.reviewedMailbox(turn.tenantId, turn.data);
+      if (route.once) {
+        if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return await this.replayOf(route, press);
+        delivered = true;
+      }
+      for (const check of route.stale ?? []) await this.checkNotStale(press, check);
+      const wrongState = stateRefusal(route, request);
+      if (wrongState) throw wrongState;
+      const roles = needsRoles(route) ? await this.rolesOf(turn) : { itStaff: false, approver: false };
+      const refused = clickerRefusal(route, { userId: turn.userId!, roles }, request);
+      if (refused && route.explainRefusal) return { card: await this.notAllowedCard(press, route.explainRefusal) };
+      if (refused) throw refused;
+      return await route.handle(this, press);
     } catch (error) {
       const appError = toAppError(error);
       if (delivered) await this.deps.store.forgetDelivery(turn.activityId).catch(() => {});
@@ -298,133 +311,176 @@ export class Dispatcher {
     }
   }
 
-  private async applyVerb(turn: ActionTurn, request: RequestRecord, language: Language): Promise<ActionResult> {
-    const actor = turn.userId!;
-    const audience = this.audienceOf(turn, request);
-    const respond = async (moved: RequestRecord | undefined, followUp?: () => Promise<void>): Promise<ActionResult> => {
-      const current = moved ?? (await this.deps.store.getRequest(request.id)) ?? request;
-      return { card: await this.notification.cardFor(current, audience, language), followUp };
-    };
-    switch (turn.verb) {
-      case verbs.confirm: {
-        this.requireRequester(turn, request);
-        this.requireState(request, 'draft');
-        // A draft still waiting for its user to be picked has nothing to confirm yet.
-        if (request.plan.length === 0 && !request.targetUserId) throw new AppError('BAD_ACTION_DATA');
-        // An undo drafted twice: once one of them has run (or is on its way), the other is stale.
-        if (typeof request.params.undoes === 'string') {
-          const original = await this.deps.store.getRequest(request.params.undoes);
-          if (typeof original?.params.undoneBy === 'string') throw new AppError('ALREADY_UNDONE');
-          const open = await this.deps.store.openUndoOf(request.params.undoes);
-          if (open && open.id !== request.id) throw new AppError('UNDO_ALREADY_REQUESTED', { by: open.requesterName });
-        }
-        const confirmed = await this.lifecycle.move(request, 'confirmed', actor, this.justificationPatch(turn, request));
-        if (!confirmed) return respond(undefined);
-        if (confirmed.requiredApprovals === 0) {
-          const approved = await this.lifecycle.move(confirmed, 'approved', actor);
-          return respond(approved, () => this.execution.execute(request.id));
-        }
-        const pending = await this.lifecycle.move(confirmed, 'pending', actor);
-        return respond(pending, async () => { if (pending) await this.notification.postApprovalCard(pending); });
-      }
-      case verbs.cancel: {
-        this.requireRequester(turn, request);
-        if (request.state !== 'draft' && request.state !== 'pending') throw new AppError('REQUEST_CLOSED', { state: request.state });
-        const cancelled = await this.lifecycle.move(request, 'cancelled', actor);
-        return respond(cancelled, () => this.notification.refreshCards(request.id));
-      }
-      case verbs.approve:
-      case verbs.reject: {
-        this.requireState(request, 'pending');
-        if (request.requesterId === actor) throw new AppError('SELF_APPROVAL');
-        if (!(await this.rolesOf(turn)).approver) throw new AppError('NOT_APPROVER');
-        // A change to one's own mailbox is decided by others (issue #13, hole 9).
-        if (turn.verb === verbs.approve && request.targetUserId === actor) throw new AppError('TARGET_APPROVAL');
-        const decision = turn.verb === verbs.approve ? 'approve' : 'reject';
-        const comment = typeof turn.data.comment === 'string' ? truncateText(turn.data.comment, 500) : null;
-        // The decision, its audit event and the move it makes are one transaction; `current` is the
-        // state this click really left, whatever the other clicks did (issue #13, holes 2 and 7).
-        const { outcome, request: current, moved } = await this.deps.store.recordDecision({ requestId: request.id, approverId: actor, approverName: turn.userName, decision, comment, at: this.now() });
-        if (outcome === 'duplicate') throw new AppError('ALREADY_APPROVED_BY_YOU');
-        if (outcome === 'closed') throw new AppError('REQUEST_CLOSED', { state: current?.state ?? request.state });
-        if (!moved) return respond(current, () => this.notification.refreshCards(request.id));
-        if (moved.state === 'rejected') {
-          return respond(moved, async () => {
-            await this.notification.refreshCards(request.id);
-            await this.notification.notifyRequester(moved, 'rejected');
-          });
-        }
-        return respond(moved, async () => {
-          await this.notification.refreshCards(request.id);
-          await this.notification.notifyRequester(moved, 'approved');
-          await this.execution.execute(request.id);
-        });
-      }
-      case verbs.pickUser: {
-        this.requireRequester(turn, request);
-        this.requireState(request, 'draft');
-        const candidates = Array.isArray(request.params.candidates) ? (request.params.candidates as string[]) : [];
-        const userId = turn.data.userId;
-        if (request.targetUserId || typeof userId !== 'string' || !candidates.includes(userId)) throw new AppError('BAD_ACTION_DATA');
-        const user = await this.deps.tenant.directory.getUser(userId);
-        if (!user) throw new AppError('USER_NOT_FOUND', { query: userId });
-        const command = commandById(request.commandId);
-        if (command?.kind !== 'change') throw new AppError('BAD_ACTION_DATA');
-        const before = await this.draftState(user);
-        const { steps, read } = await this.planFor(command, turn.tenantId!, user, before);
-        if (steps.length === 0 && !(await this.recordsExceptionOnly(command, user, request.params))) {
-          // Already so: the draft closes, nothing will be written.
-          await this.lifecycle.move(request, 'cancelled', actor, { params: { ...request.params, alreadySo: true } });
-          return { card: alreadySoCard(translator(language), read) };
-        }
-        const risk = this.riskOf(steps, read, request.params.permanent === true);
-        const targeted = await this.deps.store.setDraftTarget(request.id, { userId: user.id, upn: user.userPrincipalName, displayName: user.displayName }, before, steps, { risk, requiredApprovals: quorumFor(this.deps.config, risk) }, this.now());
-        return respond(targeted);
-      }
-      case verbs.undo: {
-        const draft = await this.draftUndo(turn, request, language);
-        return respond(undefined, async () => {
-          const activityId = await this.deps.notifier.send(turn.conversation, draft.card);
-          if (activityId) await this.cardPosted(draft, activityId, turn.conversation);
-        });
-      }
-      case verbs.exceptionExtend: {
-        // Extending grants the same access as a new exception, so it is a new request under the same
-        // gating: clicking is the confirmation, and approvers other than the clicker decide.
-        const roles = await this.rolesOf(turn);
-        if (!roles.approver && !roles.itStaff) throw new AppError('NOT_APPROVER');
-        const exception = await this.exceptions.activeGovernedBy(request);
-        // A second "Extend" (another approver, another copy of the reminder) points at the first one.
-        const open = await this.exceptions.openExtensionOf(exception);
-        if (open) {
-          const t = translator(language);
-          return { card: messageCard(t, t('exceptions.extendAlreadyRequested', { by: open.requesterName, name: exception.targetDisplayName }), open.id) };
-        }
-        const draft = await this.draftChange(turn, smtpEnableCommand(), exception.targetUpn, language, undefined, exception.targetUserId, { justification: exception.justification, extends: exception.id });
-        const created = draft.track && (await this.deps.store.getRequest(draft.track.requestId));
-        if (!created) throw new AppError('INTERNAL');
-        await this.lifecycle.audit(created.id, actor, 'exception.extend-requested', { exceptionId: exception.id, target: exception.targetUpn, from: exception.expiresAt?.toISOString() ?? null });
-        const confirmed = await this.lifecycle.move(created, 'confirmed', actor);
-        const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', actor));
-        const t = translator(language);
-        return {
-          card: messageCard(t, t('exceptions.extendRequested', { by: turn.userName, name: exception.targetDisplayName }), created.id),
-          followUp: async () => {
-            if (next?.state === 'pending') await this.notification.postApprovalCard(next);
-            else if (next?.state === 'approved') await this.execution.execute(next.id);
-          },
-        };
-      }
-      case verbs.exceptionLapse: {
-        const roles = await this.rolesOf(turn);
-        if (!roles.approver && !roles.itStaff) throw new AppError('NOT_APPROVER');
-        const exception = await this.exceptions.chooseLapse(request, actor, turn.userName);
-        const t = translator(language);
-        return { card: messageCard(t, t('exceptions.lapseChosen', { by: turn.userName, name: exception.targetDisplayName, date: exceptionEnd(t, exception.expiresAt) }), request.id) };
-      }
-      default:
-        throw new AppError('UNKNOWN_ACTION');
+  /** The request a button names, of this tenant; the card's copy of it is never trusted. */
+  private async requestNamedBy(turn: ActionTurn): Promise<RequestRecord> {
+    const requestId = turn.data.requestId;
+    if (typeof requestId !== 'string' || !requestIdPattern.test(requestId)) throw new AppError('BAD_ACTION_DATA');
+    const request = await this.deps.store.getRequest(requestId);
+    if (!request || request.tenantId !== turn.tenantId) throw new AppError('REQUEST_NOT_FOUND');
+    return request;
+  }
+
+  /** A redelivered press was acted on once already: a request's current card, or what the first press said. */
+  private async replayOf(route: CardRoute, press: Press): Promise<ActionResult> {
+    const t = translator(press.language);
+    if (press.request) return { card: await this.notification.cardFor(press.request, this.audienceOf(press.turn, press.request), press.language), replay: true };
+    const name = press.unmanaged?.displayName ?? '';
+    const text = {
+      'adopt-drafted': () => t('exceptions.adoptDrafted', { name }),
+      'disable-drafted': () => t('exceptions.disableDrafted', { name }),
+      'self-service-sent': () => t('diagnosis.selfService.sent'),
+      'fix-drafted': () => t('diagnosis.fixDraftedShort'),
+    }[route.replay ?? 'fix-drafted']();
+    return { card: messageCard(t, text), replay: true };
+  }
+
+  async checkNotStale({ request, unmanaged }: Press, check: StaleCheck): Promise<void> {
+    if (check === 'still-unmanaged') {
+      if (unmanaged) await this.exceptions.requireUnregistered(unmanaged);
+      return;
     }
+    if (!request) return;
+    switch (check) {
+      case 'not-undone':
+        if (typeof request.params.undoneBy === 'string') throw new AppError('ALREADY_UNDONE');
+        return;
+      case 'undo-still-needed': {
+        // An undo drafted twice: once one of them has run (or is on its way), the other is stale.
+        if (typeof request.params.undoes !== 'string') return;
+        const original = await this.deps.store.getRequest(request.params.undoes);
+        if (typeof original?.params.undoneBy === 'string') throw new AppError('ALREADY_UNDONE');
+        const open = await this.deps.store.openUndoOf(request.params.undoes);
+        if (open && open.id !== request.id) throw new AppError('UNDO_ALREADY_REQUESTED', { by: open.requesterName });
+        return;
+      }
+      case 'exception-active':
+        await this.exceptions.activeGovernedBy(request);
+        return;
+    }
+  }
+
+  async notAllowedCard(press: Press, what: 'fix'): Promise<AdaptiveCard> {
+    return this.desk.notAllowedCard(translator(press.language), what);
+  }
+
+  /** The card a request's button replaces, as it is after the press. */
+  private async respond(press: Press, moved: RequestRecord | undefined, followUp?: () => Promise<void>): Promise<ActionResult> {
+    const request = press.request!;
+    const current = moved ?? (await this.deps.store.getRequest(request.id)) ?? request;
+    return { card: await this.notification.cardFor(current, this.audienceOf(press.turn, request), press.language), followUp };
+  }
+
+  async confirmRequest(press: Press): Promise<ActionResult> {
+    const { turn, request } = press as Required<Pick<Press, 'turn' | 'request'>>;
+    const actor = turn.userId!;
+    // A draft still waiting for its user to be picked has nothing to confirm yet.
+    if (request.plan.length === 0 && !request.targetUserId) throw new AppError('BAD_ACTION_DATA');
+    const confirmed = await this.lifecycle.move(request, 'confirmed', actor, this.justificationPatch(turn, request));
+    if (!confirmed) return this.respond(press, undefined);
+    if (confirmed.requiredApprovals === 0) {
+      const approved = await this.lifecycle.move(confirmed, 'approved', actor);
+      return this.respond(press, approved, () => this.execution.execute(request.id));
+    }
+    const pending = await this.lifecycle.move(confirmed, 'pending', actor);
+    return this.respond(press, pending, async () => { if (pending) await this.notification.postApprovalCard(pending); });
+  }
+
+  async cancelRequest(press: Press): Promise<ActionResult> {
+    const request = press.request!;
+    const cancelled = await this.lifecycle.move(request, 'cancelled', press.turn.userId!);
+    return this.respond(press, cancelled, () => this.notification.refreshCards(request.id));
+  }
+
+  async decideRequest(press: Press, decision: 'approve' | 'reject'): Promise<ActionResult> {
+    const { turn, request } = press as Required<Pick<Press, 'turn' | 'request'>>;
+    const comment = typeof turn.data.comment === 'string' ? truncateText(turn.data.comment, 500) : null;
+    // The decision, its audit event and the move it makes are one transaction; `current` is the
+    // state this click really left, whatever the other clicks did (issue #13, holes 2 and 7).
+    const { outcome, request: current, moved } = await this.deps.store.recordDecision({ requestId: request.id, approverId: turn.userId!, approverName: turn.userName, decision, comment, at: this.now() });
+    if (outcome === 'duplicate') throw new AppError('ALREADY_APPROVED_BY_YOU');
+    if (outcome === 'closed') throw new AppError('REQUEST_CLOSED', { state: current?.state ?? request.state });
+    if (!moved) return this.respond(press, current, () => this.notification.refreshCards(request.id));
+    if (moved.state === 'rejected') {
+      return this.respond(press, moved, async () => {
+        await this.notification.refreshCards(request.id);
+        await this.notification.notifyRequester(moved, 'rejected');
+      });
+    }
+    return this.respond(press, moved, async () => {
+      await this.notification.refreshCards(request.id);
+      await this.notification.notifyRequester(moved, 'approved');
+      await this.execution.execute(request.id);
+    });
+  }
+
+  async pickUser(press: Press): Promise<ActionResult> {
+    const { turn, request, language } = press as Required<Pick<Press, 'turn' | 'request' | 'language'>>;
+    const candidates = Array.isArray(request.params.candidates) ? (request.params.candidates as string[]) : [];
+    const userId = turn.data.userId;
+    // Picked already (another copy of the card): that card is out of date.
+    if (request.targetUserId || typeof userId !== 'string' || !candidates.includes(userId)) throw new AppError('BAD_ACTION_DATA');
+    const user = await this.deps.tenant.directory.getUser(userId);
+    if (!user) throw new AppError('USER_NOT_FOUND', { query: userId });
+    const command = commandById(request.commandId);
+    if (command?.kind !== 'change') throw new AppError('BAD_ACTION_DATA');
+    const before = await this.draftState(user);
+    const { steps, read } = await this.planFor(command, turn.tenantId!, user, before);
+    if (steps.length === 0 && !(await this.recordsExceptionOnly(command, user, request.params))) {
+      // Already so: the draft closes, nothing will be written.
+      await this.lifecycle.move(request, 'cancelled', turn.userId!, { params: { ...request.params, alreadySo: true } });
+      return { card: alreadySoCard(translator(language), read) };
+    }
+    const risk = this.riskOf(steps, read, request.params.permanent === true);
+    const targeted = await this.deps.store.setDraftTarget(request.id, { userId: user.id, upn: user.userPrincipalName, displayName: user.displayName }, before, steps, { risk, requiredApprovals: quorumFor(this.deps.config, risk) }, this.now());
+    return this.respond(press, targeted);
+  }
+
+  async undoFromCard(press: Press): Promise<ActionResult> {
+    const draft = await this.draftUndo(press.turn, press.request!, press.language);
+    return this.respond(press, undefined, () => this.postBelow(press.turn, draft));
+  }
+
+  /**
+   * Teams asks for a fresh card when someone in `refresh.userIds` views the approvers' copy: an
+   * approver who is not the requester gets the buttons, anyone else the status. Reads only.
+   */
+  async refreshCard({ turn, request, language }: Press): Promise<ActionResult> {
+    const audience = this.audienceOf(turn, request!);
+    const live = audience === 'approvers' && request!.state === 'pending' && (await this.rolesOf(turn)).approver;
+    return { card: await this.notification.cardFor(request!, audience, language, undefined, live) };
+  }
+
+  /**
+   * Extending grants the same access as a new exception, so it is a new request under the same
+   * gating: clicking is the confirmation, and approvers other than the clicker decide.
+   */
+  async extendException(press: Press): Promise<ActionResult> {
+    const { turn, request, language } = press as Required<Pick<Press, 'turn' | 'request' | 'language'>>;
+    const t = translator(language);
+    const exception = await this.exceptions.activeGovernedBy(request);
+    // A second "Extend" (another approver, another copy of the reminder) points at the first one.
+    const open = await this.exceptions.openExtensionOf(exception);
+    if (open) return { card: messageCard(t, t('exceptions.extendAlreadyRequested', { by: open.requesterName, name: exception.targetDisplayName }), open.id) };
+    const draft = await this.draftChange(turn, smtpEnableCommand(), exception.targetUpn, language, undefined, exception.targetUserId, { justification: exception.justification, extends: exception.id });
+    const created = draft.track && (await this.deps.store.getRequest(draft.track.requestId));
+    if (!created) throw new AppError('INTERNAL');
+    await this.lifecycle.audit(created.id, turn.userId!, 'exception.extend-requested', { exceptionId: exception.id, target: exception.targetUpn, from: exception.expiresAt?.toISOString() ?? null });
+    const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
+    const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
+    return {
+      card: messageCard(t, t('exceptions.extendRequested', { by: turn.userName, name: exception.targetDisplayName }), created.id),
+      followUp: async () => {
+        if (next?.state === 'pending') await this.notification.postApprovalCard(next);
+        else if (next?.state === 'approved') await this.execution.execute(next.id);
+      },
+    };
+  }
+
+  async lapseException(press: Press): Promise<ActionResult> {
+    const { turn, request, language } = press as Required<Pick<Press, 'turn' | 'request' | 'language'>>;
+    const t = translator(language);
+    const exception = await this.exceptions.chooseLapse(request, turn.userId!, turn.userName);
+    return { card: messageCard(t, t('exceptions.lapseChosen', { by: turn.userName, name: exception.targetDisplayName, date: exceptionEnd(t, exception.expiresAt) }), request.id) };
   }
 
   /**
@@ -441,48 +497,39 @@ export class Dispatcher {
 
   /**
    * "Adopt" / "Disable" on a mailbox the `exceptions` card listed as unmanaged: the button names a
-   * saved review and an item number; the server finds the mailbox there and drafts a request under
+   * saved review and an item number; the server found the mailbox there, and drafts a request under
    * the normal gating, posted below for the clicker to confirm.
    */
-  private async actOnUnmanaged(turn: ActionTurn, language: Language): Promise<ActionResult> {
+  async draftForUnmanaged(press: Press, what: 'adopt' | 'disable'): Promise<ActionResult> {
+    const { turn, language } = press;
+    const mailbox = press.unmanaged!;
     const t = translator(language);
-    const mailbox = await this.exceptions.reviewedMailbox(turn.tenantId, turn.data);
-    if (!(await this.rolesOf(turn)).itStaff) throw new AppError('NOT_IT_STAFF');
-    const adopt = turn.verb === verbs.exceptionAdopt;
-    const card = messageCard(t, t(adopt ? 'exceptions.adoptDrafted' : 'exceptions.disableDrafted', { name: mailbox.displayName }));
-    if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return { card, replay: true };
+    const adopt = what === 'adopt';
     const command = adopt ? smtpEnableCommand() : changeCommand('smtp-disable');
     const draft = await this.draftChange(turn, command, mailbox.userPrincipalName, language, undefined, mailbox.userId, adopt ? { adopt: true } : {});
     await this.lifecycle.audit(draft.track?.requestId ?? null, turn.userId ?? null, adopt ? 'exception.adopt-requested' : 'exception.unmanaged-disable-requested', { target: mailbox.userPrincipalName, reviewId: mailbox.reviewId });
     return {
-      card,
-      followUp: async () => {
-        const activityId = await this.deps.notifier.send(turn.conversation, draft.card);
-        if (activityId) await this.cardPosted(draft, activityId, turn.conversation);
-      },
+      card: messageCard(t, t(adopt ? 'exceptions.adoptDrafted' : 'exceptions.disableDrafted', { name: mailbox.displayName })),
+      followUp: () => this.postBelow(turn, draft),
     };
   }
 
-  /** "Ask IT to enable SMTP AUTH for me": once per click (Teams redelivers), answered by the desk. */
-  private async selfServiceAction(turn: ActionTurn, language: Language): Promise<ActionResult> {
-    const t = translator(language);
-    if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return { card: messageCard(t, t('diagnosis.selfService.sent')) };
+  /** "Ask IT to enable SMTP AUTH for me": the desk checks the saved diagnosis is the clicker's own. */
+  async selfService({ turn, language }: Press): Promise<ActionResult> {
     return this.desk.selfService(turn, language);
   }
 
-  /** Fix: once per click; the drafted request's card is posted below the clicked one, for the clicker to confirm. */
-  private async fixAction(turn: ActionTurn, language: Language): Promise<ActionResult> {
-    const t = translator(language);
-    if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return { card: messageCard(t, t('diagnosis.fixDraftedShort')) };
+  /** Fix: the drafted request's card is posted below the clicked one, for the clicker to confirm. */
+  async fix({ turn, language }: Press): Promise<ActionResult> {
     const { card, draft } = await this.desk.fixAction(turn, language);
     if (!draft) return { card };
-    return {
-      card,
-      followUp: async () => {
-        const activityId = await this.deps.notifier.send(turn.conversation, draft.card);
-        if (activityId) await this.cardPosted(draft, activityId, turn.conversation);
-      },
-    };
+    return { card, followUp: () => this.postBelow(turn, draft) };
+  }
+
+  /** A draft a button made, posted below the clicked card and tracked so later moves update it. */
+  private async postBelow(turn: TurnContext, draft: Reply): Promise<void> {
+    const activityId = await this.deps.notifier.send(turn.conversation, draft.card);
+    if (activityId) await this.cardPosted(draft, activityId, turn.conversation);
   }
 
   /**
@@ -786,24 +833,6 @@ export class Dispatcher {
   /** Anyone from another tenant gets a polite refusal and nothing else. */
   private checkTenant(turn: TurnContext): void {
     if (!turn.tenantId || turn.tenantId.toLowerCase() !== this.deps.config.TENANT_ID.toLowerCase() || !turn.userId) throw new AppError('WRONG_TENANT');
-  }
-
-  private requireRequester(turn: TurnContext, request: RequestRecord): void {
-    if (turn.userId !== request.requesterId) throw new AppError('NOT_REQUESTER');
-  }
-
-  private requireState(request: RequestRecord, state: RequestRecord['state']): void {
-    if (request.state !== state) throw new AppError('REQUEST_CLOSED', { state: request.state });
-  }
-
-  /**
-   * Teams asks for a fresh card when someone in `refresh.userIds` views the approvers' copy: an
-   * approver who is not the requester gets the buttons, anyone else the status. Reads only.
-   */
-  private async refreshedCard(turn: ActionTurn, request: RequestRecord, language: Language) {
-    const audience = this.audienceOf(turn, request);
-    const live = audience === 'approvers' && request.state === 'pending' && (await this.rolesOf(turn)).approver;
-    return this.notification.cardFor(request, audience, language, undefined, live);
   }
 
   private audienceOf(turn: TurnContext, request: RequestRecord) {

@@ -168,6 +168,11 @@ export class ExceptionsRegister {
     return { managed, unmanaged, reviewId, orgSmtpEnabled: !org.smtpClientAuthenticationDisabled };
   }
 
+  /** An Adopt on an old `exceptions` card: the mailbox has been brought under the register since (ALREADY_REGISTERED). */
+  async requireUnregistered(mailbox: UnmanagedMailbox): Promise<void> {
+    if (await this.deps.store.activeExceptionFor(mailbox.userId)) throw new AppError('ALREADY_REGISTERED', { name: mailbox.displayName });
+  }
+
   /**
    * The unmanaged mailbox an Adopt / Disable button names: a saved review of this tenant and an item
    * number in it; anything else is BAD_ACTION_DATA.
