@@ -164,11 +164,13 @@ async function localMode(): Promise<void> {
     const secondApprover = approvers.find((u) => u.id !== staffUser?.id && u.id !== approverUser?.id);
     if (secondApprover) playgrounds.push({ label: 'approver 2', user: secondApprover, port: firstPort + 3 });
     const playgroundCli = require.resolve('@microsoft/m365agentsplayground/cli.js');
+    // The Playground has no host option: the preload makes it listen on 127.0.0.1 and ::1 only.
+    const loopbackOnly = join(__dirname, 'loopback-only.cjs');
     for (const p of playgrounds) {
       const dir = join(dataDir, 'playground', String(p.port));
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, '.m365agentsplayground.yml'), playgroundConfig(fixture, p.user));
-      run(`playground (${p.label})`, [playgroundCli, '-e', `http://127.0.0.1:${botPort}/api/messages`, '-c', 'msteams', '-p', String(p.port), '--disable-telemetry'], { ...common, TEAMSAPPTESTER_BROWSER: 'none' }, dir);
+      run(`playground (${p.label})`, ['--require', loopbackOnly, playgroundCli, '-e', `http://127.0.0.1:${botPort}/api/messages`, '-c', 'msteams', '-p', String(p.port), '--disable-telemetry'], { ...common, TEAMSAPPTESTER_BROWSER: 'none' }, dir);
       lines.push(`  Playground as ${p.label.padEnd(10)} ${p.user.displayName} <${p.user.userPrincipalName}>: http://localhost:${p.port}`);
     }
   } else {

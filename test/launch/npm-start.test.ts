@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { connect, createServer } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { chromiumArgs, chromiumAvailable, chromiumPath } from '../support/chromium';
@@ -78,7 +78,16 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => {
-  if (launcher && launcher.exitCode === null) launcher.kill('SIGKILL');
+  // Run alone (-t), the Ctrl-C test has not stopped the tree: its children would outlive a killed launcher.
+  if (launcher && launcher.exitCode === null) {
+    for (const pid of [launcher.pid!, ...descendants(launcher.pid!)].reverse()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -99,6 +108,39 @@ test('the bot answers /healthz once the store and the simulated tenant are up', 
   const v6 = await fetch(`http://[::1]:${ports.bot}/healthz`);
   expect(v6.status).toBe(200);
 });
+
+/** Does a TCP connection to host:port open (true) or is it refused (false)? */
+function opens(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 3000 });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+// This machine's own addresses that another machine could reach (link-local ones need a scope and are left out).
+const outsideAddresses = Object.values(networkInterfaces()).flat()
+  .filter((a) => a !== undefined && !a.internal && !a.address.toLowerCase().startsWith('fe80:'))
+  .map((a) => a!.address);
+const loopbackAddresses = ['127.0.0.1', ...(Object.values(networkInterfaces()).flat().some((a) => a?.internal && a.address === '::1') ? ['::1'] : [])];
+(outsideAddresses.length ? test : test.skip)(`local mode listens on loopback only: the bot, the simulator and every Playground refuse connections on ${outsideAddresses.length ? outsideAddresses.join(', ') : '[skipped: this machine has no non-loopback address]'} and answer on ${loopbackAddresses.join(' and ')}`, async () => {
+  const listeners = { bot: ports.bot, simulator: ports.simulator, ...Object.fromEntries([0, 1, 2, 3].map((i) => [`playground ${i + 1}`, ports.playground + i])) };
+  const seen: Record<string, Record<string, boolean>> = {};
+  for (const [name, port] of Object.entries(listeners)) {
+    seen[name] = {};
+    // A Playground busy finishing its start-up opens its ::1 listener a moment after it prints "Listening on".
+    for (const host of loopbackAddresses) {
+      for (let i = 0; i < 60 && !(seen[name][host] = await opens(host, port)); i++) await new Promise((r) => setTimeout(r, 250));
+    }
+    for (const host of outsideAddresses) seen[name][host] = await opens(host, port);
+  }
+  const expected = Object.fromEntries(Object.keys(listeners).map((name) => [name, { ...Object.fromEntries(loopbackAddresses.map((a) => [a, true])), ...Object.fromEntries(outsideAddresses.map((a) => [a, false])) }]));
+  expect(seen).toEqual(expected);
+  // Still a working Playground through the loopback address: its page is served.
+  const page = await fetch(`http://127.0.0.1:${ports.playground + 1}/`);
+  expect(page.status).toBe(200);
+}, 60_000);
 
 async function say(page: Page, text: string): Promise<void> {
   await page.locator('[data-lexical-editor="true"]').click();
