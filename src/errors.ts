@@ -47,7 +47,6 @@ export const errorCatalog = {
   TARGET_APPROVAL: { messageKey: 'errors.TARGET_APPROVAL', status: 403 },
   ALREADY_REGISTERED: { messageKey: 'errors.ALREADY_REGISTERED', status: 409 },
   GROUP_NOT_FOUND: { messageKey: 'errors.GROUP_NOT_FOUND', status: 404 },
-  GROUP_AMBIGUOUS: { messageKey: 'errors.GROUP_AMBIGUOUS', status: 409 },
   GROUP_EMPTY: { messageKey: 'errors.GROUP_EMPTY', status: 409 },
   GROUP_NO_MAILBOXES: { messageKey: 'errors.GROUP_NO_MAILBOXES', status: 409 },
   NOTHING_TO_RETRY: { messageKey: 'errors.NOTHING_TO_RETRY', status: 409 },

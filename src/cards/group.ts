@@ -85,3 +85,20 @@ export function groupAlreadySoCard(t: Translate, commandId: string, group: Group
     ],
   };
 }
+
+/**
+ * Several groups match what was typed: one button each, titled with its name and mail nickname,
+ * that sends the command again naming the group by its object id (Teams `imBack`), so it goes
+ * through every check of a typed message. Entra allows two groups with one display name: the id
+ * tells them apart.
+ */
+export function groupPickCard(t: Translate, query: string, choices: { title: string; text: string }[]): AdaptiveCard {
+  return {
+    type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.4',
+    body: [
+      { type: 'TextBlock', text: t('group.pickTitle', { query }), weight: 'Bolder', size: 'Medium', wrap: true },
+      paragraph(t('group.pickPrompt')),
+    ],
+    actions: choices.map((choice) => ({ type: 'Action.Submit', title: choice.title, data: { msteams: { type: 'imBack', value: choice.text } } })),
+  };
+}

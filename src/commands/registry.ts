@@ -13,6 +13,8 @@ import { orgSmtpEnable } from './org-smtp-enable';
 import { smtpDisable } from './smtp-disable';
 import { smtpReset } from './smtp-reset';
 import { smtpEnable } from './smtp-enable';
+import { smtpEnableGroup } from './smtp-enable-group';
+import { smtpDisableGroup } from './smtp-disable-group';
 import { smtpStatus } from './smtp-status';
 import { undo } from './undo';
 import { sameIntents } from '../steps/plan';
@@ -22,7 +24,7 @@ import type { ChangeCommand, CommandDefinition, PlanContext } from './types';
 /** Every command the bot understands; adding one is one file and one line here. */
 export const commands: readonly CommandDefinition[] = [help, smtpStatus, smtpEnable, smtpDisable, smtpReset, approvalsHere, exceptions, undo, orgStatus,
   securityDefaultsDisable, securityDefaultsEnable, mfaDisable, mfaEnable, authPolicyAllowSmtp, authPolicyReset,
-  orgSmtpEnable, orgSmtpDisable];
+  orgSmtpEnable, orgSmtpDisable, smtpEnableGroup, smtpDisableGroup];
 
 export function commandById(id: string): CommandDefinition | undefined {
   return commands.find((c) => c.id === id);

@@ -9,8 +9,8 @@ import { languageFromLocale, translator, type Language, type Translate } from '.
 import type { Logger } from '../log';
 import { answerLanguage, commandText, guessLanguage, looksLikeAnswer, understand, utteranceMaxLength, utteranceTooLong, type ParsedUtterance, type Understanding } from '../nlu/parse';
 import { askTargetCard, didYouMeanCard, undoWhichCard } from '../cards/nlu';
-import { groupAlreadySoCard } from '../cards/group';
-import { planGroupChange, resolveGroupTarget } from './group-drafts';
+import { groupAlreadySoCard, groupPickCard } from '../cards/group';
+import { groupOf, planGroupChange, resolveGroupTarget } from './group-drafts';
 import { formatDateTime } from '../i18n/format';
 import { editDistance, fold } from '../nlu/text';
 import { grantsException, registerNumbers } from '../exceptions/decisions';
@@ -664,7 +664,13 @@ export class Dispatcher implements CardHandlers {
     if (request.targetUserId && (await this.deps.store.mailboxChangedSince(request.targetUserId, request.updatedAt, request.id))) throw new AppError('REQUEST_SUPERSEDED');
     const user = request.targetUserId ? await this.userById(request.targetUserId) : undefined;
     const command = commandForIntents(reverse, { tenantId: turn.tenantId!, user });
-    return this.draftPlan(turn, { commandId: command?.id ?? 'plan-undo', intents: reverse, user, language, params: { query: request.targetUpn ?? '', undoes: request.id } });
+    // A group change's undo is one too: its card counts the group's mailboxes instead of listing 200 steps.
+    const group = groupOf(request);
+    return this.draftPlan(turn, {
+      commandId: command?.id ?? 'plan-undo', intents: reverse, user, language,
+      params: { query: request.targetUpn ?? '', undoes: request.id, ...(group ? { group: { ...group, alreadySo: 0, skipped: [] } } : {}) },
+      ...(group ? { targetName: group.displayName } : {}),
+    });
   }
 
   private async draftChange(turn: TurnContext, command: ChangeCommand, query: string, language: Language, requestedDurationMs?: number, targetId?: string, exception: ExceptionDraft = {}): Promise<Reply> {
@@ -700,7 +706,7 @@ export class Dispatcher implements CardHandlers {
    * An empty plan is answered "already so" with the current values: no request, no write — unless
    * the draft only records an exception (adopting a mailbox that is already on, extending one).
    */
-  private async draftPlan(turn: TurnContext, draft: { commandId: string; command?: ChangeCommand; intents?: StepIntent[]; user?: DirectoryUser; language: Language; params: Record<string, unknown> }): Promise<Reply> {
+  private async draftPlan(turn: TurnContext, draft: { commandId: string; command?: ChangeCommand; intents?: StepIntent[]; user?: DirectoryUser; targetName?: string; language: Language; params: Record<string, unknown> }): Promise<Reply> {
     const { user, language, params } = draft;
     const t = translator(language);
     const before = user ? await this.draftState(user) : null;
@@ -710,7 +716,7 @@ export class Dispatcher implements CardHandlers {
     const notes = draft.command?.notes ? await this.tenantCall(() => draft.command!.notes!(this.deps.tenant, { tenantId: turn.tenantId!, user })) : undefined;
     const request: RequestRecord = {
       ...this.newRequest(turn, draft.commandId, risk, language, notes?.length ? { ...params, notes } : params),
-      ...(user ? { targetUserId: user.id, targetUpn: user.userPrincipalName, targetDisplayName: user.displayName } : {}),
+      ...(user ? { targetUserId: user.id, targetUpn: user.userPrincipalName, targetDisplayName: user.displayName } : draft.targetName ? { targetDisplayName: draft.targetName } : {}),
       before, plan: steps,
     };
     await this.lifecycle.create(request, {
@@ -729,7 +735,12 @@ export class Dispatcher implements CardHandlers {
   private async draftGroup(turn: TurnContext, command: ChangeCommand, query: string, language: Language, params: Record<string, unknown>): Promise<Reply> {
     const t = translator(language);
     const target = await this.tenantCall(() => resolveGroupTarget(this.deps.tenant, query));
-    if (target.kind === 'ambiguous') throw new AppError('GROUP_AMBIGUOUS', { query, names: target.candidates.map((g) => g.displayName).join(', ') });
+    if (target.kind === 'ambiguous') {
+      // Each button says the command again with the group's id (and the duration asked for, if not the default).
+      const durationMs = Number(params.durationMs ?? 0);
+      const duration = durationMs > 0 && durationMs !== this.deps.config.EXCEPTION_DEFAULT_DAYS * 86_400_000 ? ` ${Math.round(durationMs / 3_600_000)}h` : '';
+      return { card: groupPickCard(t, query, target.candidates.slice(0, 6).map((g) => ({ title: `${g.displayName} (${g.mail ?? g.mailNickname})`, text: `${commandText(command, language, g.id)}${duration}` }))) };
+    }
     const planned = await this.tenantCall(() => planGroupChange(this.deps.tenant, command, target.group, turn.tenantId!, params.permanent === true));
     if (planned.steps.length === 0) return { card: groupAlreadySoCard(t, command.id, planned.group) };
     const request: RequestRecord = {

@@ -70,3 +70,11 @@ export function registerNumbers(managed: ExceptionRecord[], explicitlyOnUserIds:
     unmanaged: explicitlyOnUserIds.filter((id) => !managedIds.has(id.toLowerCase())).length,
   };
 }
+
+/**
+ * A change of several mailboxes with no one target (a group change, its undo): the register follows
+ * each mailbox on its own — an exception each, ended, extended and lapsed each on its own.
+ */
+export function perMailbox(request: Pick<RequestRecord, 'targetUserId' | 'plan'>): boolean {
+  return !request.targetUserId && request.plan.length > 0 && request.plan.every((step) => step.kind === mailboxSmtpAuth.id);
+}

@@ -7,7 +7,9 @@ import { approvalsConversation } from '../requests/approvals-conversation';
 import type { ExceptionRecord, RequestRecord, UnmanagedMailbox } from '../requests/model';
 import type { Store } from '../store/store';
 import type { Tenant } from '../tenant';
-import { grantsException, reminderAt, restoreValueOf, turnsMailboxOff } from './decisions';
+import type { MailboxSmtpState } from '../requests/model';
+import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
+import { grantsException, perMailbox, reminderAt, restoreValueOf, turnsMailboxOff } from './decisions';
 
 export interface ExceptionsDeps {
   config: Config;
@@ -39,6 +41,7 @@ export class ExceptionsRegister {
    * register's expiry is the request's revert job; its reminder is scheduled here.
    */
   async record(request: RequestRecord): Promise<void> {
+    if (perMailbox(request)) return this.recordPerMailbox(request);
     if (!request.targetUserId || !request.targetUpn) return;
     const store = this.deps.store;
     const now = this.deps.now();
@@ -46,10 +49,7 @@ export class ExceptionsRegister {
     if (!grantsException(request)) {
       // Only a change that turned this mailbox's SMTP AUTH off ends its exception (an MFA or policy
       // change, or a reset that still inherits "on", leaves it in place).
-      if (active && turnsMailboxOff(request, active.targetUserId) && (await store.closeException(active.id, active.requestId, 'ended', now))) {
-        await store.cancelJobs(active.requestId, ['request.revert', 'exception.remind']);
-        await this.audit(request.id, null, 'exception.ended', { exceptionId: active.id, target: active.targetUpn, by: request.commandId });
-      }
+      if (active && turnsMailboxOff(request, active.targetUserId)) await this.end(request, active);
       return;
     }
     if (active?.requestId === request.id) return;
@@ -60,7 +60,7 @@ export class ExceptionsRegister {
     if (active) {
       const extended = await store.extendException(active.id, active.requestId, { requestId: request.id, requesterId: request.requesterId, requesterName: request.requesterName, approverNames, justification: justification || active.justification, expiresAt }, now);
       if (!extended) return;
-      await store.cancelJobs(active.requestId, ['request.revert', 'exception.remind']);
+      await this.released(active.requestId);
       await this.audit(request.id, null, 'exception.extended', {
         exceptionId: active.id, target: active.targetUpn, from: active.expiresAt?.toISOString() ?? null, to: expiresAt?.toISOString() ?? null, approvers: approverNames,
       });
@@ -85,6 +85,75 @@ export class ExceptionsRegister {
     }
     const remindAt = reminderAt(expiresAt, durationMs, this.deps.config.EXCEPTION_REMINDER_DAYS);
     if (remindAt) await store.scheduleJob({ id: this.deps.newId(), kind: 'exception.remind', requestId: request.id, runAt: remindAt });
+  }
+
+  /** Ends a mailbox's exception because `request` turned its SMTP AUTH off: closed, audited, its governing request released. */
+  private async end(request: RequestRecord, active: ExceptionRecord, release = true): Promise<boolean> {
+    if (!(await this.deps.store.closeException(active.id, active.requestId, 'ended', this.deps.now()))) return false;
+    if (release) await this.released(active.requestId);
+    await this.audit(request.id, null, 'exception.ended', { exceptionId: active.id, target: active.targetUpn, by: request.commandId });
+    return true;
+  }
+
+  /**
+   * A request no longer governs one of its exceptions (ended, or extended by a later request): once
+   * it governs none, its revert and reminder are cancelled. A group change keeps them while any of
+   * its mailboxes' exceptions is still its own.
+   */
+  private async released(requestId: string): Promise<void> {
+    const request = await this.deps.store.getRequest(requestId);
+    const stillGoverns = request && perMailbox(request) && (await this.deps.store.activeExceptions(request.tenantId)).some((e) => e.requestId === requestId);
+    if (!stillGoverns) await this.deps.store.cancelJobs(requestId, ['request.revert', 'exception.remind']);
+  }
+
+  /**
+   * The register after a change of several mailboxes (a group change, its undo, a retry of its failed
+   * mailboxes), each mailbox on its own: an enable records an exception for every mailbox it turned
+   * on (or extends the one it had), all with the request's justification, approvers and end; a
+   * change that turned mailboxes off ends theirs. Recording twice changes nothing.
+   */
+  private async recordPerMailbox(request: RequestRecord): Promise<void> {
+    const store = this.deps.store;
+    const now = this.deps.now();
+    const applied = request.plan.filter((step) => step.kind === mailboxSmtpAuth.id && step.status === 'applied');
+    if (!grantsException(request)) {
+      // Each governing request is released once, after all of its mailboxes are looked at.
+      const governing = new Set<string>();
+      for (const step of applied) {
+        const active = await store.activeExceptionFor(step.target.id);
+        if (active && turnsMailboxOff(request, step.target.id) && (await this.end(request, active, false))) governing.add(active.requestId);
+      }
+      for (const requestId of governing) await this.released(requestId);
+      return;
+    }
+    const own = (await store.activeExceptions(request.tenantId)).filter((e) => e.requestId === request.id);
+    const governed = new Set(own.map((e) => e.targetUserId));
+    const durationMs = Number(request.params.durationMs ?? 0);
+    // Mailboxes applied later (a retry) end with the others: one request, one end date.
+    const expiresAt = own[0]?.expiresAt ?? (durationMs > 0 ? new Date(now.getTime() + durationMs) : null);
+    const approverNames = (await store.approvals(request.id)).filter((a) => a.decision === 'approve').map((a) => a.approverName);
+    const justification = typeof request.params.justification === 'string' ? request.params.justification : '';
+    const group = request.params.group as { id?: string; displayName?: string } | undefined;
+    for (const step of applied) {
+      if (governed.has(step.target.id) || (step.after && (step.after as MailboxSmtpState).mailboxSmtpClientAuthenticationDisabled !== false)) continue;
+      const active = await store.activeExceptionFor(step.target.id);
+      if (active) {
+        const extended = await store.extendException(active.id, active.requestId, { requestId: request.id, requesterId: request.requesterId, requesterName: request.requesterName, approverNames, justification: justification || active.justification, expiresAt }, now);
+        if (!extended) continue;
+        await this.released(active.requestId);
+        await this.audit(request.id, null, 'exception.extended', { exceptionId: active.id, target: active.targetUpn, from: active.expiresAt?.toISOString() ?? null, to: expiresAt?.toISOString() ?? null, approvers: approverNames, group: group?.displayName ?? null });
+        continue;
+      }
+      const exception: ExceptionRecord = {
+        id: this.deps.newId(), tenantId: request.tenantId, targetUserId: step.target.id, targetUpn: step.target.identity, targetDisplayName: step.target.displayName,
+        requestId: request.id, originRequestId: request.id, requesterId: request.requesterId, requesterName: request.requesterName, approverNames, justification, expiresAt,
+        restoreValue: restoreValueOf(step.before as MailboxSmtpState | null), adopted: false, state: 'active', createdAt: now, updatedAt: now,
+      };
+      if (!(await store.insertException(exception))) continue;
+      await this.audit(request.id, null, 'exception.created', {
+        exceptionId: exception.id, target: exception.targetUpn, justification, expiresAt: expiresAt?.toISOString() ?? null, approvers: approverNames, permanent: expiresAt === null, group: group?.displayName ?? null,
+      });
+    }
   }
 
   /**

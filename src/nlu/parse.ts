@@ -346,7 +346,8 @@ function pickLanguage(candidates: Language[], preferred: Language, text: string)
 export function commandText(command: CommandDefinition, language: Language, target: string | undefined): string {
   const example = command.example[language] ?? command.example.en;
   if (!target) return example;
-  return example.replace(/\bbob\b/u, () => target);
+  // Examples name their target "bob" (a person) or "Scanners" (a group, `smtp-enable-group`).
+  return example.replace(/\bbob\b|\bScanners\b/u, () => target);
 }
 
 /** Utterance → what the bot can make of it: a command, a command missing its target, close calls, or nothing. */

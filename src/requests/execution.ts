@@ -1,5 +1,8 @@
 import { AppError, toAppError } from '../errors';
-import { changeCommandOf, isExceptionMailboxStep } from '../exceptions/decisions';
+import { changeCommandOf, grantsException, isExceptionMailboxStep, perMailbox } from '../exceptions/decisions';
+import { independentMailboxSteps } from '../core/group-drafts';
+import { runBounded } from '../tenant/bulk';
+import { runStepsInParallel } from './parallel-steps';
 import type { ExceptionsRegister } from '../exceptions/register';
 import type { RequestPatch } from '../store/store';
 import { evaluateSmtpAuth, snapshotOf, type DirectoryUser } from '../tenant';
@@ -136,6 +139,7 @@ export class RequestExecution {
    * Then the request settles, every card is updated and the requester is told.
    */
   private async runPlan(request: RequestRecord, reason: 'execute' | 'reconcile'): Promise<void> {
+    if (independentMailboxSteps(request.plan)) return this.runParallel(request, reason, ['pending', 'writing']);
     let current = request;
     let failure: AppError | undefined;
     let ambiguous = false;
@@ -204,6 +208,58 @@ export class RequestExecution {
     }
     await audited;
     return { error, attempts };
+  }
+
+  /**
+   * A plan of independent mailbox steps (every mailbox of a group) runs in bounded parallel
+   * (parallel-steps.ts): each step claimed, written once, read back and audited on its own, a failed
+   * mailbox never stopping the others, the cards updated with "n of m" at a bounded rate. The
+   * request succeeds when any mailbox was applied (the card lists the failed ones, with Retry) and
+   * fails only when none was. A retry runs the failed steps again on the request that is already done.
+   */
+  private async runParallel(request: RequestRecord, reason: 'execute' | 'reconcile' | 'retry', from: PlanStep['status'][]): Promise<void> {
+    const current = await runStepsInParallel({
+      store: this.deps.store, tenant: this.deps.tenant, logger: this.deps.logger, now: this.deps.now,
+      audit: (...args) => this.audit(...args), refreshCards: (id) => this.notification.refreshCards(id),
+      writeStep: (index, step) => this.writeStep(request, index, step, step.desired, reason),
+    }, request, reason, from, this.deps.bulk);
+    const applied = current.plan.filter((step) => step.status === 'applied');
+    const failed = current.plan.filter((step) => step.status === 'failed');
+    const verified = applied.every((step) => step.verified === true);
+    let settled: RequestRecord | undefined;
+    if (reason === 'retry') {
+      await this.exceptions.record(current);
+      await this.audit(current.id, null, 'request.retried', { retried: request.plan.filter((step) => from.includes(step.status)).length, applied: applied.length, failed: failed.length });
+      settled = current;
+    } else if (applied.length === 0 && failed.length > 0) {
+      const code = failed[0]!.errorCode ?? 'INTERNAL';
+      this.deps.logger.error({ requestId: current.id, code, failed: failed.length }, 'request failed: no mailbox of the plan was applied');
+      settled = await this.move(current, 'failed', null, { verified: false, errorCode: code });
+    } else {
+      settled = await this.move(current, 'succeeded', null, { verified });
+      if (settled && typeof settled.params.undoes === 'string') await this.notification.refreshCards(settled.params.undoes);
+    }
+    // Applied, but some read-backs failed: read back again later.
+    if (settled?.state === 'succeeded' && !verified) {
+      await this.deps.store.scheduleJob({ id: this.newId(), kind: 'request.verify', requestId: settled.id, runAt: new Date(this.deps.now().getTime() + lateWriteRecheckMs) });
+    }
+    await this.notification.refreshCards(current.id);
+    if (settled) await this.notification.notifyRequester(settled, settled.state === 'failed' ? 'failed' : 'succeeded');
+  }
+
+  /**
+   * Retry on a done group change: only its failed mailboxes, each claimed (failed → writing) before
+   * it is written again, under the request's own approval, so a second press writes nothing.
+   * NOTHING_TO_RETRY when no mailbox is failed any more.
+   */
+  async retryFailed(requestId: string): Promise<void> {
+    const found = await this.deps.store.getRequest(requestId);
+    if (found?.state !== 'succeeded') return;
+    await this.deps.store.withExecutionLock(requestId, async () => {
+      const request = await this.deps.store.getRequest(requestId);
+      if (request?.state !== 'succeeded' || !request.plan.some((step) => step.status === 'failed')) return;
+      await this.runParallel(request, 'retry', ['failed']);
+    }, lockKeyOf(found));
   }
 
   /** One step: claim it (pending → writing), write, read back, audit, record applied or failed. */
@@ -371,9 +427,45 @@ export class RequestExecution {
     return after;
   }
 
+  /**
+   * The end of a time-boxed group change, mailbox by mailbox, in bounded parallel: each mailbox
+   * whose exception this request still governs goes back to that exception's restore value and the
+   * exception lapses; one extended by a later request, or already ended, is left as it is. A mailbox
+   * that cannot be written now keeps the job due; the ones already put back are not written again.
+   */
+  private async revertPerMailbox(request: RequestRecord): Promise<void> {
+    const grants = grantsException(request);
+    const indexes = request.plan.map((_, i) => i).filter((i) => {
+      const step = request.plan[i]!;
+      return step.status === 'applied' && step.before !== null && !stepKindById(step.kind).holds(step.before, step.desired);
+    });
+    const failures: unknown[] = [];
+    await runBounded(indexes, async (index, _position, round) => {
+      const step = request.plan[index]!;
+      const exception = await this.deps.store.activeExceptionFor(step.target.id);
+      if (grants && exception?.requestId !== request.id) return { done: undefined };
+      const value = exception ? exception.restoreValue : stepKindById(step.kind).valueOf(step.before);
+      try {
+        await this.restoreStep(request, index, step, value, 'revert', step.after);
+      } catch (error) {
+        const code = toAppError(error).code;
+        if ((code === 'TENANT_THROTTLED' || code === 'TENANT_UNAVAILABLE') && round < 20) return { again: code === 'TENANT_THROTTLED' ? 'throttled' : 'unavailable', error };
+        failures.push(error);
+        return { done: undefined };
+      }
+      if (exception) await this.exceptions.lapse(request, exception);
+      return { done: undefined };
+    }, () => undefined, { concurrency: this.deps.bulk?.concurrency, throttlePauseMs: this.deps.bulk?.throttlePauseMs });
+    if (failures.length) throw failures[0];
+    const reverted = await this.move(request, 'reverted', null);
+    await this.notification.refreshCards(request.id);
+    if (reverted) await this.notification.notifyRequester(reverted, 'reverted');
+  }
+
   private async revertOnce(requestId: string): Promise<void> {
     const request = await this.deps.store.getRequest(requestId);
     if (request?.state !== 'succeeded') return;
+    if (perMailbox(request)) return this.revertPerMailbox(request);
     const exception = await this.exceptions.governedBy(request);
     // Extended by a later request, or already turned off another way: nothing lapses here.
     if (exception === 'superseded') return;

@@ -8,6 +8,7 @@ import type { Logger } from '../log';
 import type { JobKind, RequestPatch, Store } from '../store/store';
 import type { Tenant } from '../tenant';
 import { allowedTransitions, type RequestRecord, type RequestState } from './model';
+import type { ParallelStepOptions } from './parallel-steps';
 
 export interface LifecycleDeps {
   config: Config;
@@ -17,6 +18,8 @@ export interface LifecycleDeps {
   logger: Logger;
   now: () => Date;
   newId?: () => string;
+  /** How plans of independent mailbox steps (a group change) run: concurrency, pauses, card refresh rate. */
+  bulk?: ParallelStepOptions;
 }
 
 /** How long before expiry approvers are reminded (half the lifetime for short-lived requests). */
@@ -100,9 +103,10 @@ export class RequestLifecycle {
   }
 }
 
-/** The lock a request's writes serialize on: its target mailbox, or its first step's target. */
+/** The lock a request's writes serialize on: its target mailbox, its group, or its first step's target. */
 export function lockKeyOf(request: RequestRecord): string {
-  return request.targetUserId ?? request.plan[0]?.target.id ?? request.id;
+  const group = request.params.group as { id?: unknown } | undefined;
+  return request.targetUserId ?? (typeof group?.id === 'string' ? group.id : undefined) ?? request.plan[0]?.target.id ?? request.id;
 }
 
 /** What may be logged of an error: its name, code and message, never a request with headers. */

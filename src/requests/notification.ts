@@ -1,3 +1,4 @@
+import { groupOf } from '../core/group-drafts';
 import { messageCard, requestCard, requesterNoticeCard, type CardAudience } from '../cards/builders';
 import type { Config } from '../config';
 import type { ConversationMember, Notifier } from '../core/turn';
@@ -108,7 +109,11 @@ export class RequestNotification {
   async notifyRequester(request: RequestRecord, event: RequesterEvent): Promise<void> {
     const t = translator(request.language);
     const key = event === 'succeeded' && request.verified === false ? 'notify.succeededUnverified' : event === 'late-checked' ? 'notify.lateChecked' : `notify.${event}`;
-    const text = t(key, { name: request.targetDisplayName ?? t('steps.theOrganization'), code: request.errorCode ?? '' });
+    // A group change done in part says how far it got: its card lists the failed mailboxes, with Retry.
+    const failed = event === 'succeeded' && groupOf(request) ? request.plan.filter((step) => step.status === 'failed').length : 0;
+    const text = failed
+      ? t('group.notifyPartlyDone', { name: request.targetDisplayName ?? '', applied: request.plan.length - failed, total: request.plan.length, count: failed })
+      : t(key, { name: request.targetDisplayName ?? t('steps.theOrganization'), code: request.errorCode ?? '' });
     try {
       const rejections = event === 'rejected' ? (await this.deps.store.approvals(request.id)).filter((a) => a.decision === 'reject') : [];
       await this.deps.notifier.send(request.conversation, requesterNoticeCard(t, text, request, rejections));

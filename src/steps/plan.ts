@@ -28,10 +28,15 @@ export interface ReadPlan {
  * that does not exist is left to the caller (undefined state: the step stays, and fails if run).
  */
 export async function readPlan(tenant: Tenant, intents: readonly StepIntent[], known: ReadonlyMap<string, unknown> = new Map()): Promise<ReadPlan> {
-  const read = await Promise.all(intents.map(async (intent) => {
-    const key = stateKey(intent);
-    const state = known.has(key) ? known.get(key) : await stepKindById(intent.kind).read(tenant, intent.target);
-    return { intent, state };
+  // At most 16 reads in flight: an undo of a group change reads hundreds of mailboxes.
+  const read: { intent: StepIntent; state: unknown }[] = new Array(intents.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(16, intents.length) }, async () => {
+    for (let index = next++; index < intents.length; index = next++) {
+      const intent = intents[index]!;
+      const key = stateKey(intent);
+      read[index] = { intent, state: known.has(key) ? known.get(key) : await stepKindById(intent.kind).read(tenant, intent.target) };
+    }
   }));
   const steps: PlanStep[] = [];
   for (const { intent, state } of read) {

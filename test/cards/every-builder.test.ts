@@ -83,6 +83,7 @@ const samples: Record<string, (t: Translate) => AdaptiveCard[]> = {
   'builders.requestCard': (t) => [builders.requestCard(t, { request, approvals: [] }, 'requester'), builders.requestCard(t, { request: { ...request, state: 'pending' }, approvals: [] }, 'approvers', undefined, { live: true }), builders.requestCard(t, { request: partlyApplied, approvals: [] }, 'requester'),
     ...groupRequests.map((r) => builders.requestCard(t, { request: r, approvals: [] }, 'requester')),
     ...['security-defaults-disable', 'security-defaults-enable', 'mfa-disable', 'mfa-enable', 'auth-policy-allow-smtp', 'auth-policy-reset'].map((commandId) => builders.requestCard(t, { request: { ...policyPlan, commandId, targetDisplayName: 'José Núñez' }, approvals: [] }, 'approvers', undefined, { live: true }))],
+  'group.groupPickCard': (t) => [groupCards.groupPickCard(t, 'Print', [{ title: 'Printers (printers)', text: 'enable SMTP for group g1' }, { title: 'Printers Basement (printersbasement)', text: 'enable SMTP for group g2' }])],
   'group.groupAlreadySoCard': (t) => [groupCards.groupAlreadySoCard(t, 'smtp-enable-group', groupParams), groupCards.groupAlreadySoCard(t, 'smtp-disable-group', { ...groupParams, skipped: [] })],
   'builders.alreadySoCard': (t) => [builders.alreadySoCard(t, [
     { intent: { kind: 'mailbox-smtp-auth', target: bobMailbox, desired: true }, state: { ...state, mailboxSmtpClientAuthenticationDisabled: true } },

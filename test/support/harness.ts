@@ -112,7 +112,7 @@ export interface BotSuite {
  * HTTPS, a fake Bot Connector, and a bot on its own PGlite data directory driven by a test clock.
  * The returned object's fields are filled in once beforeAll has run.
  */
-export function inProcessBotSuite(options: { name: string; startsAt: string; members?: { id: string; name?: string; aadObjectId?: string }[] }): BotSuite {
+export function inProcessBotSuite(options: { name: string; startsAt: string; members?: { id: string; name?: string; aadObjectId?: string }[]; settings?: Record<string, string> }): BotSuite {
   const suite = {} as BotSuite;
   beforeAll(async () => {
     suite.simulator = await SimulatorHandle.start();
@@ -121,7 +121,7 @@ export function inProcessBotSuite(options: { name: string; startsAt: string; mem
     await suite.connector.start();
     suite.clock = new TestClock(new Date(options.startsAt));
     suite.dataDir = mkdtempSync(join(tmpdir(), `smtp-gate-${options.name}-`));
-    suite.bot = await InProcessBot.start(suite.simulator, suite.connector, suite.clock.now, { DATA_DIR: suite.dataDir });
+    suite.bot = await InProcessBot.start(suite.simulator, suite.connector, suite.clock.now, { DATA_DIR: suite.dataDir, ...options.settings });
   }, 60_000);
   afterAll(async () => {
     await suite.bot?.server.close();
