@@ -38,6 +38,15 @@ const faultConfigSchema = z.strictObject({
     token: z.number().int().min(0).max(600_000).optional(),
   }).optional(),
   rules: z.array(faultRuleSchema).optional(),
+  /**
+   * The whole tenant goes down mid-request: once a call matching `after` (substring of the path or
+   * cmdlet name) has been answered with success, every Graph, Exchange and token call has its
+   * connection dropped, for `seconds` by the simulator's clock, or until the faults are cleared.
+   */
+  outage: z.strictObject({
+    after: z.string().min(1),
+    seconds: z.number().int().min(1).max(3600).optional(),
+  }).optional(),
 });
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
@@ -59,6 +68,7 @@ export class FaultInjector {
   private latency = 0;
   private serviceLatency: Partial<Record<ServiceName, number>> = {};
   private rules: ActiveRule[] = [];
+  private outage: { after: string; seconds?: number; since: Date | null } | null = null;
   private random: () => number;
 
   constructor(private readonly seed = 1) {
@@ -79,6 +89,22 @@ export class FaultInjector {
     this.latency = config.latencyMs ?? 0;
     this.serviceLatency = { ...config.serviceLatencyMs };
     this.rules = (config.rules ?? []).map((rule) => ({ rule, remaining: rule.times ?? null }));
+    this.outage = config.outage ? { ...config.outage, since: null } : null;
+  }
+
+  /** Is the tenant down now (a configured outage has begun and not yet ended)? */
+  down(now: Date): boolean {
+    const outage = this.outage;
+    if (!outage?.since) return false;
+    return outage.seconds === undefined || now.getTime() - outage.since.getTime() < outage.seconds * 1000;
+  }
+
+  /** A call was answered: the one the outage waits for starts it. */
+  answered(path: string, cmdlet: string | null, status: number, now: Date): void {
+    const outage = this.outage;
+    if (!outage || outage.since || status < 200 || status >= 300) return;
+    const needle = outage.after.toLowerCase();
+    if (path.toLowerCase().includes(needle) || (cmdlet !== null && cmdlet.toLowerCase().includes(needle))) outage.since = now;
   }
 
   clear(): void {
@@ -101,11 +127,12 @@ export class FaultInjector {
     return null;
   }
 
-  describe(): { latencyMs: number; serviceLatencyMs?: Partial<Record<ServiceName, number>>; rules: (FaultRule & { remaining: number | null })[] } {
+  describe(): { latencyMs: number; serviceLatencyMs?: Partial<Record<ServiceName, number>>; rules: (FaultRule & { remaining: number | null })[]; outage?: { after: string; seconds?: number; since: string | null } } {
     return {
       latencyMs: this.latency,
       ...(Object.keys(this.serviceLatency).length ? { serviceLatencyMs: { ...this.serviceLatency } } : {}),
       rules: this.rules.map((active) => ({ ...active.rule, remaining: active.remaining })),
+      ...(this.outage ? { outage: { after: this.outage.after, ...(this.outage.seconds === undefined ? {} : { seconds: this.outage.seconds }), since: this.outage.since?.toISOString() ?? null } } : {}),
     };
   }
 }

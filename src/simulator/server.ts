@@ -126,6 +126,11 @@ class Simulator implements ControlTarget {
     const clientRequestId = header(request, 'client-request-id') ?? requestId;
     const context = { state: this.state, authority: this.authority, app: this.app, identityHeader: this.identityHeader, now: this.now(), requestId, clientRequestId, faults: this.faults, calls: this.calls };
 
+    // The tenant is down: the connection is dropped, whatever was asked.
+    if (this.faults.down(this.now())) {
+      incoming.socket.destroy();
+      return;
+    }
     const rule = this.faults.take(service, path, invocation.cmdlet);
     if (rule?.drop) {
       incoming.socket.destroy();
@@ -150,6 +155,7 @@ class Simulator implements ControlTarget {
     }
     record.status = response.status;
     send(outgoing, response);
+    this.faults.answered(path, invocation.cmdlet, response.status, this.now());
   }
 }
 
