@@ -8,7 +8,7 @@ import { fixStepsFor } from '../diagnosis/diagnose';
 import { stepKindById } from '../steps/registry';
 import type { PlanStep, StepIntent } from '../steps/types';
 import { groupOf } from '../core/group-drafts';
-import { groupLines, partlyDone } from './group';
+import { groupLines, partlyDone, retryableSteps } from './group';
 
 export interface AdaptiveCard {
   type: 'AdaptiveCard';
@@ -311,6 +311,8 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
   }
   // Undo only where the request changed something (an adopted mailbox was already on), and only once.
   const changed = (request.plan ?? []).some((step) => step.status === 'applied' && step.before !== null && !stepKindById(step.kind).holds(step.before, step.desired));
+  // A group change done in part: Retry writes the failed mailboxes again (cards/group.ts).
+  if (retryableSteps(request) > 0) actions.push(execute(t('group.retryAction'), verbs.retry, data, 'positive'));
   if (request.state === 'succeeded' && changed && typeof request.params.undoneBy !== 'string') {
     actions.push(execute(t('action.undo'), verbs.undo, data));
   }

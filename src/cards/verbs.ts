@@ -14,6 +14,8 @@ export const verbs = {
   exceptionLapse: 'exception.lapse',
   exceptionAdopt: 'exception.adopt',
   exceptionDisable: 'exception.disable',
+  /** A group change done in part: its failed mailboxes written again, once each, under the same approval. */
+  retry: 'request.retry',
   /** Teams' automatic `refresh` for the users in `refresh.userIds`: approvers get live buttons. */
   refresh: 'request.refresh',
 } as const;

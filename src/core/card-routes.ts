@@ -38,6 +38,7 @@ export interface CardHandlers {
   decideRequest(press: Press, decision: 'approve' | 'reject'): Promise<ActionResult>;
   pickUser(press: Press): Promise<ActionResult>;
   undoFromCard(press: Press): Promise<ActionResult>;
+  retryFailed(press: Press): Promise<ActionResult>;
   refreshCard(press: Press): Promise<ActionResult>;
   extendException(press: Press): Promise<ActionResult>;
   lapseException(press: Press): Promise<ActionResult>;
@@ -119,6 +120,11 @@ export const cardRoutes: Readonly<Record<Verb, CardRoute>> = {
   [verbs.undo]: {
     subject: 'request', who: [{ may: ['it-staff'] }], states: ['succeeded'], stale: ['not-undone'], once: true,
     handle: (h, press) => h.undoFromCard(press),
+  },
+  [verbs.retry]: {
+    // The approval already covers these mailboxes: whoever asked, or IT staff, may have the failed ones tried again.
+    subject: 'request', who: [{ may: ['requester', 'it-staff'] }], states: ['succeeded'], stale: ['not-undone'], once: true,
+    handle: (h, press) => h.retryFailed(press),
   },
   [verbs.refresh]: {
     subject: 'request', who: [{ may: ['anyone'] }], once: false,

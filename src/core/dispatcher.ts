@@ -9,7 +9,7 @@ import { languageFromLocale, translator, type Language, type Translate } from '.
 import type { Logger } from '../log';
 import { answerLanguage, commandText, guessLanguage, looksLikeAnswer, understand, utteranceMaxLength, utteranceTooLong, type ParsedUtterance, type Understanding } from '../nlu/parse';
 import { askTargetCard, didYouMeanCard, undoWhichCard } from '../cards/nlu';
-import { groupAlreadySoCard, groupPickCard } from '../cards/group';
+import { groupAlreadySoCard, groupPickCard, retryableSteps } from '../cards/group';
 import { groupOf, planGroupChange, resolveGroupTarget } from './group-drafts';
 import { formatDateTime } from '../i18n/format';
 import { editDistance, fold } from '../nlu/text';
@@ -433,6 +433,18 @@ export class Dispatcher implements CardHandlers {
     const risk = this.riskOf(steps, read, request.params.permanent === true);
     const targeted = await this.deps.store.setDraftTarget(request.id, { userId: user.id, upn: user.userPrincipalName, displayName: user.displayName }, before, steps, { risk, requiredApprovals: quorumFor(this.deps.config, risk) }, this.now());
     return this.respond(press, targeted);
+  }
+
+  /**
+   * Retry on a group change done in part: only its failed mailboxes are written again, each once
+   * (claimed failed → writing), under the approval the request already has; nothing failed is
+   * NOTHING_TO_RETRY. The card updates as the retry runs.
+   */
+  async retryFailed(press: Press): Promise<ActionResult> {
+    const request = press.request!;
+    if (retryableSteps(request) === 0) throw new AppError('NOTHING_TO_RETRY');
+    await this.lifecycle.audit(request.id, press.turn.userId ?? null, 'request.retry-requested', { by: press.turn.userName, failed: retryableSteps(request) });
+    return this.respond(press, undefined, () => this.execution.retryFailed(request.id));
   }
 
   async undoFromCard(press: Press): Promise<ActionResult> {

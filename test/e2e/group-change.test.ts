@@ -103,7 +103,7 @@ test('the confirmation card counts members, changes and skipped ones; two approv
   expect(suite.connector.postedCards().some((p) => isApprovalCard(p.card))).toBe(true);
 }, 120_000);
 
-test('mailboxes Exchange refuses are listed with why; the others are done, each its own exception', async () => {
+test('mailboxes Exchange refuses are listed with why; Retry writes only them, once each, and a second Retry is refused', async () => {
   await suite.simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-CASMailbox', status: 400, exchangeError: 'InvalidOperationException', times: 3 }] });
   const { draft, requestId } = await approvedGroupEnable('enable SMTP for group printers@contoso.com for the basement scanners');
   const done = (await suite.bot.server.store.getRequest(requestId))!;
@@ -114,7 +114,23 @@ test('mailboxes Exchange refuses are listed with why; the others are done, each 
   expect(cardText(card)).toContain('Done in part');
   expect(cardText(card)).toContain('3 mailboxes failed:');
   for (const step of failed) expect(cardText(card)).toContain(step.target.identity);
+  expect(actionVerbs(card)).toContain('request.retry');
   expect((await suite.bot.server.store.activeExceptions(demoFixture.tenant.id)).filter((e) => e.requestId === requestId)).toHaveLength(size - 3);
+
+  await suite.simulator.control('DELETE', '/_simulator/calls');
+  const retried = await suite.bot.teams.press(alex, 'request.retry', { requestId });
+  expect(retried.status).toBe(200);
+  await suite.bot.server.drain();
+  expect((await successfulSets()).sort()).toEqual(failed.map((step) => step.target.identity).sort());
+  expect((await suite.bot.server.store.getRequest(requestId))!.plan.every((step) => step.status === 'applied')).toBe(true);
+  expect((await suite.bot.server.store.activeExceptions(demoFixture.tenant.id)).filter((e) => e.requestId === requestId)).toHaveLength(size);
+  await suite.connector.waitFor('the card after the retry', () => suite.connector.updates(draft.id).find((c) => cardText(c).includes(`Applied to ${size} of ${size} mailboxes.`) && !actionVerbs(c).includes('request.retry')));
+
+  await suite.simulator.control('DELETE', '/_simulator/calls');
+  const again = await suite.bot.teams.press(alex, 'request.retry', { requestId });
+  expect(cardText(again.body.value)).toContain('NOTHING_TO_RETRY');
+  await suite.bot.server.drain();
+  expect(await successfulSets()).toEqual([]);
 }, 120_000);
 
 test('undo puts every mailbox back and ends each exception; a group disable then has nothing to do', async () => {
