@@ -443,6 +443,9 @@ export class Dispatcher implements CardHandlers {
   async retryFailed(press: Press): Promise<ActionResult> {
     const request = press.request!;
     if (retryableSteps(request) === 0) throw new AppError('NOTHING_TO_RETRY');
+    // An undo on its way was drafted from the mailboxes applied so far: a retry now would slip past it.
+    const undo = await this.deps.store.openUndoOf(request.id);
+    if (undo) throw new AppError('UNDO_ALREADY_REQUESTED', { by: undo.requesterName });
     await this.lifecycle.audit(request.id, press.turn.userId ?? null, 'request.retry-requested', { by: press.turn.userName, failed: retryableSteps(request) });
     return this.respond(press, undefined, () => this.execution.retryFailed(request.id));
   }

@@ -164,9 +164,9 @@ function describeGroups(name: string, database: () => Promise<TestDatabase | und
       expect(notifier.updates.length).toBeGreaterThanOrEqual(2);
       expect(notifier.updates.length).toBeLessThanOrEqual(Math.ceil(elapsedMs / 250) + 3);
 
-      if (name === 'PGlite') {
-        recordFigure('group-change-200', {
-          suite: 'Group change, 200 mailboxes (simulator, PGlite)',
+      {
+        recordFigure(`group-change-200-${name.toLowerCase()}`, {
+          suite: `Group change, 200 mailboxes (simulator, ${name})`,
           tried: `${size} mailboxes in nested groups; Exchange answered ${count(throttled)} × 429 and ${count(unavailable)} × 503 to Set-CASMailbox (50 % / 10 % injected on every Exchange call)`,
           held: `${size} mailboxes set, each by exactly 1 successful write; ${size} audit events, ${size} exceptions; ${(elapsedMs / 1000).toFixed(1)} s; ${notifier.updates.length} card updates`,
         });
