@@ -180,7 +180,8 @@ export function clickerRefusal(route: CardRoute, clicker: { userId: string; role
   const is = (party: Party): boolean => {
     switch (party) {
       case 'requester': return request !== undefined && request.requesterId === clicker.userId;
-      case 'target': return request !== undefined && request.targetUserId === clicker.userId;
+      // The request's own target, or (a group change) any of the mailboxes or users its plan writes to.
+      case 'target': return request !== undefined && (request.targetUserId === clicker.userId || request.plan.some((step) => step.target.type !== 'organization' && step.target.id === clicker.userId));
       case 'approver': return clicker.roles.approver;
       case 'it-staff': return clicker.roles.itStaff;
       case 'anyone': return true;

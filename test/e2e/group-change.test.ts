@@ -157,6 +157,21 @@ test('undo puts every mailbox back and ends each exception; a group disable then
   expect(cardText(disable.card)).toContain(`All ${size / 2} mailboxes of group Printers Basement already have SMTP AUTH off by their own setting.`);
 }, 120_000);
 
+test('an approver whose own mailbox is in the group cannot approve it (the target never approves)', async () => {
+  const f = fixture();
+  f.groups!.find((g) => g.id === groupId)!.members.push(megan.id);
+  await suite.simulator.control('POST', '/_simulator/reset', f);
+  const draft = await ask('enable SMTP for group Printers for the basement scanners');
+  const requestId = requestIdOf(draft.card);
+  expect(cardText(draft.card)).toContain(`${size + 1} mailboxes will change:`);
+  await suite.bot.teams.press(alex, 'request.confirm', { requestId });
+  await suite.bot.server.drain();
+  const refused = await suite.bot.teams.press(megan, 'request.approve', { requestId });
+  expect(cardText(refused.body.value)).toContain('TARGET_APPROVAL');
+  expect(await suite.bot.server.store.approvals(requestId)).toEqual([]);
+  expect(await suite.simulator.setCasMailboxCalls()).toEqual([]);
+}, 60_000);
+
 test.each([
   ['disable SMTP for group Toasters', 'I can\'t find a group called "Toasters"', 'GROUP_NOT_FOUND'],
   ['enable SMTP for group Empty shelf', 'The group Empty shelf has no members: nothing to do.', 'GROUP_EMPTY'],
