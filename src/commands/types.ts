@@ -4,6 +4,7 @@ import type { Language } from '../i18n';
 import type { MailboxSmtpState } from '../requests/model';
 import type { AdaptiveCard, ExceptionsView } from '../cards/builders';
 import type { OrgStatusView } from '../cards/org-status';
+import type { RequestsView } from '../cards/requests';
 import type { Translate } from '../i18n';
 import type { ConversationRef, ExceptionRecord } from '../requests/model';
 import type { DirectoryUser, SmtpAuthEvaluation, Tenant } from '../tenant';
@@ -29,6 +30,8 @@ export interface CommandContext {
   undoLatest(target?: string): Promise<AdaptiveCard>;
   /** Every organization-wide SMTP AUTH layer and the exceptions register in numbers (`org-status`). */
   orgStatus(): Promise<OrgStatusView>;
+  /** The asker's requests on their way and, for approvers, those waiting for their decision, each with its live buttons. */
+  requestsView(): Promise<RequestsView>;
 }
 
 export type Audience = 'everyone' | 'it-staff' | 'it-staff-or-approver';

@@ -86,6 +86,8 @@ export interface CardRoute {
   once: boolean;
   /** A non-request subject's answer to a redelivery (the request-less buttons say what they did). */
   replay?: 'adopt-drafted' | 'disable-drafted' | 'self-service-sent' | 'fix-drafted';
+  /** Offered on the `requests` list too: a press there answers with the list, brought up to date. */
+  listed?: true;
   /** A refusal of the clicker answered with the handler's explanation card instead of the error code. */
   explainRefusal?: 'fix';
   handle(handlers: CardHandlers, press: Press): Promise<ActionResult>;
@@ -102,15 +104,15 @@ export const cardRoutes: Readonly<Record<Verb, CardRoute>> = {
     handle: (h, press) => h.confirmRequest(press),
   },
   [verbs.cancel]: {
-    subject: 'request', who: [{ may: ['requester'] }], states: ['draft', 'pending'], once: true,
+    subject: 'request', who: [{ may: ['requester'] }], states: ['draft', 'pending'], once: true, listed: true,
     handle: (h, press) => h.cancelRequest(press),
   },
   [verbs.approve]: {
-    subject: 'request', who: [{ not: 'requester' }, { may: ['approver'] }, { not: 'target' }], states: ['pending'], once: true,
+    subject: 'request', who: [{ not: 'requester' }, { may: ['approver'] }, { not: 'target' }], states: ['pending'], once: true, listed: true,
     handle: (h, press) => h.decideRequest(press, 'approve'),
   },
   [verbs.reject]: {
-    subject: 'request', who: [{ not: 'requester' }, { may: ['approver'] }], states: ['pending'], once: true,
+    subject: 'request', who: [{ not: 'requester' }, { may: ['approver'] }], states: ['pending'], once: true, listed: true,
     handle: (h, press) => h.decideRequest(press, 'reject'),
   },
   [verbs.pickUser]: {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { alreadySoCard, exceptionEnd, helpCard, messageCard, pickUserCard, requestTitle, type AdaptiveCard } from '../cards/builders';
-import { verbs } from '../cards/verbs';
+import { verbs, type Verb } from '../cards/verbs';
+import { requestsCard, requestsCardLimit, type RequestListEntry, type RequestsView } from '../cards/requests';
 import { commandById, commandForIntents, commands } from '../commands/registry';
 import { mailboxOf, organizationOf, userOf, type ChangeCommand, type CommandContext, type CommandDefinition } from '../commands/types';
 import { quorumFor, type Config } from '../config';
 import { AppError, errorText, toAppError } from '../errors';
-import { languageFromLocale, translator, type Language, type Translate } from '../i18n';
+import { languageFromLocale, languages, translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';
 import { answerLanguage, commandText, guessLanguage, looksLikeAnswer, understand, utteranceMaxLength, utteranceTooLong, type ParsedUtterance, type Understanding } from '../nlu/parse';
 import { askTargetCard, didYouMeanCard, undoWhichCard } from '../cards/nlu';
@@ -34,7 +35,7 @@ import { readSmtpState } from '../tenant/smtp-state';
 import { readOrgSmtpStatus } from '../tenant/org-status';
 import type { OrgStatusView } from '../cards/org-status';
 import { RoleLookup, type Roles } from './roles';
-import { clickerRefusal, needsRoles, routeFor, stateRefusal, type CardHandlers, type CardRoute, type Press, type StaleCheck } from './card-routes';
+import { clickerRefusal, liveVerbs, needsRoles, routeFor, stateRefusal, type CardHandlers, type CardRoute, type Press, type StaleCheck } from './card-routes';
 import { truncateText } from './text';
 import { DiagnosisDesk, type SelfServiceParams } from './diagnosis-desk';
 import type { Diagnosis } from '../diagnosis/diagnose';
@@ -53,6 +54,16 @@ export interface DispatcherDeps {
 }
 
 const requestIdPattern = /^[A-Za-z0-9-]{8,64}$/;
+
+/** A request on its way: the `requests` list shows the asker's own in these states. */
+const inFlightStates = ['draft', 'confirmed', 'pending', 'approved', 'executing'] as const;
+
+/** A press from the `requests` list names the language the list was asked in; its answer is the list again, in that language. */
+function listViewLanguage(turn: ActionTurn): Language | undefined {
+  const { view, language } = turn.data;
+  if (view !== 'requests') return undefined;
+  return languages.find((l) => l === language) ?? languageFromLocale(turn.locale) ?? 'en';
+}
 
 /** What makes an enable an accountable exception (issue #5). */
 interface ExceptionDraft {
@@ -269,11 +280,13 @@ export class Dispatcher implements CardHandlers {
     let t: Translate = translator(clickerLanguage ?? 'en');
     let request: RequestRecord | undefined;
     let delivered = false;
+    let listView: Language | undefined;
     try {
       this.checkTenant(turn);
       const route = routeFor(turn.verb);
       if (!route) throw new AppError('UNKNOWN_ACTION');
       const press: Press = { turn, language: clickerLanguage ?? 'en' };
+      listView = route.listed ? listViewLanguage(turn) : undefined;
       if (route.subject === 'request') {
         request = await this.requestNamedBy(turn);
         press.request = request;
@@ -292,13 +305,17 @@ export class Dispatcher implements CardHandlers {
       const refused = clickerRefusal(route, { userId: turn.userId!, roles }, request);
       if (refused && route.explainRefusal) return { card: await this.notAllowedCard(press, route.explainRefusal) };
       if (refused) throw refused;
-      return await route.handle(this, press);
+      const result = await route.handle(this, press);
+      if (!listView) return result;
+      const pressed = { text: translator(listView)(`requests.pressed.${turn.verb.split('.')[1]}`, { title: requestTitle(translator(listView), request!) }) };
+      return { ...result, card: await this.requestsCardFor(turn, listView, pressed) };
     } catch (error) {
       const appError = toAppError(error);
       if (delivered) await this.deps.store.forgetDelivery(turn.activityId).catch(() => {});
       if (appError.code === 'INTERNAL') this.deps.logger.error({ err: error }, 'card action failed');
       if (request && appError.code !== 'INTERNAL') {
         await this.lifecycle.audit(request.id, turn.userId ?? null, 'action.denied', { verb: turn.verb, reason: appError.code }).catch(() => {});
+        if (listView) return { card: await this.requestsCardFor(turn, listView, { text: errorText(translator(listView), appError.code, appError.params), code: appError.code }) };
         const current = (await this.deps.store.getRequest(request.id)) ?? request;
         return { card: await this.notification.cardFor(current, this.audienceOf(turn, current), readerLanguage(turn, current), { text: errorText(t, appError.code, appError.params), code: appError.code }) };
       }
@@ -323,6 +340,8 @@ export class Dispatcher implements CardHandlers {
   /** A redelivered press was acted on once already: a request's current card, or what the first press said. */
   private async replayOf(route: CardRoute, press: Press): Promise<ActionResult> {
     const t = translator(press.language);
+    const listView = route.listed ? listViewLanguage(press.turn) : undefined;
+    if (listView) return { card: await this.requestsCardFor(press.turn, listView), replay: true };
     if (press.request) return { card: await this.notification.cardFor(press.request, this.audienceOf(press.turn, press.request), press.language), replay: true };
     const name = press.unmanaged?.displayName ?? '';
     const text = {
@@ -393,7 +412,9 @@ export class Dispatcher implements CardHandlers {
 
   async decideRequest(press: Press, decision: 'approve' | 'reject'): Promise<ActionResult> {
     const { turn, request } = press as Required<Pick<Press, 'turn' | 'request'>>;
-    const comment = typeof turn.data.comment === 'string' ? truncateText(turn.data.comment, 500) : null;
+    // The `requests` list gives each entry its own reason input, named after its request.
+    const given = turn.data.comment ?? turn.data[`comment:${request.id}`];
+    const comment = typeof given === 'string' ? truncateText(given, 500) : null;
     // The decision, its audit event and the move it makes are one transaction; `current` is the
     // state this click really left, whatever the other clicks did (issue #13, holes 2 and 7).
     const { outcome, request: current, moved } = await this.deps.store.recordDecision({ requestId: request.id, approverId: turn.userId!, approverName: turn.userName, decision, comment, at: this.now() });
@@ -624,7 +645,34 @@ export class Dispatcher implements CardHandlers {
       exceptionsRegister: () => this.exceptions.listing(turn.tenantId!, turn.userId!),
       activeException: (user) => this.deps.store.activeExceptionFor(user.id),
       orgStatus: () => this.orgStatus(turn),
+      requestsView: () => this.requestsView(turn, language),
     };
+  }
+
+  /**
+   * `requests`: the asker's requests still on their way, and — for approvers — the pending ones
+   * waiting for their decision (not their own, not decided by them yet), each with the buttons the
+   * route table would accept from them now. An end user sees only their own.
+   */
+  private async requestsView(turn: TurnContext, language: Language): Promise<RequestsView> {
+    const clicker = { userId: turn.userId!, roles: await this.rolesOf(turn) };
+    const entry = async (request: RequestRecord, candidates: Verb[]): Promise<RequestListEntry> =>
+      ({ request, approvals: await this.deps.store.approvals(request.id), verbs: liveVerbs(request, clicker, candidates) });
+    const mine = await this.deps.store.requestsInStates(turn.tenantId!, inFlightStates, 100, clicker.userId);
+    let awaiting: RequestListEntry[] | null = null;
+    if (clicker.roles.approver) {
+      const pending = (await this.deps.store.requestsInStates(turn.tenantId!, ['pending'], 50)).filter((r) => r.requesterId !== clicker.userId);
+      awaiting = (await Promise.all(pending.map((r) => entry(r, [verbs.approve, verbs.reject])))).filter((e) => !e.approvals.some((a) => a.approverId === clicker.userId));
+    }
+    return {
+      mine: await Promise.all(mine.slice(0, requestsCardLimit).map((r) => entry(r, [verbs.cancel]))), mineTotal: mine.length,
+      awaiting: awaiting?.slice(0, requestsCardLimit) ?? null, awaitingTotal: awaiting?.length ?? 0,
+      now: this.now(), language,
+    };
+  }
+
+  private async requestsCardFor(turn: TurnContext, language: Language, notice?: { text: string; code?: string }): Promise<AdaptiveCard> {
+    return requestsCard(translator(language), await this.requestsView(turn, language), notice);
   }
 
   /** `org-status`: the organization's layers from the tenant, the register's numbers from the store. */

@@ -380,6 +380,14 @@ export class Store {
     )).map(toRequest);
   }
 
+  /** A tenant's requests in these states, newest first; only one requester's when one is named (`requests`). */
+  async requestsInStates(tenantId: string, states: readonly RequestState[], limit: number, requesterId?: string): Promise<RequestRecord[]> {
+    return (await this.db.query<RequestRow>(
+      `SELECT * FROM requests WHERE tenant_id = $1 AND state = ANY($2::text[])${requesterId ? ' AND requester_id = $4' : ''} ORDER BY created_at DESC LIMIT $3`,
+      requesterId ? [tenantId, [...states], limit, requesterId] : [tenantId, [...states], limit],
+    )).map(toRequest);
+  }
+
   /** Lets a redelivery of this activity be processed again (its first processing ended in an error). */
   async forgetDelivery(activityId: string): Promise<void> {
     if (activityId) await this.db.query('DELETE FROM processed_activities WHERE activity_id = $1', [activityId]);

@@ -7,6 +7,7 @@ import * as diagnosisCards from '../../src/cards/diagnosis';
 import * as nluCards from '../../src/cards/nlu';
 import * as orgStatusCards from '../../src/cards/org-status';
 import * as groupCards from '../../src/cards/group';
+import * as requestsCards from '../../src/cards/requests';
 import { verbs } from '../../src/cards/verbs';
 import { diagnose } from '../../src/diagnosis/diagnose';
 import { parseBounce } from '../../src/diagnosis/bounce';
@@ -20,7 +21,7 @@ import type { Finding, SmtpAuthEvaluation } from '../../src/tenant';
  * here fails the first test, so "every" stays true.
  */
 
-const modules: Record<string, Record<string, unknown>> = { builders, diagnosis: diagnosisCards, nlu: nluCards, 'org-status': orgStatusCards, group: groupCards };
+const modules: Record<string, Record<string, unknown>> = { builders, diagnosis: diagnosisCards, nlu: nluCards, 'org-status': orgStatusCards, group: groupCards, requests: requestsCards };
 const at = new Date('2026-11-23T10:00:00Z');
 const state = { mailboxSmtpClientAuthenticationDisabled: null, orgSmtpClientAuthenticationDisabled: true, effectiveEnabled: false };
 const request: RequestRecord = {
@@ -125,6 +126,17 @@ const samples: Record<string, (t: Translate) => AdaptiveCard[]> = {
     },
     exceptions: { active: 1, permanent: 1, endingSoon: 1, unmanaged: 1 },
   } as unknown as orgStatusCards.OrgStatusView)],
+  'requests.requestsCard': (t) => {
+    const pending: RequestRecord = { ...request, state: 'pending', createdAt: new Date(at.getTime() - 3 * 3_600_000) };
+    const view = { now: at, language: 'en' as const, mineTotal: 12, awaitingTotal: 1 };
+    return [
+      requestsCards.requestsCard(t, { ...view, mine: [{ request: pending, approvals: [], verbs: [verbs.cancel] }, { request: { ...request, state: 'executing', createdAt: new Date(at.getTime() - 5 * 60_000) }, approvals: [], verbs: [] }],
+        awaiting: [{ request: { ...pending, requesterName: 'Bob Smith', createdAt: new Date(at.getTime() - 3 * 86_400_000) }, approvals: [{ requestId: request.id, approverId: 'adele', approverName: 'Adele Vance', decision: 'approve', comment: null, at }], verbs: [verbs.approve, verbs.reject] }] },
+      { text: t('requests.pressed.approve', { title: builders.requestTitle(t, request) }) }),
+      requestsCards.requestsCard(t, { ...view, mine: [], mineTotal: 0, awaiting: [], awaitingTotal: 0 }, { text: t('errors.REQUEST_CLOSED', { state: t('request.state.approved') }), code: 'REQUEST_CLOSED' }),
+      requestsCards.requestsCard(t, { ...view, mine: [], mineTotal: 0, awaiting: null, awaitingTotal: 0 }),
+    ];
+  },
 };
 
 test('every card builder in src/cards/ has a sample here', () => {
