@@ -17,6 +17,7 @@ import { smtpEnableGroup } from './smtp-enable-group';
 import { smtpDisableGroup } from './smtp-disable-group';
 import { smtpStatus } from './smtp-status';
 import { undo } from './undo';
+import { requests } from './requests';
 import { sameIntents } from '../steps/plan';
 import type { StepIntent } from '../steps/types';
 import type { ChangeCommand, CommandDefinition, PlanContext } from './types';
@@ -24,7 +25,7 @@ import type { ChangeCommand, CommandDefinition, PlanContext } from './types';
 /** Every command the bot understands; adding one is one file and one line here. */
 export const commands: readonly CommandDefinition[] = [help, smtpStatus, smtpEnable, smtpDisable, smtpReset, approvalsHere, exceptions, undo, orgStatus,
   securityDefaultsDisable, securityDefaultsEnable, mfaDisable, mfaEnable, authPolicyAllowSmtp, authPolicyReset,
-  orgSmtpEnable, orgSmtpDisable, smtpEnableGroup, smtpDisableGroup];
+  orgSmtpEnable, orgSmtpDisable, smtpEnableGroup, smtpDisableGroup, requests];
 
 export function commandById(id: string): CommandDefinition | undefined {
   return commands.find((c) => c.id === id);

@@ -55,4 +55,9 @@ export const en: Row[] = [
   ['please turn off MFA for bob', 'mfa-disable', { user: 'bob' }],
   ['show security defaults', 'org-status', {}],
   ['please turn on SMTP AUTH for everyone', 'org-smtp-enable', {}],
+  ['my requests', 'requests', {}],
+  ['what is waiting for my approval?', 'requests', {}],
+  ['show my open requests please', 'requests', {}],
+  ['pending approvals', 'requests', {}],
+  ['my reqeusts', 'requests', {}],
 ];

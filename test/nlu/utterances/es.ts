@@ -52,4 +52,8 @@ export const es: Row[] = [
   ['activa smtp para bob por dos días', 'smtp-enable', { user: 'bob' }, { days: 2 }],
   ['desactiva el MFA de bob, por favor', 'mfa-disable', { user: 'bob' }],
   ['desactiva smtp para toda la organización', 'org-smtp-disable', {}],
+  ['mis solicitudes', 'requests', {}],
+  ['¿qué está pendiente de mi aprobación?', 'requests', {}],
+  ['ver mis solicitudes abiertas, por favor', 'requests', {}],
+  ['aprobaciones pendientes', 'requests', {}],
 ];

@@ -51,4 +51,8 @@ export const pt: Row[] = [
   ['ativar smtp para o bob por dois dias', 'smtp-enable', { user: 'bob' }, { days: 2 }],
   ['desativar o mfa do bob', 'mfa-disable', { user: 'bob' }],
   ['ligar smtp para toda a organização', 'org-smtp-enable', {}],
+  ['minhas solicitações', 'requests', {}],
+  ['meus pedidos', 'requests', {}],
+  ['o que está aguardando minha aprovação?', 'requests', {}],
+  ['aprovações pendentes', 'requests', {}],
 ];

@@ -52,4 +52,8 @@ export const ro: Row[] = [
   ['dezactivează smtp-ul lui bob', 'smtp-disable', { user: 'bob' }],
   ['dezactivează mfa pentru bob, vă rog', 'mfa-disable', { user: 'bob' }],
   ['dezactivează smtp pentru toată organizația', 'org-smtp-disable', {}],
+  ['cererile mele', 'requests', {}],
+  ['aprobări în așteptare', 'requests', {}],
+  ['arată cererile mele deschise, vă rog', 'requests', {}],
+  ['ce așteaptă aprobarea mea?', 'requests', {}],
 ];

@@ -50,4 +50,8 @@ export const zhCN: Row[] = [
   ['为 bob 启用 SMTP 一周', 'smtp-enable', { user: 'bob' }, { days: 7 }],
   ['请为 bob 关闭 MFA', 'mfa-disable', { user: 'bob' }],
   ['为整个组织开启 SMTP', 'org-smtp-enable', {}],
+  ['我的请求', 'requests', {}],
+  ['待审批', 'requests', {}],
+  ['查看我的请求', 'requests', {}],
+  ['有什么等待我审批的请求吗？', 'requests', {}],
 ];
