@@ -1,5 +1,4 @@
-import { AuthenticationHandler, Client, GraphError, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
-import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import { AuthenticationHandler, Client, GraphError, type AuthenticationProvider, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import type { TokenCredential } from '@azure/identity';
 import { graphScope } from './credential';
 import { errorFromResponse, TenantHttp, TenantHttpError, type SendOptions } from './http';
@@ -135,7 +134,15 @@ export class GraphDirectory {
   private readonly client: Client;
 
   constructor(private readonly credential: TokenCredential, private readonly graphBaseUrl: string, private readonly http: TenantHttp) {
-    const auth = new TokenCredentialAuthenticationProvider(credential, { scopes: [graphScope] });
+    // The SDK's TokenCredentialAuthenticationProvider builds an Error (stack trace and all) on every
+    // request in case it needs one; this asks the same credential for the same scope without it.
+    const auth: AuthenticationProvider = {
+      getAccessToken: async () => {
+        const token = (await credential.getToken(graphScope))?.token;
+        if (!token) throw Object.assign(new Error('Cannot retrieve accessToken from the Token Credential object'), { name: 'Access token is undefined' });
+        return token;
+      },
+    };
     const authentication = new AuthenticationHandler(auth);
     authentication.setNext(new TenantHttpMiddleware(http));
     this.client = Client.initWithMiddleware({
