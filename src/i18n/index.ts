@@ -82,9 +82,25 @@ export function noSpacesAroundNumbers(text: string): string {
 
 const translators = new Map<Language, Translate>();
 
+/** Parameter names i18next reads as options of the lookup (plural forms, context, …), not as values. */
+const i18nextOptions = new Set(['count', 'context', 'ordinal', 'defaultValue', 'lng', 'lngs', 'fallbackLng', 'ns', 'keySeparator', 'nsSeparator',
+  'returnObjects', 'returnDetails', 'joinArrays', 'postProcess', 'interpolation', 'skipInterpolation', 'replace']);
+const placeholder = /\{\{(\w+)\}\}/g;
+
+/**
+ * A string of this language whose only markup is `{{name}}` placeholders (no nesting, formats or
+ * plural forms): filled in directly, as i18next would with escaping off. Anything else: undefined.
+ */
+function simpleTemplate(language: Language, key: string): string | undefined {
+  const value = getInstance().getResource(language, 'translation', key) as unknown;
+  if (typeof value !== 'string' || value.includes('$t(')) return undefined;
+  return value.replace(placeholder, '').includes('{{') ? undefined : value;
+}
+
 /**
  * The strings are fixed once loaded, so a string without parameters is looked up (and tidied) once
- * per language and kept: a status card asks for dozens of them on every turn.
+ * per language and kept: a status card asks for dozens of them on every turn. One with parameters
+ * and nothing but `{{name}}` placeholders, all given, is filled in without going through i18next.
  */
 export function translator(language: Language): Translate {
   let translate = translators.get(language);
@@ -92,8 +108,22 @@ export function translator(language: Language): Translate {
     const t = getInstance().getFixedT(language);
     const tidy = language === 'zh-CN' ? noSpacesAroundNumbers : (text: string) => text;
     const plain = new Map<string, string>();
+    const templates = new Map<string, string | null>();
+    const fill = (key: string, params: Record<string, string | number>): string | undefined => {
+      let template = templates.get(key);
+      if (template === undefined) templates.set(key, (template = simpleTemplate(language, key) ?? null));
+      if (template === null) return undefined;
+      for (const name of Object.keys(params)) if (i18nextOptions.has(name)) return undefined;
+      let missing = false;
+      const text = template.replace(placeholder, (_, name: string) => {
+        const value = params[name];
+        if (value === undefined) missing = true;
+        return String(value);
+      });
+      return missing ? undefined : text;
+    };
     translate = Object.assign((key: string, params?: Record<string, string | number>) => {
-      if (params !== undefined && Object.keys(params).length > 0) return tidy(t(key, params));
+      if (params !== undefined && Object.keys(params).length > 0) return tidy(fill(key, params) ?? t(key, params));
       let text = plain.get(key);
       if (text === undefined) {
         text = tidy(t(key, {}));
