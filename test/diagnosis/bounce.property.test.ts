@@ -12,20 +12,32 @@ const piece = fc.oneof(
 );
 const pasted = fc.array(piece, { maxLength: 200 }).map((parts) => parts.join(''));
 
+/**
+ * Milliseconds of CPU `work` takes: on a shared machine the wall clock also counts the time other
+ * processes had the core, which is not the parser's.
+ */
+function cpuMs(work: () => void): number {
+  const started = process.cpuUsage();
+  work();
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / 1000;
+}
+
 describe('bounce and diagnosis-request parsers under arbitrary input', () => {
   test('never throws, answers with a known code or nothing, and stays fast (2,000 runs)', () => {
     const times: number[] = [];
     fc.assert(fc.property(pasted, (text) => {
-      const started = performance.now();
-      const finding = parseBounce(text);
-      parseDiagnosisIntent(`diagnose ${text} for bob`);
-      times.push(performance.now() - started);
+      let finding: ReturnType<typeof parseBounce> | undefined;
+      times.push(cpuMs(() => {
+        finding = parseBounce(text);
+        parseDiagnosisIntent(`diagnose ${text} for bob`);
+      }));
       if (finding) {
         expect(typeof finding.code).toBe('string');
         expect(finding.line.length).toBeLessThanOrEqual(300);
       }
     }), { numRuns: 2000 });
-    // Typical and tail times, robust to a garbage collection or a busy machine during one run.
+    // Typical and tail CPU times, robust to a garbage collection during one run.
     times.sort((a, b) => a - b);
     expect(times[Math.floor(times.length * 0.5)]).toBeLessThan(5);
     expect(times[Math.floor(times.length * 0.99)]).toBeLessThan(50);
@@ -40,14 +52,12 @@ describe('bounce and diagnosis-request parsers under arbitrary input', () => {
     ['"for" repeated before a long name', `5.7.57 ${'for '.repeat(3000)}${'b'.repeat(5000)}`],
     ['thousands of codes, each with a window to read', '535 5.7.139 SmtpClientAuthentication '.repeat(2000)],
   ])('%s: answered in well under 100 ms', (_name, text) => {
-    // The best of three, so a pause of the machine's own does not count as the parser's.
-    const runs = [0, 1, 2].map(() => {
-      const started = performance.now();
+    // The best of three in CPU time, so a garbage collection does not count as the parser's.
+    const runs = [0, 1, 2].map(() => cpuMs(() => {
       parseBounce(text);
       parseDiagnosisIntent(`fix ${text} for bob`);
       parseDiagnosisIntent(text);
-      return performance.now() - started;
-    });
+    }));
     expect(Math.min(...runs)).toBeLessThan(100);
   });
 
