@@ -46,6 +46,7 @@ export const errorCatalog = {
   BAD_ACTIVITY: { messageKey: 'errors.BAD_ACTIVITY', status: 400 },
   TARGET_APPROVAL: { messageKey: 'errors.TARGET_APPROVAL', status: 403 },
   ALREADY_REGISTERED: { messageKey: 'errors.ALREADY_REGISTERED', status: 409 },
+  EXCEPTION_ALREADY_ENDING: { messageKey: 'errors.EXCEPTION_ALREADY_ENDING', status: 409 },
   GROUP_NOT_FOUND: { messageKey: 'errors.GROUP_NOT_FOUND', status: 404 },
   GROUP_EMPTY: { messageKey: 'errors.GROUP_EMPTY', status: 409 },
   GROUP_NO_MAILBOXES: { messageKey: 'errors.GROUP_NO_MAILBOXES', status: 409 },

@@ -382,6 +382,10 @@ export interface ExceptionsView {
   reviewId: string | null;
   /** Get-TransportConfig: when the organization allows SMTP AUTH, every mailbox without its own setting has it. */
   orgSmtpEnabled: boolean;
+  /** Exceptions being ended early (a request on its way), by exception id: who asked. */
+  ending?: Record<string, string>;
+  /** The reader may end an exception early (IT staff): each active one gets End now, in this language. */
+  endIn?: string;
 }
 
 /** How many entries of each list one card shows (Teams cards stay well under 28 KB). */
@@ -398,6 +402,7 @@ export function exceptionsCard(t: Translate, view: ExceptionsView): AdaptiveCard
       type: 'Container', separator: true, items: [
         paragraph(`${exception.targetDisplayName} (${exception.targetUpn})${exception.adopted ? ` — ${t('exceptions.adoptedTag')}` : ''}`, { weight: 'Bolder' }),
         facts(exceptionFacts(t, exception)),
+        ...endLines(t, view, exception),
       ],
     });
   }
@@ -420,6 +425,15 @@ export function exceptionsCard(t: Translate, view: ExceptionsView): AdaptiveCard
     if (view.unmanaged.length > exceptionsCardLimit) body.push(paragraph(t('exceptions.more', { count: view.unmanaged.length - exceptionsCardLimit }), { isSubtle: true }));
   }
   return card(body);
+}
+
+/** An active exception's way to end early: being ended already (who asked), or End now for IT staff. */
+function endLines(t: Translate, view: ExceptionsView, exception: ExceptionRecord): Record<string, unknown>[] {
+  const by = view.ending?.[exception.id];
+  if (by) return [paragraph(t('exceptions.end.ending', { by }), { color: 'Warning', spacing: 'Small' })];
+  if (!view.endIn) return [];
+  const data = { requestId: exception.requestId, view: 'exceptions', language: view.endIn };
+  return [{ type: 'ActionSet', actions: [execute(t('exceptions.end.action'), verbs.exceptionEnd, data, 'destructive')] }];
 }
 
 function exceptionFacts(t: Translate, exception: ExceptionRecord): [string, string][] {

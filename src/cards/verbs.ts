@@ -14,6 +14,8 @@ export const verbs = {
   exceptionLapse: 'exception.lapse',
   exceptionAdopt: 'exception.adopt',
   exceptionDisable: 'exception.disable',
+  /** `exceptions` (issue #8): end a granted exception early — its mailbox's SMTP AUTH turned off through a request. */
+  exceptionEnd: 'exception.end',
   /** A group change done in part: its failed mailboxes written again, once each, under the same approval. */
   retry: 'request.retry',
   /** Teams' automatic `refresh` for the users in `refresh.userIds`: approvers get live buttons. */

@@ -42,6 +42,7 @@ export interface CardHandlers {
   refreshCard(press: Press): Promise<ActionResult>;
   extendException(press: Press): Promise<ActionResult>;
   lapseException(press: Press): Promise<ActionResult>;
+  endException(press: Press): Promise<ActionResult>;
   draftForUnmanaged(press: Press, what: 'adopt' | 'disable'): Promise<ActionResult>;
   selfService(press: Press): Promise<ActionResult>;
   fix(press: Press): Promise<ActionResult>;
@@ -57,9 +58,13 @@ export interface CardHandlers {
  * draft, its change was undone by another undo, or another undo is on its way (ALREADY_UNDONE,
  * UNDO_ALREADY_REQUESTED); `exception-active` — the exception the button governs was extended,
  * ended or lapsed since (EXCEPTION_NOT_ACTIVE); `still-unmanaged` — the mailbox an `exceptions` card
- * listed as unmanaged has been brought under the register since (ALREADY_REGISTERED).
+ * listed as unmanaged has been brought under the register since (ALREADY_REGISTERED);
+ * `exception-not-ending` — someone already asked to end the exception early (EXCEPTION_ALREADY_ENDING).
  */
-export type StaleCheck = 'not-undone' | 'undo-still-needed' | 'exception-active' | 'still-unmanaged';
+export type StaleCheck = 'not-undone' | 'undo-still-needed' | 'exception-active' | 'exception-not-ending' | 'still-unmanaged';
+
+/** The cards that list several subjects, each with its own buttons. */
+export type ListView = 'requests' | 'exceptions';
 
 export type WhoRule = { may: readonly Party[] } | { not: 'requester' | 'target' };
 
@@ -86,8 +91,8 @@ export interface CardRoute {
   once: boolean;
   /** A non-request subject's answer to a redelivery (the request-less buttons say what they did). */
   replay?: 'adopt-drafted' | 'disable-drafted' | 'self-service-sent' | 'fix-drafted';
-  /** Offered on the `requests` list too: a press there answers with the list, brought up to date. */
-  listed?: true;
+  /** The list card the button is also offered on: a press there answers with that list, brought up to date. */
+  listed?: ListView;
   /** A refusal of the clicker answered with the handler's explanation card instead of the error code. */
   explainRefusal?: 'fix';
   handle(handlers: CardHandlers, press: Press): Promise<ActionResult>;
@@ -104,15 +109,15 @@ export const cardRoutes: Readonly<Record<Verb, CardRoute>> = {
     handle: (h, press) => h.confirmRequest(press),
   },
   [verbs.cancel]: {
-    subject: 'request', who: [{ may: ['requester'] }], states: ['draft', 'pending'], once: true, listed: true,
+    subject: 'request', who: [{ may: ['requester'] }], states: ['draft', 'pending'], once: true, listed: 'requests',
     handle: (h, press) => h.cancelRequest(press),
   },
   [verbs.approve]: {
-    subject: 'request', who: [{ not: 'requester' }, { may: ['approver'] }, { not: 'target' }], states: ['pending'], once: true, listed: true,
+    subject: 'request', who: [{ not: 'requester' }, { may: ['approver'] }, { not: 'target' }], states: ['pending'], once: true, listed: 'requests',
     handle: (h, press) => h.decideRequest(press, 'approve'),
   },
   [verbs.reject]: {
-    subject: 'request', who: [{ not: 'requester' }, { may: ['approver'] }], states: ['pending'], once: true, listed: true,
+    subject: 'request', who: [{ not: 'requester' }, { may: ['approver'] }], states: ['pending'], once: true, listed: 'requests',
     handle: (h, press) => h.decideRequest(press, 'reject'),
   },
   [verbs.pickUser]: {
@@ -139,6 +144,11 @@ export const cardRoutes: Readonly<Record<Verb, CardRoute>> = {
   [verbs.exceptionLapse]: {
     subject: 'request', who: [{ may: ['approver', 'it-staff'] }], states: ['succeeded'], staleCode: 'EXCEPTION_NOT_ACTIVE', stale: ['exception-active'], once: true,
     handle: (h, press) => h.lapseException(press),
+  },
+  [verbs.exceptionEnd]: {
+    // Ending early turns SMTP AUTH off through a request of its own, gated by its risk like any other.
+    subject: 'request', who: [{ may: ['it-staff'] }], states: ['succeeded'], staleCode: 'EXCEPTION_NOT_ACTIVE', stale: ['exception-active', 'exception-not-ending'], once: true, listed: 'exceptions',
+    handle: (h, press) => h.endException(press),
   },
   [verbs.exceptionAdopt]: {
     subject: 'review-item', who: [{ may: ['it-staff'] }], stale: ['still-unmanaged'], once: true, replay: 'adopt-drafted',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { alreadySoCard, exceptionEnd, helpCard, messageCard, pickUserCard, requestTitle, type AdaptiveCard } from '../cards/builders';
+import { alreadySoCard, exceptionEnd, exceptionsCard, helpCard, messageCard, pickUserCard, requestTitle, type AdaptiveCard, type ExceptionsView } from '../cards/builders';
 import { verbs, type Verb } from '../cards/verbs';
 import { requestsCard, requestsCardLimit, type RequestListEntry, type RequestsView } from '../cards/requests';
 import { commandById, commandForIntents, commands } from '../commands/registry';
@@ -14,7 +14,7 @@ import { groupAlreadySoCard, groupPickCard, retryableSteps } from '../cards/grou
 import { groupOf, planGroupChange, resolveGroupTarget } from './group-drafts';
 import { formatDateTime } from '../i18n/format';
 import { editDistance, fold } from '../nlu/text';
-import { grantsException, registerNumbers } from '../exceptions/decisions';
+import { endingValue, grantsException, registerNumbers } from '../exceptions/decisions';
 import type { ExceptionsRegister } from '../exceptions/register';
 import { approvalsConversationKey } from '../requests/approvals-conversation';
 import type { RequestExecution } from '../requests/execution';
@@ -35,7 +35,7 @@ import { readSmtpState } from '../tenant/smtp-state';
 import { readOrgSmtpStatus } from '../tenant/org-status';
 import type { OrgStatusView } from '../cards/org-status';
 import { RoleLookup, type Roles } from './roles';
-import { clickerRefusal, liveVerbs, needsRoles, routeFor, stateRefusal, type CardHandlers, type CardRoute, type Press, type StaleCheck } from './card-routes';
+import { clickerRefusal, liveVerbs, needsRoles, routeFor, stateRefusal, type CardHandlers, type CardRoute, type ListView, type Press, type StaleCheck } from './card-routes';
 import { truncateText } from './text';
 import { DiagnosisDesk, type SelfServiceParams } from './diagnosis-desk';
 import type { Diagnosis } from '../diagnosis/diagnose';
@@ -58,11 +58,14 @@ const requestIdPattern = /^[A-Za-z0-9-]{8,64}$/;
 /** A request on its way: the `requests` list shows the asker's own in these states. */
 const inFlightStates = ['draft', 'confirmed', 'pending', 'approved', 'executing'] as const;
 
-/** A press from the `requests` list names the language the list was asked in; its answer is the list again, in that language. */
-function listViewLanguage(turn: ActionTurn): Language | undefined {
+/**
+ * A press on a list card (`requests`, `exceptions`) names the list and the language it was asked
+ * in; its answer is that list again, up to date, in that language.
+ */
+function listViewOf(route: CardRoute, turn: ActionTurn): { list: ListView; language: Language } | undefined {
   const { view, language } = turn.data;
-  if (view !== 'requests') return undefined;
-  return languages.find((l) => l === language) ?? languageFromLocale(turn.locale) ?? 'en';
+  if (!route.listed || view !== route.listed) return undefined;
+  return { list: route.listed, language: languages.find((l) => l === language) ?? languageFromLocale(turn.locale) ?? 'en' };
 }
 
 /** What makes an enable an accountable exception (issue #5). */
@@ -280,13 +283,13 @@ export class Dispatcher implements CardHandlers {
     let t: Translate = translator(clickerLanguage ?? 'en');
     let request: RequestRecord | undefined;
     let delivered = false;
-    let listView: Language | undefined;
+    let listView: ReturnType<typeof listViewOf>;
     try {
       this.checkTenant(turn);
       const route = routeFor(turn.verb);
       if (!route) throw new AppError('UNKNOWN_ACTION');
       const press: Press = { turn, language: clickerLanguage ?? 'en' };
-      listView = route.listed ? listViewLanguage(turn) : undefined;
+      listView = listViewOf(route, turn);
       if (route.subject === 'request') {
         request = await this.requestNamedBy(turn);
         press.request = request;
@@ -306,16 +309,20 @@ export class Dispatcher implements CardHandlers {
       if (refused && route.explainRefusal) return { card: await this.notAllowedCard(press, route.explainRefusal) };
       if (refused) throw refused;
       const result = await route.handle(this, press);
-      if (!listView) return result;
-      const pressed = { text: translator(listView)(`requests.pressed.${turn.verb.split('.')[1]}`, { title: requestTitle(translator(listView), request!) }) };
-      return { ...result, card: await this.requestsCardFor(turn, listView, pressed) };
+      // A press that did something (it has work to follow) answers with the list, saying what it did.
+      if (!listView || !result.followUp) return result;
+      const lt = translator(listView.language);
+      const pressed = turn.verb === verbs.exceptionEnd
+        ? lt('exceptions.end.requested', { name: request!.targetDisplayName ?? request!.targetUpn ?? '' })
+        : lt(`requests.pressed.${turn.verb.split('.')[1]}`, { title: requestTitle(lt, request!) });
+      return { ...result, card: await this.listCardFor(turn, listView, { text: pressed }) };
     } catch (error) {
       const appError = toAppError(error);
       if (delivered) await this.deps.store.forgetDelivery(turn.activityId).catch(() => {});
       if (appError.code === 'INTERNAL') this.deps.logger.error({ err: error }, 'card action failed');
       if (request && appError.code !== 'INTERNAL') {
         await this.lifecycle.audit(request.id, turn.userId ?? null, 'action.denied', { verb: turn.verb, reason: appError.code }).catch(() => {});
-        if (listView) return { card: await this.requestsCardFor(turn, listView, { text: errorText(translator(listView), appError.code, appError.params), code: appError.code }) };
+        if (listView) return { card: await this.listCardFor(turn, listView, { text: errorText(translator(listView.language), appError.code, appError.params), code: appError.code }) };
         const current = (await this.deps.store.getRequest(request.id)) ?? request;
         return { card: await this.notification.cardFor(current, this.audienceOf(turn, current), readerLanguage(turn, current), { text: errorText(t, appError.code, appError.params), code: appError.code }) };
       }
@@ -340,8 +347,8 @@ export class Dispatcher implements CardHandlers {
   /** A redelivered press was acted on once already: a request's current card, or what the first press said. */
   private async replayOf(route: CardRoute, press: Press): Promise<ActionResult> {
     const t = translator(press.language);
-    const listView = route.listed ? listViewLanguage(press.turn) : undefined;
-    if (listView) return { card: await this.requestsCardFor(press.turn, listView), replay: true };
+    const listView = listViewOf(route, press.turn);
+    if (listView) return { card: await this.listCardFor(press.turn, listView), replay: true };
     if (press.request) return { card: await this.notification.cardFor(press.request, this.audienceOf(press.turn, press.request), press.language), replay: true };
     const name = press.unmanaged?.displayName ?? '';
     const text = {
@@ -375,6 +382,11 @@ export class Dispatcher implements CardHandlers {
       case 'exception-active':
         await this.exceptions.activeGovernedBy(request);
         return;
+      case 'exception-not-ending': {
+        const ending = await this.exceptions.openEndingOf(await this.exceptions.activeGovernedBy(request));
+        if (ending) throw new AppError('EXCEPTION_ALREADY_ENDING', { by: ending.requesterName });
+        return;
+      }
     }
   }
 
@@ -512,6 +524,36 @@ export class Dispatcher implements CardHandlers {
     };
   }
 
+  /**
+   * End now, on the `exceptions` card: a request that turns the mailbox's SMTP AUTH off (to what the
+   * exception's lapse would restore), confirmed by the click and gated by its risk like any other;
+   * when it succeeds the register ends the exception. Its card is posted below, and kept up to date.
+   */
+  async endException(press: Press): Promise<ActionResult> {
+    const { turn, request, language } = press as Required<Pick<Press, 'turn' | 'request' | 'language'>>;
+    const exception = await this.exceptions.activeGovernedBy(request);
+    const user = await this.userById(exception.targetUserId);
+    const org = await this.tenantCall(() => this.deps.tenant.exchange.getTransportConfig());
+    const intents: StepIntent[] = [{ kind: mailboxSmtpAuth.id, target: mailboxOf(user), desired: endingValue(exception, org.smtpClientAuthenticationDisabled) }];
+    const command = commandForIntents(intents, { tenantId: turn.tenantId!, user });
+    const draft = await this.draftPlan(turn, { commandId: command?.id ?? 'smtp-disable', ...(command ? { command } : {}), intents, user, language, params: { query: exception.targetUpn, endsException: exception.id } });
+    const created = draft.track && (await this.deps.store.getRequest(draft.track.requestId));
+    // Already off (changed outside SMTP Gate): nothing to write, and the card says so.
+    if (!created) return { card: draft.card };
+    await this.lifecycle.audit(created.id, turn.userId!, 'exception.end-requested', { exceptionId: exception.id, target: exception.targetUpn, by: turn.userName, expiresAt: exception.expiresAt?.toISOString() ?? null });
+    const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
+    const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
+    return {
+      card: messageCard(translator(language), translator(language)('exceptions.end.requested', { name: exception.targetDisplayName }), created.id),
+      followUp: async () => {
+        const current = (await this.deps.store.getRequest(created.id)) ?? created;
+        await this.postBelow(turn, { card: await this.notification.cardFor(current, 'requester', language), track: { requestId: created.id, audience: 'requester', language } });
+        if (next?.state === 'pending') await this.notification.postApprovalCard(next);
+        else if (next?.state === 'approved') await this.execution.execute(next.id);
+      },
+    };
+  }
+
   async lapseException(press: Press): Promise<ActionResult> {
     const { turn, request, language } = press as Required<Pick<Press, 'turn' | 'request' | 'language'>>;
     const t = translator(language);
@@ -642,7 +684,7 @@ export class Dispatcher implements CardHandlers {
         await this.lifecycle.audit(null, turn.userId ?? null, 'settings.approvals-conversation', { by: turn.userName });
       },
       examples: () => this.examples(language),
-      exceptionsRegister: () => this.exceptions.listing(turn.tenantId!, turn.userId!),
+      exceptionsRegister: () => this.exceptionsView(turn, language),
       activeException: (user) => this.deps.store.activeExceptionFor(user.id),
       orgStatus: () => this.orgStatus(turn),
       requestsView: () => this.requestsView(turn, language),
@@ -671,8 +713,24 @@ export class Dispatcher implements CardHandlers {
     };
   }
 
-  private async requestsCardFor(turn: TurnContext, language: Language, notice?: { text: string; code?: string }): Promise<AdaptiveCard> {
-    return requestsCard(translator(language), await this.requestsView(turn, language), notice);
+  /** A list card as it is now for this reader, with what their press did (or why it was refused) on top. */
+  private async listCardFor(turn: TurnContext, { list, language }: { list: ListView; language: Language }, notice?: { text: string; code?: string }): Promise<AdaptiveCard> {
+    const t = translator(language);
+    if (list === 'requests') return requestsCard(t, await this.requestsView(turn, language), notice);
+    const card = exceptionsCard(t, await this.exceptionsView(turn, language));
+    if (notice) {
+      card.body.unshift(
+        { type: 'TextBlock', text: notice.text, wrap: true, weight: 'Bolder', color: notice.code ? 'Attention' : 'Good' },
+        ...(notice.code ? [{ type: 'TextBlock', text: t('card.ref', { code: notice.code }), wrap: true, size: 'Small', isSubtle: true, spacing: 'None' }] : []),
+      );
+    }
+    return card;
+  }
+
+  /** The register for `exceptions`; IT staff get End now on each active exception. */
+  private async exceptionsView(turn: TurnContext, language: Language): Promise<ExceptionsView> {
+    const [view, roles] = await Promise.all([this.exceptions.listing(turn.tenantId!, turn.userId!), this.rolesOf(turn)]);
+    return roles.itStaff ? { ...view, endIn: language } : view;
   }
 
   /** `org-status`: the organization's layers from the tenant, the register's numbers from the store. */

@@ -54,6 +54,15 @@ export function restoreValueOf(before: MailboxSmtpState | null): boolean | null 
   return before && !before.effectiveEnabled ? before.mailboxSmtpClientAuthenticationDisabled : true;
 }
 
+/**
+ * Ending an exception early writes what its lapse would: the mailbox value it restores to — unless
+ * that is "follow the organization" and the organization now allows SMTP AUTH, when only an
+ * explicit $true turns the mailbox off (and so ends the exception).
+ */
+export function endingValue(exception: Pick<ExceptionRecord, 'restoreValue'>, orgSmtpClientAuthenticationDisabled: boolean): boolean | null {
+  return exception.restoreValue === null && !orgSmtpClientAuthenticationDisabled ? true : exception.restoreValue ?? true;
+}
+
 /** Is this step the exception's own mailbox setting (the one a revert sets to the restore value)? */
 export function isExceptionMailboxStep(exception: ExceptionRecord | undefined, step: Pick<PlanStep, 'kind' | 'target'>): exception is ExceptionRecord {
   return exception !== undefined && step.kind === mailboxSmtpAuth.id && step.target.id === exception.targetUserId;

@@ -219,11 +219,13 @@ export class ExceptionsRegister {
         throw toAppError(error);
       }
     };
-    const [managed, onByMailbox, org] = await Promise.all([
+    const [managed, onByMailbox, org, endings] = await Promise.all([
       this.deps.store.activeExceptions(tenantId),
       tenantCall(() => exchange.listCasMailboxes(false)),
       tenantCall(() => exchange.getTransportConfig()),
+      this.deps.store.openEndingsOf(tenantId),
     ]);
+    const ending = Object.fromEntries(endings.map((r) => [String(r.params.endsException), r.requesterName]));
     const managedIds = new Set(managed.map((e) => e.targetUserId));
     const unmanaged: UnmanagedMailbox[] = onByMailbox
       .filter((m) => m.externalDirectoryObjectId && !managedIds.has(m.externalDirectoryObjectId))
@@ -234,7 +236,12 @@ export class ExceptionsRegister {
       reviewId = this.deps.newId();
       await this.deps.store.saveExceptionReview({ id: reviewId, tenantId, createdBy: viewerId, createdAt: this.deps.now(), items: unmanaged.slice(0, exceptionsCardLimit) });
     }
-    return { managed, unmanaged, reviewId, orgSmtpEnabled: !org.smtpClientAuthenticationDisabled };
+    return { managed, unmanaged, reviewId, orgSmtpEnabled: !org.smtpClientAuthenticationDisabled, ending };
+  }
+
+  /** The request on its way that ends this exception early, if one was asked for (a second End points at it). */
+  async openEndingOf(exception: ExceptionRecord): Promise<RequestRecord | undefined> {
+    return (await this.deps.store.openEndingsOf(exception.tenantId)).find((r) => r.params.endsException === exception.id);
   }
 
   /** An Adopt on an old `exceptions` card: the mailbox has been brought under the register since (ALREADY_REGISTERED). */

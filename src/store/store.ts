@@ -592,6 +592,13 @@ export class Store {
     return rows[0] && toRequest(rows[0]);
   }
 
+  /** The requests on their way that end an exception early (`exception.end`), oldest first. */
+  async openEndingsOf(tenantId: string): Promise<RequestRecord[]> {
+    return (await this.db.query<RequestRow>(
+      "SELECT * FROM requests WHERE tenant_id = $1 AND params->>'endsException' IS NOT NULL AND state IN ('draft', 'confirmed', 'pending', 'approved', 'executing') ORDER BY created_at",
+      [tenantId])).map(toRequest);
+  }
+
   async getException(id: string): Promise<ExceptionRecord | undefined> {
     const rows = await this.db.query<ExceptionRow>('SELECT * FROM exceptions WHERE id = $1', [id]);
     return rows[0] && toException(rows[0]);

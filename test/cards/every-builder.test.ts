@@ -103,7 +103,11 @@ const samples: Record<string, (t: Translate) => AdaptiveCard[]> = {
   'builders.requesterNoticeCard': (t) => [builders.requesterNoticeCard(t, t('notify.approved', { name: 'Bob Smith', approver: 'Megan Bowen' }), request)],
   'builders.pickUserCard': (t) => [builders.pickUserCard(t, request.id, 'bob', [{ ...bob, id: 'u1' }, { id: 'u2', displayName: 'Bob Jones', userPrincipalName: 'bob.jones@contoso.com' }])],
   'builders.helpCard': (t) => [builders.helpCard(t, ['enable SMTP for bob'], t('errors.UNKNOWN_COMMAND'))],
-  'builders.exceptionsCard': (t) => [builders.exceptionsCard(t, { managed: [exception], unmanaged: [{ userId: 'u3', upn: 'adelev@contoso.com', displayName: 'Adele Vance' }], reviewId: 'r1', orgSmtpEnabled: false } as unknown as builders.ExceptionsView)],
+  'builders.exceptionsCard': (t) => [
+    builders.exceptionsCard(t, { managed: [exception], unmanaged: [{ userId: 'u3', upn: 'adelev@contoso.com', displayName: 'Adele Vance' }], reviewId: 'r1', orgSmtpEnabled: false } as unknown as builders.ExceptionsView),
+    // For IT staff: End now on one exception, the other already being ended early.
+    builders.exceptionsCard(t, { managed: [exception, { ...exception, id: 'e2', targetDisplayName: 'José Núñez' }], unmanaged: [], reviewId: null, orgSmtpEnabled: false, endIn: 'en', ending: { e2: 'Alex Wilber' } }),
+  ],
   'builders.exceptionReminderCard': (t) => [builders.exceptionReminderCard(t, exception)],
   'diagnosis.diagnosisCard': (t) => [
     diagnosisCards.diagnosisCard(t, { diagnosis: diagnose(bob, evaluation, bounce, true), audience: 'it', offerFix: true }),

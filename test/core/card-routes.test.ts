@@ -73,6 +73,15 @@ test('undo is IT staff\'s, only on a change that succeeded; an exception\'s remi
   expect(clickerRefusal(cardRoutes[verbs.exceptionLapse], { userId: someoneElse, roles: itStaff }, request('succeeded'))).toBeUndefined();
 });
 
+test('ending an exception early is IT staff\'s, only while its request stands succeeded', () => {
+  const route = cardRoutes[verbs.exceptionEnd];
+  expect(requestStates.filter((state) => !stateRefusal(route, request(state)))).toEqual(['succeeded']);
+  expect(stateRefusal(route, request('reverted'))?.code).toBe('EXCEPTION_NOT_ACTIVE');
+  expect(clickerRefusal(route, { userId: someoneElse, roles: approver }, request('succeeded'))?.code).toBe('NOT_IT_STAFF');
+  expect(clickerRefusal(route, { userId: someoneElse, roles: itStaff }, request('succeeded'))).toBeUndefined();
+  expect(route.stale).toEqual(expect.arrayContaining(['exception-active', 'exception-not-ending']));
+});
+
 test('refresh is a read anyone may ask for in any state, and is not guarded against redelivery', () => {
   const route = cardRoutes[verbs.refresh];
   expect(requestStates.filter((state) => stateRefusal(route, request(state)))).toEqual([]);

@@ -63,8 +63,8 @@ function inputsOf(card: CardJson | undefined): Record<string, unknown>[] {
   return (card?.body ?? []).filter((element) => typeof element.type === 'string' && element.type.startsWith('Input.'));
 }
 
-/** The entries of an `exceptions` card that carry buttons: their text and actions. */
-function unmanagedEntries(card: CardJson): { text: string; actions: { verb?: string; data?: Record<string, unknown> }[] }[] {
+/** The entries of an `exceptions` card with buttons: their text and actions (an active exception's End now, or Adopt / Disable). */
+function entriesWithButtons(card: CardJson): { text: string; actions: { verb?: string; data?: Record<string, unknown> }[] }[] {
   return (card.body ?? [])
     .filter((element) => element.type === 'Container')
     .map((container) => {
@@ -73,6 +73,11 @@ function unmanagedEntries(card: CardJson): { text: string; actions: { verb?: str
       return { text: items.filter((item) => item.type === 'TextBlock').map((item) => String(item.text)).join(' '), actions: actionSet?.actions ?? [] };
     })
     .filter((entry) => entry.actions.length > 0);
+}
+
+/** The unmanaged mailboxes an `exceptions` card flags: the entries offering Adopt and Disable. */
+function unmanagedEntries(card: CardJson) {
+  return entriesWithButtons(card).filter((entry) => entry.actions.some((a) => a.verb === 'exception.adopt'));
 }
 
 // Both bots live for the whole file: a port freed by one and reused by the next would meet a stale keep-alive socket.
@@ -225,6 +230,9 @@ describe('granting and listing exceptions', () => {
 
     const after = await ask(alex, 'exceptions');
     expect(cardText(after)).toContain(`王伟 (${upnOf('王伟')}) — adopted`);
+    // IT staff may end an active exception early; an approver who is not IT staff sees no button for it.
+    expect(entriesWithButtons(after).filter((e) => e.text.startsWith('王伟')).map((e) => e.actions.map((a) => a.verb))).toEqual([['exception.end']]);
+    expect(entriesWithButtons(await ask(megan, 'exceptions')).flatMap((e) => e.actions.map((a) => a.verb))).not.toContain('exception.end');
     expect(cardText(after)).toContain('Unmanaged (on without a request): 1');
     expect(unmanagedEntries(after).map((e) => e.text)).toEqual([`Unmanaged: Adele Vance (${upnOf('Adele Vance')})`]);
 

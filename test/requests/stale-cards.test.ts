@@ -73,6 +73,7 @@ test('every button on the card of a change that was done and then undone is refu
   await expectStale(alex, 'user.pick', { ...data, userId: bob.id }, requestId, 'REQUEST_CLOSED', "can't be changed any more: it is Done");
   await expectStale(megan, 'exception.extend', data, requestId, 'EXCEPTION_NOT_ACTIVE', 'This exception is no longer active');
   await expectStale(adele, 'exception.lapse', data, requestId, 'EXCEPTION_NOT_ACTIVE', 'This exception is no longer active');
+  await expectStale(adele, 'exception.end', { ...data, view: 'exceptions', language: 'en' }, requestId, 'EXCEPTION_NOT_ACTIVE', 'This exception is no longer active');
   // The reverse request is done too: confirming it again is stale, and a reader gets the refusal in their own language.
   await expectStale(megan, 'request.approve', { requestId: requestIdOf(reverse) }, requestIdOf(reverse), 'REQUEST_CLOSED', 'Esta solicitud ya no se puede modificar', 'es-ES');
   await expectStale(adele, 'request.reject', { requestId: requestIdOf(reverse) }, requestIdOf(reverse), 'REQUEST_CLOSED', '此请求无法再更改', 'zh-CN');
