@@ -7,18 +7,11 @@ import { verbs, type Verb } from './verbs';
 import { fixStepsFor } from '../diagnosis/diagnose';
 import { stepKindById } from '../steps/registry';
 import type { PlanStep, StepIntent } from '../steps/types';
-import { groupOf } from '../core/group-drafts';
+import { groupOf } from '../domain/group-change';
+import type { AdaptiveCard } from './card';
 import { groupLines, partlyDone, retryableSteps } from './group';
 
-export interface AdaptiveCard {
-  type: 'AdaptiveCard';
-  $schema: string;
-  version: string;
-  body: Record<string, unknown>[];
-  actions?: Record<string, unknown>[];
-  /** Universal Actions: Teams asks the bot for a fresh card when a listed user views it. */
-  refresh?: Record<string, unknown>;
-}
+export type { AdaptiveCard } from './card';
 
 /** Teams renders Adaptive Cards up to 1.5; Action.Execute needs 1.4. */
 function card(body: Record<string, unknown>[], actions: Record<string, unknown>[] = []): AdaptiveCard {

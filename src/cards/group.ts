@@ -1,9 +1,9 @@
 import { errorText } from '../errors';
 import type { Translate } from '../i18n';
 import type { RequestRecord } from '../requests/model';
-import { groupCardListLimit, groupOf, type GroupMember, type GroupParams } from '../core/group-drafts';
+import { groupCardListLimit, groupOf, type GroupMember, type GroupParams } from '../domain/group-change';
 import type { PlanStep } from '../steps/types';
-import type { AdaptiveCard } from './builders';
+import type { AdaptiveCard } from './card';
 
 /**
  * The parts of a group change's cards (`smtp-enable-group`): what the group holds and what will

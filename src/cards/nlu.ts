@@ -1,5 +1,5 @@
 import type { Translate } from '../i18n';
-import type { AdaptiveCard } from './builders';
+import type { AdaptiveCard } from './card';
 
 /** Cards for what the bot made of a message that was not quite a command (issue #10). */
 

@@ -1,6 +1,6 @@
 import type { Translate } from '../i18n';
 import type { OrgSmtpStatus } from '../tenant/org-status';
-import type { AdaptiveCard } from './builders';
+import type { AdaptiveCard } from './card';
 
 /** The exceptions register in numbers (the `exceptions` command lists them one by one). */
 export interface ExceptionCounts {

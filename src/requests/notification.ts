@@ -1,4 +1,4 @@
-import { groupOf } from '../core/group-drafts';
+import { groupOf } from '../domain/group-change';
 import { messageCard, requestCard, requesterNoticeCard, type CardAudience } from '../cards/builders';
 import type { Config } from '../config';
 import type { ConversationMember, Notifier } from '../core/turn';
