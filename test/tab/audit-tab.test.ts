@@ -121,6 +121,8 @@ runs('audit tab', () => {
 
     await page.getByPlaceholder('Name or email').fill('wang');
     await page.getByRole('button', { name: 'Apply' }).click();
+    // The unfiltered table already holds 王伟's row: wait for the others to go, then count.
+    await page.getByTestId('requests').locator('tbody tr', { hasText: 'Bob Smith <bob@contoso.com>' }).first().waitFor({ state: 'detached' });
     await page.getByTestId('requests').getByText('王伟 <wang.wei@contoso.com>').waitFor();
     expect(await page.getByTestId('requests').locator('tbody tr').count()).toBe(1);
 
