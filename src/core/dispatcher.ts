@@ -539,8 +539,12 @@ export class Dispatcher implements CardHandlers {
     const command = commandForIntents(intents, { tenantId: turn.tenantId!, user });
     const draft = await this.draftPlan(turn, { commandId: command?.id ?? 'smtp-disable', ...(command ? { command } : {}), intents, user, language, params: { query: exception.targetUpn, endsException: exception.id } });
     const created = draft.track && (await this.deps.store.getRequest(draft.track.requestId));
-    // Already off (changed outside SMTP Gate): nothing to write, and the card says so.
-    if (!created) return { card: draft.card };
+    // Already off (changed outside SMTP Gate): nothing to write; the register catches up, and the card says so.
+    if (!created) {
+      const t = translator(language);
+      if (!(await this.exceptions.endAlreadyOff(exception, turn.userId!, turn.userName))) throw new AppError('EXCEPTION_NOT_ACTIVE');
+      return { card: messageCard(t, t('exceptions.end.alreadyOff', { name: exception.targetDisplayName }), request.id) };
+    }
     await this.lifecycle.audit(created.id, turn.userId!, 'exception.end-requested', { exceptionId: exception.id, target: exception.targetUpn, by: turn.userName, expiresAt: exception.expiresAt?.toISOString() ?? null });
     const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
     const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));

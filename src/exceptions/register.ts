@@ -87,6 +87,17 @@ export class ExceptionsRegister {
     if (remindAt) await store.scheduleJob({ id: this.deps.newId(), kind: 'exception.remind', requestId: request.id, runAt: remindAt });
   }
 
+  /**
+   * Ends an exception whose mailbox is already off without SMTP Gate (changed by hand, or by a script):
+   * nothing is written, the register catches up, audited under the governing request with who saw it.
+   */
+  async endAlreadyOff(active: ExceptionRecord, actorId: string, actorName: string): Promise<boolean> {
+    if (!(await this.deps.store.closeException(active.id, active.requestId, 'ended', this.deps.now()))) return false;
+    await this.released(active.requestId);
+    await this.audit(active.requestId, actorId, 'exception.ended', { exceptionId: active.id, target: active.targetUpn, by: actorName, reason: 'already-off' });
+    return true;
+  }
+
   /** Ends a mailbox's exception because `request` turned its SMTP AUTH off: closed, audited, its governing request released. */
   private async end(request: RequestRecord, active: ExceptionRecord, release = true): Promise<boolean> {
     if (!(await this.deps.store.closeException(active.id, active.requestId, 'ended', this.deps.now()))) return false;

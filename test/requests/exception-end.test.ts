@@ -127,6 +127,30 @@ describe('with the default quorum (a low-risk change needs no approval)', () => 
   }, 90_000);
 });
 
+describe('when the mailbox was turned off outside SMTP Gate', () => {
+  const context = botWith({});
+
+  test('End now writes nothing, ends the exception in the register, audits who saw it, and leaves no revert to run', async () => {
+    const grant = await grantBob(context);
+    // Someone turns Bob's SMTP AUTH off by hand: the tenant as the fixture has it (off), the register still says on.
+    await simulator.control('POST', '/_simulator/reset');
+    expect(await simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: true });
+    const data = endButton(await ask(context, alex, 'exceptions'), 'Bob Smith')!;
+    const requests = (await context.bot.server.store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM requests'))[0]!.n;
+    const answer = await context.bot.teams.press(alex, 'exception.end', data);
+    await context.bot.server.drain();
+    expect(cardText(answer.body.value)).toContain("Bob Smith's mailbox already has SMTP AUTH off (it was changed outside SMTP Gate), so nothing was written: I ended the exception in the register.");
+    expect(await simulator.setCasMailboxCalls()).toEqual([]);
+    expect((await context.bot.server.store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM requests'))[0]!.n).toBe(requests);
+    expect((await context.bot.server.store.activeExceptions(demoFixture.tenant.id)).map((e) => e.targetUserId)).not.toContain(bob.id);
+    const ended = (await context.bot.server.store.auditEvents(grant)).find((e) => e.action === 'exception.ended');
+    expect(ended?.detail).toEqual(expect.objectContaining({ by: 'Alex Wilber', reason: 'already-off' }));
+    expect((await context.bot.server.store.jobs(grant)).filter((j) => j.state === 'scheduled')).toEqual([]);
+    // Pressed again: the exception is no longer active.
+    expect(cardText((await context.bot.teams.press(adele, 'exception.end', data)).body.value)).toContain('EXCEPTION_NOT_ACTIVE');
+  }, 90_000);
+});
+
 describe('with QUORUM_LOW=1 (a low-risk change needs one approval)', () => {
   const context = botWith({ QUORUM_LOW: '1' });
 
