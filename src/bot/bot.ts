@@ -6,7 +6,7 @@ import type { AdaptiveCard } from '../cards/builders';
 import type { Dispatcher } from '../core/dispatcher';
 import type { ActionResult, ConversationMember, Notifier } from '../core/turn';
 import type { Logger } from '../log';
-import type { ConversationRef } from '../requests/model';
+import type { ConversationRef } from '../model/requests';
 import { toCoreTurn } from './activity';
 import { cardMessage } from './summary';
 

@@ -1,7 +1,7 @@
 import type { Translate } from '../i18n';
 import { formatMoment } from '../i18n/format';
 import { errorText } from '../errors';
-import { justificationMaxLength, type Approval, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../requests/model';
+import { justificationMaxLength, type Approval, type ExceptionRecord, type MailboxSmtpState, type RequestRecord, type UnmanagedMailbox } from '../model/requests';
 import type { Finding, SmtpAuthEvaluation } from '../tenant';
 import { verbs, type Verb } from './verbs';
 import { fixStepsFor } from '../diagnosis/diagnose';

@@ -1,5 +1,5 @@
 import type { Translate } from '../i18n';
-import { justificationMaxLength } from '../requests/model';
+import { justificationMaxLength } from '../model/requests';
 import type { Finding } from '../tenant/evaluate';
 import type { Diagnosis, DiagnosisFinding } from '../diagnosis/diagnose';
 import { blockerList, findingParams, type AdaptiveCard } from './builders';

@@ -1,6 +1,6 @@
 import { errorText } from '../errors';
 import type { Translate } from '../i18n';
-import type { RequestRecord } from '../requests/model';
+import type { RequestRecord } from '../model/requests';
 import { groupCardListLimit, groupOf, type GroupMember, type GroupParams } from '../domain/group-change';
 import type { PlanStep } from '../steps/types';
 import type { AdaptiveCard } from './card';

@@ -1,5 +1,5 @@
 import type { Language, Translate } from '../i18n';
-import type { Approval, RequestRecord } from '../requests/model';
+import type { Approval, RequestRecord } from '../model/requests';
 import { requestTitle, type AdaptiveCard } from './builders';
 import { verbs, type Verb } from './verbs';
 

@@ -1,12 +1,12 @@
 import type { z } from 'zod';
 import type { Risk } from '../config';
 import type { Language } from '../i18n';
-import type { MailboxSmtpState } from '../requests/model';
+import type { MailboxSmtpState } from '../model/requests';
 import type { AdaptiveCard, ExceptionsView } from '../cards/builders';
 import type { OrgStatusView } from '../cards/org-status';
 import type { RequestsView } from '../cards/requests';
 import type { Translate } from '../i18n';
-import type { ConversationRef, ExceptionRecord } from '../requests/model';
+import type { ConversationRef, ExceptionRecord } from '../model/requests';
 import type { DirectoryUser, SmtpAuthEvaluation, Tenant } from '../tenant';
 import type { StepIntent, StepTarget } from '../steps/types';
 

@@ -2,7 +2,7 @@ import type { AdaptiveCard } from '../cards/builders';
 import { verbs, type Verb } from '../cards/verbs';
 import { AppError, type ErrorCode } from '../errors';
 import type { Language } from '../i18n';
-import type { RequestRecord, RequestState, UnmanagedMailbox } from '../requests/model';
+import type { RequestRecord, RequestState, UnmanagedMailbox } from '../model/requests';
 import type { Roles } from './roles';
 import type { ActionResult, ActionTurn } from './turn';
 

@@ -9,7 +9,7 @@ import type { DiagnosisIntent } from '../diagnosis/intent';
 import { AppError, toAppError } from '../errors';
 import { translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';
-import { justificationMaxLength } from '../requests/model';
+import { justificationMaxLength } from '../model/requests';
 import type { Store } from '../store/store';
 import { blockersBeyondMailboxSetting, type DirectoryUser, type SmtpAuthEvaluation, type Tenant } from '../tenant';
 import type { Roles } from './roles';

@@ -20,7 +20,7 @@ import type { ExceptionsRegister } from '../exceptions/register';
 import { approvalsConversationKey } from '../requests/approvals-conversation';
 import type { RequestExecution } from '../requests/execution';
 import type { RequestLifecycle } from '../requests/lifecycle';
-import { justificationMaxLength, type MailboxSmtpState, type RequestRecord } from '../requests/model';
+import { justificationMaxLength, type MailboxSmtpState, type RequestRecord } from '../model/requests';
 import type { RequestNotification } from '../requests/notification';
 import { requestServices, type RequestServices } from '../requests/services';
 import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';

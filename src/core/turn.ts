@@ -1,6 +1,6 @@
 import type { AdaptiveCard, CardAudience } from '../cards/builders';
 import type { Language } from '../i18n';
-import type { ConversationRef } from '../requests/model';
+import type { ConversationRef } from '../model/requests';
 
 /** What the core needs of an incoming activity, as plain data; the SDK stays in src/bot/. */
 export interface TurnContext {

@@ -1,6 +1,6 @@
 import { commandById } from '../commands/registry';
 import type { ChangeCommand } from '../commands/types';
-import type { ExceptionRecord, MailboxSmtpState, RequestRecord } from '../requests/model';
+import type { ExceptionRecord, MailboxSmtpState, RequestRecord } from '../model/requests';
 import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
 import type { PlanStep } from '../steps/types';
 

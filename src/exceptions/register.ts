@@ -4,10 +4,10 @@ import type { Notifier } from '../core/turn';
 import { AppError, toAppError } from '../errors';
 import { translator } from '../i18n';
 import { approvalsConversation } from '../requests/approvals-conversation';
-import type { ExceptionRecord, RequestRecord, UnmanagedMailbox } from '../requests/model';
+import type { ExceptionRecord, RequestRecord, UnmanagedMailbox } from '../model/requests';
 import type { Store } from '../store/store';
 import type { Tenant } from '../tenant';
-import type { MailboxSmtpState } from '../requests/model';
+import type { MailboxSmtpState } from '../model/requests';
 import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
 import { grantsException, perMailbox, reminderAt, restoreValueOf, turnsMailboxOff } from './decisions';
 

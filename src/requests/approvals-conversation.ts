@@ -1,5 +1,5 @@
 import type { Store } from '../store/store';
-import type { ConversationRef, RequestRecord } from './model';
+import type { ConversationRef, RequestRecord } from '../model/requests';
 
 /** Settings key of the conversation approval cards go to (`approvals here`). */
 export const approvalsConversationKey = 'approvals-conversation';

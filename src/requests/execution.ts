@@ -13,7 +13,7 @@ import { pendingStep, readPlan } from '../steps/plan';
 import { stepKindById } from '../steps/registry';
 import type { Json, PlanStep, StepIntent } from '../steps/types';
 import { errorSummary, lockKeyOf, type LifecycleDeps, type RequestLifecycle } from './lifecycle';
-import type { MailboxSmtpState, RequestRecord, RequestState } from './model';
+import type { MailboxSmtpState, RequestRecord, RequestState } from '../model/requests';
 import type { RequestNotification } from './notification';
 
 /** Write errors after which the write may still have reached Exchange. */

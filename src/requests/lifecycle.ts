@@ -7,7 +7,7 @@ import { revertAt } from '../exceptions/decisions';
 import type { Logger } from '../log';
 import type { JobKind, RequestPatch, Store } from '../store/store';
 import type { Tenant } from '../tenant';
-import { allowedTransitions, type RequestRecord, type RequestState } from './model';
+import { allowedTransitions, type RequestRecord, type RequestState } from '../model/requests';
 import type { ParallelStepOptions } from './parallel-steps';
 
 export interface LifecycleDeps {

@@ -11,7 +11,7 @@ import type { Store } from '../store/store';
 import { blockersBeyondMailboxSetting, type Finding, type Tenant } from '../tenant';
 import { approvalsConversation } from './approvals-conversation';
 import { errorSummary, type RequestLifecycle } from './lifecycle';
-import type { ConversationRef, RequestRecord } from './model';
+import type { ConversationRef, RequestRecord } from '../model/requests';
 
 export interface NotificationDeps {
   config: Config;

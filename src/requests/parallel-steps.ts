@@ -6,7 +6,7 @@ import type { Store } from '../store/store';
 import type { Tenant } from '../tenant';
 import { runBounded } from '../tenant/bulk';
 import { TenantHttpError } from '../tenant/http';
-import type { RequestRecord } from './model';
+import type { RequestRecord } from '../model/requests';
 
 /**
  * How a plan of independent steps (every mailbox of a group) runs: in bounded parallel, each step on

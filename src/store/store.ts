@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db';
-import type { Approval, ConversationRef, ExceptionRecord, RequestRecord, RequestState, UnmanagedMailbox } from '../requests/model';
+import type { Approval, ConversationRef, ExceptionRecord, RequestRecord, RequestState, UnmanagedMailbox } from '../model/requests';
 import type { Language } from '../i18n';
 import type { PlanStep } from '../steps/types';
 

@@ -6,7 +6,7 @@ import { RoleLookup, type Roles } from '../core/roles';
 import { AppError, errorCatalog, errorText, toAppError } from '../errors';
 import { languageFromLocale, loadLocale, translator, type Language } from '../i18n';
 import type { Logger } from '../log';
-import { requestStates, type RequestState } from '../requests/model';
+import { requestStates, type RequestState } from '../model/requests';
 import type { AuditFilter, Store } from '../store/store';
 import type { Tenant } from '../tenant';
 import type { SignedInUser, UserTokenValidator } from '../tenant/sso';

@@ -2,9 +2,9 @@ import * as AC from 'adaptivecards';
 import { helpCard, messageCard, pickUserCard, requestCard, smtpStatusCard, type AdaptiveCard, type ApprovalView } from '../../src/cards/builders';
 import { allVerbs } from '../../src/cards/verbs';
 import { languages, translator } from '../../src/i18n';
-import { requestStates, type MailboxSmtpState, type RequestRecord } from '../../src/requests/model';
+import { requestStates, type MailboxSmtpState, type RequestRecord } from '../../src/model/requests';
 import { exceptionReminderCard, exceptionsCard, type ExceptionsView } from '../../src/cards/builders';
-import type { ExceptionRecord } from '../../src/requests/model';
+import type { ExceptionRecord } from '../../src/model/requests';
 import type { Finding } from '../../src/tenant';
 
 const at = new Date('2026-11-23T10:00:00Z');

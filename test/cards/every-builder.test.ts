@@ -12,7 +12,7 @@ import { verbs } from '../../src/cards/verbs';
 import { diagnose } from '../../src/diagnosis/diagnose';
 import { parseBounce } from '../../src/diagnosis/bounce';
 import { languages, translator, type Translate } from '../../src/i18n';
-import type { ExceptionRecord, RequestRecord } from '../../src/requests/model';
+import type { ExceptionRecord, RequestRecord } from '../../src/model/requests';
 import type { Finding, SmtpAuthEvaluation } from '../../src/tenant';
 
 /**

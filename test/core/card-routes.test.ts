@@ -1,7 +1,7 @@
 import { allVerbs, verbs, type Verb } from '../../src/cards/verbs';
 import { cardRoutes, clickerRefusal, liveVerbs, stateRefusal, type CardHandlers, type Press } from '../../src/core/card-routes';
 import { Dispatcher } from '../../src/core/dispatcher';
-import { requestStates, type RequestRecord, type RequestState } from '../../src/requests/model';
+import { requestStates, type RequestRecord, type RequestState } from '../../src/model/requests';
 
 /**
  * The route table is the one place a card verb is given meaning: who may press it, in which request

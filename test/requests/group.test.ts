@@ -6,7 +6,7 @@ import { smtpDisableGroup } from '../../src/commands/smtp-disable-group';
 import { smtpEnableGroup } from '../../src/commands/smtp-enable-group';
 import type { ChangeCommand } from '../../src/commands/types';
 import { createLogger } from '../../src/log';
-import type { RequestRecord } from '../../src/requests/model';
+import type { RequestRecord } from '../../src/model/requests';
 import { requestServices, type RequestServices } from '../../src/requests/services';
 import { loadFixture, type TenantFixture } from '../../src/simulator/fixture';
 import { reverseIntents, readPlan } from '../../src/steps/plan';

@@ -4,7 +4,7 @@ import { loadConfig, quorumFor, type Config } from '../../src/config';
 import type { Notifier } from '../../src/core/turn';
 import { translator } from '../../src/i18n';
 import { createLogger } from '../../src/log';
-import type { RequestRecord } from '../../src/requests/model';
+import type { RequestRecord } from '../../src/model/requests';
 import { requestServices, type RequestServices } from '../../src/requests/services';
 import { mailboxSmtpAuth } from '../../src/steps/mailbox-smtp-auth';
 import { orgSmtpAuth } from '../../src/steps/org-smtp-auth';

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config';
 import type { Notifier } from '../../src/core/turn';
 import { AppError } from '../../src/errors';
 import { createLogger } from '../../src/log';
-import { allowedTransitions, type RequestRecord, type RequestState } from '../../src/requests/model';
+import { allowedTransitions, type RequestRecord, type RequestState } from '../../src/model/requests';
 import { RequestLifecycle } from '../../src/requests/lifecycle';
 import { openDb } from '../../src/store/db';
 import { Store } from '../../src/store/store';
@@ -36,7 +36,7 @@ afterAll(async () => {
 
 /**
  * The state machine as the design states it, written out here rather than read from the table under
- * test: a wrong edge added to (or removed from) src/requests/model.ts fails below.
+ * test: a wrong edge added to (or removed from) src/model/requests.ts fails below.
  */
 const expected: Record<RequestState, RequestState[]> = {
   draft: ['confirmed', 'cancelled', 'expired'],
@@ -54,7 +54,7 @@ const expected: Record<RequestState, RequestState[]> = {
 const states = Object.keys(expected) as RequestState[];
 const illegal = states.flatMap((from) => states.filter((to) => !expected[from].includes(to)).map((to) => [from, to] as const));
 
-test('the table in src/requests/model.ts is the expected one, edge for edge', () => {
+test('the table in src/model/requests.ts is the expected one, edge for edge', () => {
   expect(Object.fromEntries(Object.entries(allowedTransitions).map(([from, to]) => [from, [...to].sort()]))).toEqual(
     Object.fromEntries(Object.entries(expected).map(([from, to]) => [from, [...to].sort()])));
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestRecord } from '../../src/requests/model';
+import type { RequestRecord } from '../../src/model/requests';
 import { openDb, type Db } from '../../src/store/db';
 import { auditHash, genesisHash, Store } from '../../src/store/store';
 import { pgliteDatabase, describeWithPostgres, postgresDatabase, storeSuite, type TestDatabase } from '../support/databases';
