@@ -1,26 +1,17 @@
 import { groupOf } from '../domain/group-change';
 import { messageCard, requestCard, requesterNoticeCard, type CardAudience } from '../cards/builders';
-import type { Config } from '../config';
-import type { ConversationMember, Notifier } from '../core/turn';
+import type { ConversationMember } from '../core/turn';
 import { grantsException, turnsMailboxOff } from '../exceptions/decisions';
 import { translator, type Language } from '../i18n';
 import { formatMoment } from '../i18n/format';
-import type { Logger } from '../log';
 import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
-import type { Store } from '../store/store';
-import { blockersBeyondMailboxSetting, type Finding, type Tenant } from '../tenant';
+import { blockersBeyondMailboxSetting, type Finding } from '../tenant';
 import { approvalsConversation } from './approvals-conversation';
-import { errorSummary, type RequestLifecycle } from './lifecycle';
+import { errorSummary, type LifecycleDeps, type RequestLifecycle } from './lifecycle';
 import type { ConversationRef, RequestRecord } from '../model/requests';
 
-export interface NotificationDeps {
-  config: Config;
-  store: Store;
-  tenant: Tenant;
-  notifier: Notifier;
-  logger: Logger;
-  now: () => Date;
-}
+/** What notification needs: the lifecycle's dependencies without ids or bulk options (it creates nothing, runs nothing). */
+export type NotificationDeps = Pick<LifecycleDeps, 'config' | 'store' | 'tenant' | 'notifier' | 'logger' | 'now'>;
 
 export type RequesterEvent = 'approved' | 'rejected' | 'succeeded' | 'failed' | 'expired' | 'reverted' | 'verified' | 'late-checked';
 
