@@ -3,7 +3,6 @@ import type { Risk } from '../config';
 import { smtpState, type MailboxSmtpState } from '../domain/smtp-auth';
 import { AppError } from '../errors';
 import { highestRisk, planRisk, readPlan, stateKey } from '../steps/plan';
-import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
 import type { PlanStep } from '../steps/types';
 import type { DirectoryGroup, DirectoryUser, Tenant } from '../tenant';
 import type { GroupMember, GroupParams } from '../domain/group-change';
@@ -68,9 +67,4 @@ export async function planGroupChange(tenant: Tenant, command: ChangeCommand, gr
     steps,
     risk,
   };
-}
-
-/** Is this a plan whose steps are independent of each other: several mailboxes' SMTP AUTH, each mailbox once? */
-export function independentMailboxSteps(plan: readonly Pick<PlanStep, 'kind' | 'target'>[]): boolean {
-  return plan.length > 1 && plan.every((step) => step.kind === mailboxSmtpAuth.id) && new Set(plan.map((step) => step.target.id.toLowerCase())).size === plan.length;
 }

@@ -1,8 +1,7 @@
 import { AppError, toAppError } from '../errors';
 import { changeCommandOf, grantsException, isExceptionMailboxStep, perMailbox } from '../exceptions/decisions';
-import { independentMailboxSteps } from '../core/group-drafts';
 import { runBounded } from '../tenant/bulk';
-import { runStepsInParallel } from './parallel-steps';
+import { independentMailboxSteps, runStepsInParallel, writeOutcome } from './parallel-steps';
 import type { ExceptionsRegister } from '../exceptions/register';
 import type { RequestPatch } from '../store/store';
 import { evaluateSmtpAuth, snapshotOf, type DirectoryUser } from '../tenant';
@@ -284,23 +283,8 @@ export class RequestExecution {
         this.deps.logger.warn({ err: errorSummary(error), requestId: request.id, step: index }, 'read-back after the write failed');
       }
     }
-    // A write that errored (a timeout, say) may still have reached the tenant: the read-back is the
-    // truth. Calling it failed would leave SMTP AUTH on with no exception and no revert behind it.
-    let failure = writeError;
-    if (failure && failure.code !== 'INTERNAL' && after !== undefined && kind.holds(after, step.desired)) failure = undefined;
-    const verified = !failure && after !== undefined && kind.holds(after, step.desired);
-    if (!failure && after !== undefined && !verified) failure = new AppError('VERIFY_MISMATCH');
-    const operation = kind.operation(step.target, step.desired);
-    await this.audit(request.id, null, 'tenant.write', {
-      reason, step: index, stepKind: step.kind,
-      operation: operation.operation, ...(operation.cmdlet ? { cmdlet: operation.cmdlet } : {}),
-      identity: operation.identity, parameters: operation.parameters,
-      before: step.before, after: (after ?? null) as Json, readBackMatched: verified, errorCode: failure?.code ?? null, attempts,
-      ...(writeError && !failure ? { writeErrorCode: writeError.code } : {}),
-    });
-    const patch: Partial<PlanStep> = failure
-      ? { status: 'failed', after: (after ?? null) as Json, verified: false, errorCode: failure.code, ...(writeError ? { writeErrorCode: writeError.code } : {}) }
-      : { status: 'applied', after: (after ?? null) as Json, verified: after !== undefined };
+    const { failure, audit, patch } = writeOutcome(step, index, reason, after, writeError, attempts);
+    await this.audit(request.id, null, 'tenant.write', audit);
     const recorded = (await this.deps.store.updateStep(request.id, index, ['writing'], patch, now())) ?? claimed;
     return { request: recorded, failure, ambiguous: !!failure && !!writeError && ambiguousWriteErrors.has(writeError.code), after };
   }

@@ -1,5 +1,6 @@
 import { AppError, toAppError } from '../errors';
 import type { Logger } from '../log';
+import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
 import { stepKindById } from '../steps/registry';
 import type { Json, PlanStep, StepStatus } from '../steps/types';
 import type { Store } from '../store/store';
@@ -39,6 +40,37 @@ export interface ParallelStepDeps {
   writeStep(index: number, step: PlanStep): Promise<{ error?: AppError; attempts: number }>;
 }
 
+/**
+ * What one step's write came to, from its read-back: applied (verified when read back), or failed
+ * with why. A write that errored (a timeout, say) may still have reached the tenant, so a read-back
+ * holding the desired value is the truth; calling it failed would leave SMTP AUTH on with no
+ * exception and no revert behind it. Also the `tenant.write` audit detail and the step's patch.
+ */
+export function writeOutcome(step: PlanStep, index: number, reason: string, after: unknown, writeError: AppError | undefined, attempts: number): { failure?: AppError; verified: boolean; audit: Record<string, unknown>; patch: Partial<PlanStep> } {
+  const kind = stepKindById(step.kind);
+  let failure = writeError;
+  if (failure && failure.code !== 'INTERNAL' && after !== undefined && kind.holds(after, step.desired)) failure = undefined;
+  const verified = !failure && after !== undefined && kind.holds(after, step.desired);
+  if (!failure && after !== undefined && !verified) failure = new AppError('VERIFY_MISMATCH');
+  const operation = kind.operation(step.target, step.desired);
+  const audit = {
+    reason, step: index, stepKind: step.kind,
+    operation: operation.operation, ...(operation.cmdlet ? { cmdlet: operation.cmdlet } : {}),
+    identity: operation.identity, parameters: operation.parameters,
+    before: step.before, after: (after ?? null) as Json, readBackMatched: verified, errorCode: failure?.code ?? null, attempts,
+    ...(writeError && !failure ? { writeErrorCode: writeError.code } : {}),
+  };
+  const patch: Partial<PlanStep> = failure
+    ? { status: 'failed', after: (after ?? null) as Json, verified: false, errorCode: failure.code, ...(writeError ? { writeErrorCode: writeError.code } : {}) }
+    : { status: 'applied', after: (after ?? null) as Json, verified: after !== undefined, errorCode: null };
+  return { ...(failure ? { failure } : {}), verified, audit, patch };
+}
+
+/** Is this a plan whose steps are independent of each other: several mailboxes' SMTP AUTH, each mailbox once? */
+export function independentMailboxSteps(plan: readonly Pick<PlanStep, 'kind' | 'target'>[]): boolean {
+  return plan.length > 1 && plan.every((step) => step.kind === mailboxSmtpAuth.id) && new Set(plan.map((step) => step.target.id.toLowerCase())).size === plan.length;
+}
+
 /** Is an error one the service answered "not now" to, without carrying the call out? */
 function later(thrown: unknown): 'throttled' | 'unavailable' | undefined {
   const error = thrown instanceof AppError ? thrown.cause : thrown;
@@ -69,24 +101,8 @@ export async function runStepsInParallel(deps: ParallelStepDeps, request: Reques
   const written = new Set<number>();
   const attempts = new Map<number, number>();
   const settle = async (index: number, step: PlanStep, after: unknown, writeError: AppError | undefined) => {
-    const kind = stepKindById(step.kind);
-    let failure = writeError;
-    // A write that timed out may still have reached the tenant: the read-back is the truth.
-    if (failure && failure.code !== 'INTERNAL' && after !== undefined && kind.holds(after, step.desired)) failure = undefined;
-    const verified = !failure && after !== undefined && kind.holds(after, step.desired);
-    if (!failure && after !== undefined && !verified) failure = new AppError('VERIFY_MISMATCH');
-    const operation = kind.operation(step.target, step.desired);
-    await deps.audit(request.id, null, 'tenant.write', {
-      reason, step: index, stepKind: step.kind,
-      operation: operation.operation, ...(operation.cmdlet ? { cmdlet: operation.cmdlet } : {}),
-      identity: operation.identity, parameters: operation.parameters,
-      before: step.before, after: (after ?? null) as Json, readBackMatched: verified, errorCode: failure?.code ?? null,
-      attempts: attempts.get(index) ?? 0,
-      ...(writeError && !failure ? { writeErrorCode: writeError.code } : {}),
-    });
-    const patch: Partial<PlanStep> = failure
-      ? { status: 'failed', after: (after ?? null) as Json, verified: false, errorCode: failure.code, ...(writeError ? { writeErrorCode: writeError.code } : {}) }
-      : { status: 'applied', after: (after ?? null) as Json, verified: after !== undefined, errorCode: null };
+    const { audit, patch } = writeOutcome(step, index, reason, after, writeError, attempts.get(index) ?? 0);
+    await deps.audit(request.id, null, 'tenant.write', audit);
     await deps.store.updateStep(request.id, index, ['writing'], patch, deps.now());
   };
 
