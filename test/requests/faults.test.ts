@@ -1,5 +1,5 @@
-import { cardText, isApprovalCard, requestIdOf } from '../support/fake-connector';
-import { demoFixture, demoUser, inProcessBotSuite } from '../support/harness';
+import { cardText } from '../support/fake-connector';
+import { demoFixture, demoUser, inProcessBotSuite, pendingEnable } from '../support/harness';
 import { recordFigure } from '../support/figures';
 
 /**
@@ -12,16 +12,7 @@ const megan = demoUser('Megan Bowen');
 const jose = demoFixture.users.find((u) => u.userPrincipalName === 'jose.nunez@contoso.com')!;
 const suite = inProcessBotSuite({ name: 'faults', startsAt: '2026-11-23T09:00:00Z', members: [alex, megan].map((u) => ({ id: `29:${u.id}`, name: u.name, aadObjectId: u.id })) });
 
-async function pendingEnableForJose(): Promise<{ requestId: string; approvalId: string }> {
-  const before = suite.connector.postedCards().length;
-  await suite.bot.teams.message(alex, 'enable SMTP for jose.nunez@contoso.com for the floor 2 scanner');
-  const confirm = await suite.connector.waitFor('the confirmation card', () => suite.connector.postedCards()[before]);
-  const requestId = requestIdOf(confirm.card);
-  await suite.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'floor 2 scanner' });
-  await suite.bot.server.drain();
-  const approval = await suite.connector.waitFor('the approval card', () => suite.connector.postedCards().slice(before).find((p) => isApprovalCard(p.card) && p.card.refresh?.action?.data?.requestId === requestId));
-  return { requestId, approvalId: approval.id };
-}
+const pendingEnableForJose = () => pendingEnable(suite, alex, 'enable SMTP for jose.nunez@contoso.com for the floor 2 scanner', 'floor 2 scanner');
 
 test.each([
   ['Exchange drops every connection', { rules: [{ service: 'exchange', drop: true }] }],

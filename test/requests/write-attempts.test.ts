@@ -1,5 +1,4 @@
-import { isApprovalCard, requestIdOf } from '../support/fake-connector';
-import { demoFixture, demoUser, inProcessBotSuite, type SimCall } from '../support/harness';
+import { demoFixture, demoUser, inProcessBotSuite, pendingEnable, type SimCall } from '../support/harness';
 
 /**
  * A write retried after its previous attempt timed out may be applied twice (issue #13, hole 5):
@@ -14,13 +13,7 @@ const suite = inProcessBotSuite({ name: 'write-attempts', startsAt: '2026-11-23T
 
 async function approvedEnableForJose(faults: unknown): Promise<string> {
   await suite.simulator.control('POST', '/_simulator/reset');
-  const before = suite.connector.postedCards().length;
-  await suite.bot.teams.message(alex, 'enable SMTP for jose.nunez@contoso.com for the floor 2 scanner');
-  const confirm = await suite.connector.waitFor('the confirmation card', () => suite.connector.postedCards()[before]);
-  const requestId = requestIdOf(confirm.card);
-  await suite.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'floor 2 scanner' });
-  await suite.bot.server.drain();
-  await suite.connector.waitFor('the approval card', () => suite.connector.postedCards().slice(before).find((p) => isApprovalCard(p.card) && p.card.refresh?.action?.data?.requestId === requestId));
+  const { requestId } = await pendingEnable(suite, alex, 'enable SMTP for jose.nunez@contoso.com for the floor 2 scanner', 'floor 2 scanner');
   await suite.simulator.control('DELETE', '/_simulator/calls');
   await suite.simulator.control('POST', '/_simulator/faults', faults);
   try {

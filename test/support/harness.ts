@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log';
 import { startServer, type RunningServer } from '../../src/server';
 import { loadFixture, type TenantFixture } from '../../src/simulator/fixture';
 import { startSimulator } from '../../src/simulator/server';
-import { FakeConnector } from './fake-connector';
+import { FakeConnector, isApprovalCard, requestIdOf } from './fake-connector';
 import { TeamsClient, type TeamsUser } from './teams';
 
 export const demoFixture: TenantFixture = loadFixture(join(__dirname, '..', '..', 'fixtures', 'demo-tenant.json'));
@@ -130,4 +130,19 @@ export function inProcessBotSuite(options: { name: string; startsAt: string; mem
     if (suite.dataDir) rmSync(suite.dataDir, { recursive: true, force: true });
   });
   return suite;
+}
+
+/**
+ * `requester` asks in chat (`text`, an enable with its justification), confirms, and the request
+ * waits for approval: its id and the posted approval card's.
+ */
+export async function pendingEnable(suite: BotSuite, requester: TeamsUser, text: string, justification: string): Promise<{ requestId: string; approvalId: string }> {
+  const before = suite.connector.postedCards().length;
+  await suite.bot.teams.message(requester, text);
+  const confirm = await suite.connector.waitFor('the confirmation card', () => suite.connector.postedCards()[before]);
+  const requestId = requestIdOf(confirm.card);
+  await suite.bot.teams.press(requester, 'request.confirm', { requestId, justification });
+  await suite.bot.server.drain();
+  const approval = await suite.connector.waitFor('the approval card', () => suite.connector.postedCards().slice(before).find((p) => isApprovalCard(p.card) && p.card.refresh?.action?.data?.requestId === requestId));
+  return { requestId, approvalId: approval.id };
 }
