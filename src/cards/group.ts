@@ -57,8 +57,22 @@ export function groupLines(t: Translate, request: RequestRecord): Record<string,
     for (const [code, steps] of byCode) lines.push(paragraph(`${errorText(t, code)} (${code})`, { isSubtle: true, spacing: 'Small' }), ...nameList(t, steps.map(memberOf)));
     if (request.state === 'succeeded') lines.push(paragraph(t('group.retryHint'), { isSubtle: true }));
   }
+  lines.push(...lateWriteLines(t, request));
   if (notRun.length) lines.push(paragraph(t('group.notRun', { count: notRun.length }), { weight: 'Bolder', spacing: 'Medium' }), ...nameList(t, notRun.map(memberOf)));
   lines.push(...alreadySo, ...skipped);
+  return lines;
+}
+
+/** What the late check of a failed group change found for the mailboxes whose writes timed out, each verdict with its names. */
+function lateWriteLines(t: Translate, request: RequestRecord): Record<string, unknown>[] {
+  const plan = request.plan ?? [];
+  const lines: Record<string, unknown>[] = [];
+  for (const outcome of ['undone', 'changed-since', 'not-applied'] as const) {
+    const steps = plan.filter((step) => step.lateWrite === outcome);
+    if (!steps.length) continue;
+    lines.push(paragraph(t(`group.late.${outcome}`, { count: steps.length }), { weight: 'Bolder', spacing: 'Medium' }));
+    if (outcome !== 'not-applied') lines.push(...nameList(t, steps.map(memberOf)));
+  }
   return lines;
 }
 

@@ -238,6 +238,10 @@ export class RequestExecution {
       settled = await this.move(current, 'succeeded', null, { verified });
       if (settled && typeof settled.params.undoes === 'string') await this.notification.refreshCards(settled.params.undoes);
     }
+    // Writes that timed out may still land after we gave up: each such mailbox is read again later.
+    if (settled?.state === 'failed' && failed.some(timedOut)) {
+      await this.deps.store.scheduleJob({ id: this.newId(), kind: 'request.recheck', requestId: settled.id, runAt: new Date(this.deps.now().getTime() + lateWriteRecheckMs) });
+    }
     // Applied, but some read-backs failed: read back again later.
     if (settled?.state === 'succeeded' && !verified) {
       await this.deps.store.scheduleJob({ id: this.newId(), kind: 'request.verify', requestId: settled.id, runAt: new Date(this.deps.now().getTime() + lateWriteRecheckMs) });
@@ -324,6 +328,7 @@ export class RequestExecution {
    */
   async recheckLateWrite(requestId: string): Promise<void> {
     const found = await this.deps.store.getRequest(requestId);
+    if (found?.state === 'failed' && perMailbox(found)) return this.recheckLateWrites(found);
     if (found?.state !== 'failed') return;
     await this.deps.store.withMailboxLock(lockKeyOf(found), async () => {
       const request = await this.deps.store.getRequest(requestId);
@@ -345,6 +350,57 @@ export class RequestExecution {
       if (current === undefined || !kind.holds(current, step.desired)) return settle('not-applied');
       await this.restoreStep(request, index, step, kind.valueOf(step.before), 'undo-late-write', current);
       await settle('undone');
+    });
+  }
+
+  /**
+   * The late check of a failed group change (several mailboxes, in parallel): every mailbox whose
+   * write timed out is read again, not only the first. A write that landed late is put back, as for
+   * one mailbox, so the failed request leaves nothing behind; a mailbox another request changed
+   * since is left alone; one never reached stays as it was. Each mailbox's verdict is kept on its
+   * step, so a check that stops half-way (Exchange unreadable) goes on where it stopped.
+   */
+  private async recheckLateWrites(found: RequestRecord): Promise<void> {
+    await this.deps.store.withMailboxLock(lockKeyOf(found), async () => {
+      const request = await this.deps.store.getRequest(found.id);
+      if (request?.state !== 'failed' || request.params.lateWrite) return;
+      const indexes = request.plan.map((_, i) => i).filter((i) => timedOut(request.plan[i]!) && !request.plan[i]!.lateWrite && request.plan[i]!.before !== null);
+      const changed = await this.deps.store.mailboxesChangedSince(indexes.map((i) => request.plan[i]!.target.id), request.updatedAt, request.id);
+      const failures: unknown[] = [];
+      await runBounded(indexes, async (index, _position, round) => {
+        const step = request.plan[index]!;
+        const kind = stepKindById(step.kind);
+        try {
+          let patch: Partial<PlanStep> = { lateWrite: 'changed-since' };
+          if (!changed.has(step.target.id)) {
+            const current = await kind.read(this.deps.tenant, step.target);
+            if (current === undefined || !kind.holds(current, step.desired)) patch = { lateWrite: 'not-applied' };
+            else {
+              await this.restoreStep(request, index, step, kind.valueOf(step.before), 'undo-late-write', current);
+              patch = { lateWrite: 'undone' };
+            }
+          }
+          await this.deps.store.updateStep(request.id, index, ['failed'], patch, this.deps.now());
+        } catch (error) {
+          const code = toAppError(error).code;
+          if ((code === 'TENANT_THROTTLED' || code === 'TENANT_UNAVAILABLE') && round < 20) return { again: code === 'TENANT_THROTTLED' ? 'throttled' : 'unavailable', error };
+          failures.push(error);
+        }
+        return { done: undefined };
+      }, () => undefined, { concurrency: this.deps.bulk?.concurrency, throttlePauseMs: this.deps.bulk?.throttlePauseMs });
+      // Unreadable or not put back: the job fails and is tried again after its lease, for the mailboxes left.
+      if (failures.length) throw failures[0];
+      const checked = (await this.deps.store.getRequest(request.id)) ?? request;
+      const outcomes = { undone: 0, notApplied: 0, changedSince: 0 };
+      for (const step of checked.plan) {
+        if (step.lateWrite === 'undone') outcomes.undone++;
+        else if (step.lateWrite === 'not-applied') outcomes.notApplied++;
+        else if (step.lateWrite === 'changed-since') outcomes.changedSince++;
+      }
+      const settled = await this.deps.store.annotate(request.id, { lateWrite: 'checked', lateWrites: outcomes }, this.deps.now());
+      await this.audit(request.id, null, 'request.late-write-checked', { outcome: 'checked', ...outcomes });
+      await this.notification.refreshCards(request.id);
+      if (settled) await this.notification.notifyRequester(settled, 'late-checked');
     });
   }
 
@@ -482,6 +538,11 @@ export class RequestExecution {
     await this.notification.refreshCards(request.id);
     if (reverted) await this.notification.notifyRequester(reverted, 'reverted');
   }
+}
+
+/** A failed step whose write timed out or was cut off: it may have reached the tenant after all. */
+function timedOut(step: PlanStep): boolean {
+  return step.status === 'failed' && typeof step.writeErrorCode === 'string' && ambiguousWriteErrors.has(step.writeErrorCode);
 }
 
 /** The step that sets the SMTP AUTH of the request's own target mailbox. */

@@ -102,4 +102,10 @@ export interface PlanStep<V = Json, S = unknown> extends StepIntent<V> {
   errorCode: string | null;
   /** The write's own error when the step still counts as applied or failed otherwise (a time-out). */
   writeErrorCode?: string;
+  /**
+   * What the late check of a failed group change found for this mailbox's timed-out write: it
+   * never reached Exchange, it landed and was put back, or another request changed the mailbox
+   * since and it was left alone.
+   */
+  lateWrite?: 'not-applied' | 'undone' | 'changed-since';
 }

@@ -562,6 +562,20 @@ export class Store {
     return rows.length > 0;
   }
 
+  /**
+   * Which of these mailboxes another request changed after `since` (or is changing): one naming the
+   * mailbox as its target, or writing it as a step of its plan (a group change). Ids as given.
+   */
+  async mailboxesChangedSince(targetUserIds: string[], since: Date, exceptRequestId: string): Promise<Set<string>> {
+    if (targetUserIds.length === 0) return new Set();
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT x.id FROM unnest($1::text[]) AS x(id) WHERE EXISTS (
+         SELECT 1 FROM requests r WHERE r.id <> $3 AND r.updated_at > $2 AND r.state IN ('approved', 'executing', 'succeeded', 'reverted')
+           AND (r.target_user_id = x.id OR r.plan @> jsonb_build_array(jsonb_build_object('target', jsonb_build_object('id', x.id)))))`,
+      [targetUserIds, since, exceptRequestId]);
+    return new Set(rows.map((row) => row.id));
+  }
+
   /** Records a note on a settled request without moving it (a failed request stays failed). */
   async annotate(id: string, params: Record<string, unknown>, at: Date): Promise<RequestRecord | undefined> {
     const rows = await this.db.query<RequestRow>('UPDATE requests SET params = params || $2::jsonb, updated_at = $3 WHERE id = $1 RETURNING *', [id, JSON.stringify(params), at]);
