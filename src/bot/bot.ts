@@ -4,7 +4,8 @@ import {
 } from 'botbuilder';
 import type { AdaptiveCard } from '../cards/builders';
 import type { Dispatcher } from '../core/dispatcher';
-import type { ActionResult, ConversationMember, Notifier } from '../core/turn';
+import type { ActionResult } from '../core/turn';
+import type { ConversationMember, Notifier } from '../ports/notifier';
 import type { Logger } from '../log';
 import type { ConversationRef } from '../model/requests';
 import { toCoreTurn } from './activity';

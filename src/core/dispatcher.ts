@@ -17,7 +17,7 @@ import { formatDateTime } from '../i18n/format';
 import { editDistance, fold } from '../nlu/text';
 import { endingValue, grantsException, registerNumbers } from '../exceptions/decisions';
 import type { ExceptionsRegister } from '../exceptions/register';
-import { approvalsConversationKey } from '../requests/approvals-conversation';
+import { approvalsConversationKey } from '../store/approvals-conversation';
 import type { RequestExecution } from '../requests/execution';
 import type { RequestLifecycle } from '../requests/lifecycle';
 import { justificationMaxLength, type MailboxSmtpState, type RequestRecord } from '../model/requests';
@@ -42,7 +42,8 @@ import { DiagnosisDesk, type SelfServiceParams } from './diagnosis-desk';
 import type { Diagnosis } from '../diagnosis/diagnose';
 import { parseDiagnosisIntent } from '../diagnosis/intent';
 import { parseBounce } from '../diagnosis/bounce';
-import type { ActionResult, ActionTurn, MessageTurn, Notifier, Reply, TurnContext } from './turn';
+import type { Notifier } from '../ports/notifier';
+import type { ActionResult, ActionTurn, MessageTurn, Reply, TurnContext } from './turn';
 
 export interface DispatcherDeps {
   config: Config;

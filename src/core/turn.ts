@@ -37,17 +37,3 @@ export interface ActionResult {
   /** A redelivery of an activity already answered: nothing new is posted for it. */
   replay?: true;
 }
-
-/** Proactive messaging, implemented by the bot edge. */
-export interface Notifier {
-  /** Posts a card; resolves with the new activity's id. */
-  send(conversation: ConversationRef, card: AdaptiveCard): Promise<string | undefined>;
-  update(conversation: ConversationRef, activityId: string, card: AdaptiveCard): Promise<void>;
-  /** Who is in a conversation, by their Teams id (the MRI `refresh.userIds` wants) and Entra id. */
-  members(conversation: ConversationRef): Promise<ConversationMember[]>;
-}
-
-export interface ConversationMember {
-  id: string;
-  aadObjectId?: string;
-}

@@ -1,9 +1,9 @@
 import { exceptionReminderCard, exceptionsCardLimit, type ExceptionsView } from '../cards/builders';
 import type { Config } from '../config';
-import type { Notifier } from '../core/turn';
+import type { Notifier } from '../ports/notifier';
 import { AppError, toAppError } from '../errors';
 import { translator } from '../i18n';
-import { approvalsConversation } from '../requests/approvals-conversation';
+import { approvalsConversation } from '../store/approvals-conversation';
 import type { ExceptionRecord, RequestRecord, UnmanagedMailbox } from '../model/requests';
 import type { Store } from '../store/store';
 import type { Tenant } from '../tenant';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
-import type { Notifier } from '../core/turn';
+import type { Notifier } from '../ports/notifier';
 import { AppError } from '../errors';
 import { ExceptionsRegister } from '../exceptions/register';
 import { revertAt } from '../exceptions/decisions';

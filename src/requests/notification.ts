@@ -1,12 +1,12 @@
 import { groupOf } from '../domain/group-change';
 import { messageCard, requestCard, requesterNoticeCard, type CardAudience } from '../cards/builders';
-import type { ConversationMember } from '../core/turn';
+import type { ConversationMember } from '../ports/notifier';
 import { grantsException, turnsMailboxOff } from '../exceptions/decisions';
 import { translator, type Language } from '../i18n';
 import { formatMoment } from '../i18n/format';
 import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
 import { blockersBeyondMailboxSetting, type Finding } from '../tenant';
-import { approvalsConversation } from './approvals-conversation';
+import { approvalsConversation } from '../store/approvals-conversation';
 import { errorSummary, type LifecycleDeps, type RequestLifecycle } from './lifecycle';
 import type { ConversationRef, RequestRecord } from '../model/requests';
 

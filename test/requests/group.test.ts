@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config';
-import type { Notifier } from '../../src/core/turn';
+import type { Notifier } from '../../src/ports/notifier';
 import { planGroupChange } from '../../src/core/group-drafts';
 import { smtpDisableGroup } from '../../src/commands/smtp-disable-group';
 import { smtpEnableGroup } from '../../src/commands/smtp-enable-group';

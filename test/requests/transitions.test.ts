@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config';
-import type { Notifier } from '../../src/core/turn';
+import type { Notifier } from '../../src/ports/notifier';
 import { AppError } from '../../src/errors';
 import { createLogger } from '../../src/log';
 import { allowedTransitions, type RequestRecord, type RequestState } from '../../src/model/requests';

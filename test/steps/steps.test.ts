@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { requestCard } from '../../src/cards/builders';
 import { loadConfig, quorumFor, type Config } from '../../src/config';
-import type { Notifier } from '../../src/core/turn';
+import type { Notifier } from '../../src/ports/notifier';
 import { translator } from '../../src/i18n';
 import { createLogger } from '../../src/log';
 import type { RequestRecord } from '../../src/model/requests';

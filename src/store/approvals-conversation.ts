@@ -1,4 +1,4 @@
-import type { Store } from '../store/store';
+import type { Store } from './store';
 import type { ConversationRef, RequestRecord } from '../model/requests';
 
 /** Settings key of the conversation approval cards go to (`approvals here`). */
