@@ -110,12 +110,13 @@ export function round(value: number, digits = 1): number {
 }
 
 /** The tenant simulator in its own process (so its CPU is not the bot's nor the load generator's). */
-export async function startSimulatorProcess(certDir: string): Promise<{ url: string; caCertPath: string; control: <T = unknown>(method: 'GET' | 'POST' | 'DELETE', p: string, body?: unknown) => Promise<T>; stop: () => Promise<void> }> {
-  const sim = startChild(processEntry('simulator').args, { BENCH_CERT_DIR: certDir });
+export async function startSimulatorProcess(certDir: string): Promise<{ url: string; caCertPath: string; pid: number; control: <T = unknown>(method: 'GET' | 'POST' | 'DELETE', p: string, body?: unknown) => Promise<T>; stop: () => Promise<void> }> {
+  const sim = startChild(processEntry('simulator').args, { BENCH_CERT_DIR: certDir }, process.env.BENCH_SIM_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SIM_PROF] : []);
   const ready = JSON.parse((await sim.line(/^\{"simulator"/)).trim()) as { simulator: { url: string; caCertPath: string } };
   const dispatcher = new Agent({ connect: { ca: readFileSync(ready.simulator.caCertPath, 'utf8') } });
   return {
     ...ready.simulator,
+    pid: sim.pid,
     control: async <T>(method: 'GET' | 'POST' | 'DELETE', p: string, body?: unknown) => {
       const res = await request(`${ready.simulator.url}${p}`, {
         method, dispatcher, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),

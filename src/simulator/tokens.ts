@@ -65,6 +65,14 @@ export class TokenAuthority {
     private readonly keyId: string,
   ) {}
 
+  /**
+   * Tokens whose signature this authority has already verified, with their claims: a client sends
+   * the same token on every call until it renews it, and the RSA verification was most of the
+   * simulator's CPU per request. Expiry and not-before are still checked on every call.
+   */
+  private readonly verified = new Map<string, JWTPayload>();
+  private static readonly verifiedLimit = 1000;
+
   static async create(privateKeyPem: string): Promise<TokenAuthority> {
     const jose: Jose = await import('jose');
     const privateKey = await jose.importPKCS8(privateKeyPem, 'RS256');
@@ -155,12 +163,17 @@ export class TokenAuthority {
   async check(token: string | undefined, expected: { audience: string; tenantId: string; now: Date }): Promise<TokenCheck> {
     if (!token) return { ok: false, reason: 'empty' };
     if (token.split('.').length !== 3) return { ok: false, reason: 'malformed' };
-    let claims: JWTPayload;
-    try {
+    let claims = this.verified.get(token);
+    if (claims) {
+      const timing = validityProblem(claims, expected.now);
+      if (timing) return { ok: false, reason: timing };
+    } else try {
       ({ payload: claims } = await this.jose.jwtVerify(token, this.publicKey, {
         algorithms: ['RS256'],
         currentDate: expected.now,
       }));
+      if (this.verified.size >= TokenAuthority.verifiedLimit) this.verified.clear();
+      this.verified.set(token, claims);
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === 'ERR_JWT_EXPIRED') return { ok: false, reason: 'expired' };
@@ -176,6 +189,14 @@ export class TokenAuthority {
     }
     return { ok: true, claims: claims as JWTPayload & Record<string, unknown> };
   }
+}
+
+/** jwtVerify's own time checks (no clock tolerance): expired at `exp`, not yet valid before `nbf`. */
+function validityProblem(claims: JWTPayload, now: Date): 'expired' | 'notYetValid' | undefined {
+  const seconds = Math.floor(now.getTime() / 1000);
+  if (typeof claims.nbf === 'number' && claims.nbf > seconds) return 'notYetValid';
+  if (typeof claims.exp === 'number' && claims.exp <= seconds) return 'expired';
+  return undefined;
 }
 
 export function bearerToken(authorization: string | undefined): string | undefined {
