@@ -5,7 +5,7 @@ import { blockerList, messageCard, type AdaptiveCard } from '../cards/builders';
 import type { Config } from '../config';
 import { diagnose, hasFixableBlocker, savedDiagnosisPrefix, savedDiagnosisRetentionMs, type Diagnosis } from '../diagnosis/diagnose';
 import { parseBounce } from '../diagnosis/bounce';
-import type { DiagnosisIntent } from '../diagnosis/intent';
+import type { DiagnosisIntent } from '../nlu/diagnosis-intent';
 import { AppError, toAppError } from '../errors';
 import { translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';

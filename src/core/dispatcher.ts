@@ -40,7 +40,7 @@ import { clickerRefusal, liveVerbs, needsRoles, routeFor, stateRefusal, type Car
 import { truncateText } from './text';
 import { DiagnosisDesk, type SelfServiceParams } from './diagnosis-desk';
 import type { Diagnosis } from '../diagnosis/diagnose';
-import { parseDiagnosisIntent } from '../diagnosis/intent';
+import { parseDiagnosisIntent } from '../nlu/diagnosis-intent';
 import { parseBounce } from '../diagnosis/bounce';
 import type { Notifier } from '../ports/notifier';
 import type { ActionResult, ActionTurn, MessageTurn, Reply, TurnContext } from './turn';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { bounceInputMaxLength, parseBounce } from '../../src/diagnosis/bounce';
-import { parseDiagnosisIntent } from '../../src/diagnosis/intent';
+import { parseDiagnosisIntent } from '../../src/nlu/diagnosis-intent';
 import { count, recordFigure } from '../support/figures';
 import { fuzzRuns, percentile } from '../support/fuzz';
 

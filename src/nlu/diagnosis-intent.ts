@@ -1,5 +1,5 @@
 import type { Language } from '../i18n';
-import { parseBounce } from './bounce';
+import { parseBounce } from '../diagnosis/bounce';
 
 /**
  * What someone asks of the diagnosis side, in any of our languages: their own status ("what's my
