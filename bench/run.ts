@@ -277,6 +277,16 @@ async function main(): Promise<void> {
       raw.echo = echo;
       await echoBot.stop();
     }
+    // The same bot, sending the tenant the requests a status sends: the floor of a status in this machine's set-up.
+    let floor: Awaited<ReturnType<typeof measureThroughput>> | undefined;
+    if (only.has(1)) {
+      const floorBot = startChild(processEntry('tenant-echo-bot').args, { ...botEnv(sim, dataDir), TARGET_UPN: target });
+      children.push(floorBot);
+      const port = (JSON.parse(await floorBot.line(/^\{"echo"/)) as { echo: { port: number } }).echo.port;
+      floor = await measureThroughput('echo + tenant reads', floorBot.pid, `http://127.0.0.1:${port}`, connector, `smtp status ${target}`, sim.pid);
+      raw.tenantEcho = floor;
+      await floorBot.stop();
+    }
 
     // BENCH_CPU_PROF=<dir>: the bot of figures 1–3 writes a V8 CPU profile there when it stops (bench/profile-summary.ts reads it).
     const first = await startGate(botEnv(sim, dataDir), process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []);
@@ -293,6 +303,8 @@ async function main(): Promise<void> {
       // answering its tenant reads: what the machine spends per request bounds the throughput either can reach.
       const machineCpu = round(gate.cpuPerRequest + gate.simulatorCpuPerRequest + gate.loadGeneratorCpuPerRequest, 2);
       const echoMachineCpu = round(echo!.cpuPerRequest + echo!.loadGeneratorCpuPerRequest, 2);
+      record({ id: 'status.throughput.floor', figure: 1, label: 'smtp status throughput against the echo bot that sends the same tenant requests', value: gate.rps, unit: 'req/s', baseline: floor!.rps, baselineLabel: 'echo + tenant reads', goal: 'reported', met: null });
+      record({ id: 'status.cpu.floor', figure: 1, label: 'bot CPU per status against the echo bot that sends the same tenant requests', value: gate.cpuPerRequest, unit: 'ms', baseline: floor!.cpuPerRequest, baselineLabel: 'echo + tenant reads', goal: 'reported', met: null });
       record({ id: 'status.simulator-cpu', figure: 1, label: 'tenant simulator CPU per status', value: gate.simulatorCpuPerRequest, unit: 'ms', baseline: null, baselineLabel: '', goal: 'reported', met: null });
       record({ id: 'status.machine-cpu', figure: 1, label: 'machine CPU per status (bot + simulator + load generator)', value: machineCpu, unit: 'ms', baseline: echoMachineCpu, baselineLabel: 'echo bot + load generator', goal: 'reported', met: null, detail: { cores: os.cpus().length } });
     }

@@ -10,9 +10,9 @@ export const root = path.join(__dirname, '..');
 /**
  * How each process of the bench is run. The bot: compiled JavaScript from `npm run build` (dist/main.js)
  * when there is one, as in production, else through the tsx loader. The echo bot and PGlite's footprint
- * are plain JavaScript; the simulator runs through tsx (its speed is not measured).
+ * are plain JavaScript; the simulator runs through tsx (its CPU is reported beside the bot's, not judged).
  */
-export function processEntry(script: 'main' | 'echo-bot' | 'simulator' | 'pglite-footprint'): { args: string[]; compiled: boolean } {
+export function processEntry(script: 'main' | 'echo-bot' | 'tenant-echo-bot' | 'simulator' | 'pglite-footprint'): { args: string[]; compiled: boolean } {
   if (script === 'main') {
     const compiled = path.join(root, 'dist', 'main.js');
     return existsSync(compiled) ? { args: [compiled], compiled: true } : { args: ['--import', 'tsx', path.join(root, 'src', 'main.ts')], compiled: false };
