@@ -9,7 +9,7 @@ import { stepKindById } from '../steps/registry';
 import type { PlanStep, StepIntent } from '../steps/types';
 import { groupOf } from '../domain/group-change';
 import type { AdaptiveCard } from './card';
-import { groupLines, partlyDone, retryableSteps } from './group';
+import { groupLines, nameList, partlyDone, retryableSteps } from './group';
 
 export type { AdaptiveCard } from './card';
 
@@ -206,7 +206,9 @@ export function requestTitle(t: Translate, request: Pick<RequestRecord, 'command
   const name = request.targetDisplayName ?? request.targetUpn ?? t('steps.theOrganization');
   const fix = Array.isArray(request.params.fixSteps) && request.params.fixSteps.length > 1;
   const adopt = request.params.adopt === true || (request.commandId === 'smtp-enable' && (request.plan ?? []).length === 0 && !request.params.extendsException);
-  return t(`request.title.${fix ? 'plan-fix' : adopt ? 'smtp-adopt' : request.commandId}`, { name });
+  // A group's reminder drafts these two: what they do to the group's exceptions, not a bare enable or disable.
+  const groupFollowUp = typeof request.params.extendsGroupOf === 'string' ? 'group-extend' : typeof request.params.endsGroupOf === 'string' ? 'group-end' : undefined;
+  return t(`request.title.${fix ? 'plan-fix' : adopt ? 'smtp-adopt' : groupFollowUp ?? request.commandId}`, { name });
 }
 
 export function requestCard(t: Translate, { request, approvals, blockersLeft, endsException }: RequestView, audience: CardAudience, notice?: { text: string; code: string }, view: ApprovalView = {}): AdaptiveCard {
@@ -425,7 +427,8 @@ function endLines(t: Translate, view: ExceptionsView, exception: ExceptionRecord
   const by = view.ending?.[exception.id];
   if (by) return [paragraph(t('exceptions.end.ending', { by }), { color: 'Warning', spacing: 'Small' })];
   if (!view.endIn) return [];
-  const data = { requestId: exception.requestId, view: 'exceptions', language: view.endIn };
+  // A group change governs many exceptions: the button names which one it ends.
+  const data = { requestId: exception.requestId, exceptionId: exception.id, view: 'exceptions', language: view.endIn };
   return [{ type: 'ActionSet', actions: [execute(t('exceptions.end.action'), verbs.exceptionEnd, data, 'destructive')] }];
 }
 
@@ -448,6 +451,35 @@ export function exceptionReminderCard(t: Translate, exception: ExceptionRecord):
     facts(exceptionFacts(t, exception)),
     reference(t, exception.requestId),
   ], [execute(t('action.extend'), verbs.exceptionExtend, data, 'positive'), execute(t('action.lapse'), verbs.exceptionLapse, data)]);
+}
+
+/**
+ * To the approvers and the requester, some days before a group change's exceptions end: one card for
+ * the group, however many mailboxes — how many lapse and when, which — with Extend (one new request
+ * for all of them), Let them lapse, and End now.
+ */
+export function groupExceptionReminderCard(t: Translate, view: { request: RequestRecord; exceptions: ExceptionRecord[]; expiresAt: Date }): AdaptiveCard {
+  const { request, exceptions, expiresAt } = view;
+  const data = { requestId: request.id };
+  const name = groupOf(request)?.displayName ?? request.targetDisplayName ?? '';
+  const first = exceptions[0]!;
+  return card([
+    heading(t('exceptions.group.reminderTitle', { name })),
+    paragraph(t('exceptions.group.reminderText', { count: exceptions.length, date: formatMoment(t, expiresAt) })),
+    facts([
+      [t('request.requestedBy'), first.requesterName],
+      [t('request.approvedBy'), first.approverNames.length ? first.approverNames.join(', ') : t('exceptions.noApprover')],
+      [t('exceptions.justification'), first.justification || t('exceptions.noJustification')],
+      [t('exceptions.until'), formatMoment(t, expiresAt)],
+    ]),
+    ...nameList(t, exceptions.map((e) => ({ id: e.targetUserId, displayName: e.targetDisplayName, userPrincipalName: e.targetUpn }))),
+    paragraph(t('exceptions.group.reminderNote'), { isSubtle: true }),
+    reference(t, request.id),
+  ], [
+    execute(t('exceptions.group.extendAction'), verbs.groupExceptionsExtend, data, 'positive'),
+    execute(t('exceptions.group.lapseAction'), verbs.groupExceptionsLapse, data),
+    execute(t('exceptions.group.endAction'), verbs.groupExceptionsEnd, data, 'destructive'),
+  ]);
 }
 
 /** Formats an exception's end for messages: a UTC date, or "permanent". */

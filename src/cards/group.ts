@@ -15,7 +15,7 @@ import type { AdaptiveCard } from './card';
 const paragraph = (text: string, extra: Record<string, unknown> = {}) => ({ type: 'TextBlock', text, wrap: true, ...extra });
 
 /** Names, at most {@link groupCardListLimit}, then "and N more". */
-function nameList(t: Translate, members: readonly GroupMember[]): Record<string, unknown>[] {
+export function nameList(t: Translate, members: readonly GroupMember[]): Record<string, unknown>[] {
   return [
     ...members.slice(0, groupCardListLimit).map((m) => paragraph(`• ${m.displayName} (${m.userPrincipalName})`, { spacing: 'None' })),
     ...(members.length > groupCardListLimit ? [paragraph(t('group.more', { count: members.length - groupCardListLimit }), { isSubtle: true, spacing: 'None' })] : []),
@@ -38,7 +38,9 @@ export function groupLines(t: Translate, request: RequestRecord): Record<string,
   const skipped = group.skipped.length ? [paragraph(t('group.skipped', { count: group.skipped.length }), { weight: 'Bolder', spacing: 'Medium' }), ...nameList(t, group.skipped)] : [];
   const alreadySo = group.alreadySo ? [paragraph(t('group.alreadySoCount', { count: group.alreadySo }), { spacing: 'Small' })] : [];
   if (['draft', 'confirmed', 'pending', 'approved', 'rejected', 'cancelled', 'expired'].includes(request.state)) {
-    lines.push(paragraph(t('group.willChange', { count: plan.length }), { weight: 'Bolder', spacing: 'Small' }), ...nameList(t, plan.map(memberOf)), ...alreadySo, ...skipped);
+    // An extension of the group's exceptions writes only the mailboxes that are off by the time it runs.
+    const heading = typeof request.params.extendsGroupOf === 'string' ? 'group.willExtend' : 'group.willChange';
+    lines.push(paragraph(t(heading, { count: plan.length }), { weight: 'Bolder', spacing: 'Small' }), ...nameList(t, plan.map(memberOf)), ...alreadySo, ...skipped);
     return lines;
   }
   if (request.state === 'executing') {

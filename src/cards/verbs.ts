@@ -16,6 +16,10 @@ export const verbs = {
   exceptionDisable: 'exception.disable',
   /** `exceptions` (issue #8): end a granted exception early — its mailbox's SMTP AUTH turned off through a request. */
   exceptionEnd: 'exception.end',
+  /** A group's reminder: its exceptions extended (one new request), let lapse, or ended now, all together. */
+  groupExceptionsExtend: 'exception.group-extend',
+  groupExceptionsLapse: 'exception.group-lapse',
+  groupExceptionsEnd: 'exception.group-end',
   /** A group change done in part: its failed mailboxes written again, once each, under the same approval. */
   retry: 'request.retry',
   /** Teams' automatic `refresh` for the users in `refresh.userIds`: approvers get live buttons. */

@@ -43,6 +43,9 @@ export interface CardHandlers {
   extendException(press: Press): Promise<ActionResult>;
   lapseException(press: Press): Promise<ActionResult>;
   endException(press: Press): Promise<ActionResult>;
+  extendGroupExceptions(press: Press): Promise<ActionResult>;
+  lapseGroupExceptions(press: Press): Promise<ActionResult>;
+  endGroupExceptions(press: Press): Promise<ActionResult>;
   draftForUnmanaged(press: Press, what: 'adopt' | 'disable'): Promise<ActionResult>;
   selfService(press: Press): Promise<ActionResult>;
   fix(press: Press): Promise<ActionResult>;
@@ -59,9 +62,12 @@ export interface CardHandlers {
  * UNDO_ALREADY_REQUESTED); `exception-active` — the exception the button governs was extended,
  * ended or lapsed since (EXCEPTION_NOT_ACTIVE); `still-unmanaged` — the mailbox an `exceptions` card
  * listed as unmanaged has been brought under the register since (ALREADY_REGISTERED);
- * `exception-not-ending` — someone already asked to end the exception early (EXCEPTION_ALREADY_ENDING).
+ * `exception-not-ending` — someone already asked to end the exception early (EXCEPTION_ALREADY_ENDING);
+ * `group-exceptions-active` — a group reminder's request governs none of its mailboxes' exceptions
+ * any more: each was extended, ended or has lapsed (GROUP_EXCEPTIONS_NOT_ACTIVE);
+ * `group-not-ending` — someone already asked to end the group's exceptions now (GROUP_EXCEPTIONS_ALREADY_ENDING).
  */
-export type StaleCheck = 'not-undone' | 'undo-still-needed' | 'exception-active' | 'exception-not-ending' | 'still-unmanaged';
+export type StaleCheck = 'not-undone' | 'undo-still-needed' | 'exception-active' | 'exception-not-ending' | 'still-unmanaged' | 'group-exceptions-active' | 'group-not-ending';
 
 /** The cards that list several subjects, each with its own buttons. */
 export type ListView = 'requests' | 'exceptions';
@@ -149,6 +155,20 @@ export const cardRoutes: Readonly<Record<Verb, CardRoute>> = {
     // Ending early turns SMTP AUTH off through a request of its own, gated by its risk like any other.
     subject: 'request', who: [{ may: ['it-staff'] }], states: ['succeeded'], staleCode: 'EXCEPTION_NOT_ACTIVE', stale: ['exception-active', 'exception-not-ending'], once: true, listed: 'exceptions',
     handle: (h, press) => h.endException(press),
+  },
+  // A group's reminder acts on every exception its request still governs, each mailbox then on its own;
+  // a press once they are all extended, ended or lapsed is refused as stale.
+  [verbs.groupExceptionsExtend]: {
+    subject: 'request', who: [{ may: ['approver', 'it-staff'] }], states: ['succeeded'], staleCode: 'GROUP_EXCEPTIONS_NOT_ACTIVE', stale: ['group-exceptions-active'], once: true,
+    handle: (h, press) => h.extendGroupExceptions(press),
+  },
+  [verbs.groupExceptionsLapse]: {
+    subject: 'request', who: [{ may: ['approver', 'it-staff'] }], states: ['succeeded'], staleCode: 'GROUP_EXCEPTIONS_NOT_ACTIVE', stale: ['group-exceptions-active'], once: true,
+    handle: (h, press) => h.lapseGroupExceptions(press),
+  },
+  [verbs.groupExceptionsEnd]: {
+    subject: 'request', who: [{ may: ['it-staff'] }], states: ['succeeded'], staleCode: 'GROUP_EXCEPTIONS_NOT_ACTIVE', stale: ['group-exceptions-active', 'group-not-ending'], once: true,
+    handle: (h, press) => h.endGroupExceptions(press),
   },
   [verbs.exceptionAdopt]: {
     subject: 'review-item', who: [{ may: ['it-staff'] }], stale: ['still-unmanaged'], once: true, replay: 'adopt-drafted',

@@ -24,7 +24,7 @@ import { justificationMaxLength, type MailboxSmtpState, type RequestRecord } fro
 import type { RequestNotification } from '../requests/notification';
 import { requestServices, type RequestServices } from '../requests/services';
 import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
-import { pendingStep, planRisk, readPlan, reverseIntents, stateKey } from '../steps/plan';
+import { highestRisk, pendingStep, planRisk, readPlan, reverseIntents, stateKey } from '../steps/plan';
 import { perUserMfa } from '../steps/per-user-mfa';
 import { authenticationPolicy } from '../steps/authentication-policy';
 import { securityDefaults } from '../steps/security-defaults';
@@ -32,7 +32,7 @@ import { stepKindById } from '../steps/registry';
 import type { StepIntent } from '../steps/types';
 import type { Store } from '../store/store';
 import { evaluateSmtpAuth, snapshotOf, type DirectoryUser, type SmtpAuthEvaluation, type Tenant } from '../tenant';
-import { readSmtpState } from '../tenant/smtp-state';
+import { readMailboxStates, readSmtpState } from '../tenant/smtp-state';
 import { readOrgSmtpStatus } from '../tenant/org-status';
 import type { OrgStatusView } from '../cards/org-status';
 import { RoleLookup, type Roles } from './roles';
@@ -362,7 +362,7 @@ export class Dispatcher implements CardHandlers {
     return { card: messageCard(t, text), replay: true };
   }
 
-  async checkNotStale({ request, unmanaged }: Press, check: StaleCheck): Promise<void> {
+  async checkNotStale({ turn, request, unmanaged }: Press, check: StaleCheck): Promise<void> {
     if (check === 'still-unmanaged') {
       if (unmanaged) await this.exceptions.requireUnregistered(unmanaged);
       return;
@@ -382,11 +382,19 @@ export class Dispatcher implements CardHandlers {
         return;
       }
       case 'exception-active':
-        await this.exceptions.activeGovernedBy(request);
+        await this.exceptions.activeGovernedBy(request, turn.data.exceptionId);
         return;
       case 'exception-not-ending': {
-        const ending = await this.exceptions.openEndingOf(await this.exceptions.activeGovernedBy(request));
+        const ending = await this.exceptions.openEndingOf(await this.exceptions.activeGovernedBy(request, turn.data.exceptionId));
         if (ending) throw new AppError('EXCEPTION_ALREADY_ENDING', { by: ending.requesterName });
+        return;
+      }
+      case 'group-exceptions-active':
+        await this.exceptions.groupExceptions(request);
+        return;
+      case 'group-not-ending': {
+        const ending = await this.deps.store.openGroupFollowUp('endsGroupOf', request.id);
+        if (ending) throw new AppError('GROUP_EXCEPTIONS_ALREADY_ENDING', { by: ending.requesterName });
         return;
       }
     }
@@ -507,7 +515,7 @@ export class Dispatcher implements CardHandlers {
   async extendException(press: Press): Promise<ActionResult> {
     const { turn, request, language } = press as Required<Pick<Press, 'turn' | 'request' | 'language'>>;
     const t = translator(language);
-    const exception = await this.exceptions.activeGovernedBy(request);
+    const exception = await this.exceptions.activeGovernedBy(request, turn.data.exceptionId);
     // A second "Extend" (another approver, another copy of the reminder) points at the first one.
     const open = await this.exceptions.openExtensionOf(exception);
     if (open) return { card: messageCard(t, t('exceptions.extendAlreadyRequested', { by: open.requesterName, name: exception.targetDisplayName }), open.id) };
@@ -533,7 +541,7 @@ export class Dispatcher implements CardHandlers {
    */
   async endException(press: Press): Promise<ActionResult> {
     const { turn, request, language } = press as Required<Pick<Press, 'turn' | 'request' | 'language'>>;
-    const exception = await this.exceptions.activeGovernedBy(request);
+    const exception = await this.exceptions.activeGovernedBy(request, turn.data.exceptionId);
     const user = await this.userById(exception.targetUserId);
     const org = await this.tenantCall(() => this.deps.tenant.exchange.getTransportConfig());
     const intents: StepIntent[] = [{ kind: mailboxSmtpAuth.id, target: mailboxOf(user), desired: endingValue(exception, org.smtpClientAuthenticationDisabled) }];
@@ -551,6 +559,103 @@ export class Dispatcher implements CardHandlers {
     const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
     return {
       card: messageCard(translator(language), translator(language)('exceptions.end.requested', { name: exception.targetDisplayName }), created.id),
+      followUp: async () => {
+        const current = (await this.deps.store.getRequest(created.id)) ?? created;
+        await this.postBelow(turn, { card: await this.notification.cardFor(current, 'requester', language), track: { requestId: created.id, audience: 'requester', language } });
+        if (next?.state === 'pending') await this.notification.postApprovalCard(next);
+        else if (next?.state === 'approved') await this.execution.execute(next.id);
+      },
+    };
+  }
+
+  /**
+   * Extend on a group's reminder: one new request for every mailbox whose exception the group change
+   * still governs (not those ended, lapsed or extended on their own since), under the group enable's
+   * gating — its command and at least its risk, so an extension is never approved by fewer people
+   * than the grant. Clicking is the confirmation; approvers other than the clicker decide. Nothing
+   * is written for a mailbox still on when it runs; one that lapsed meanwhile is turned on again.
+   */
+  async extendGroupExceptions(press: Press): Promise<ActionResult> {
+    const { turn, request, language } = press as Required<Pick<Press, 'turn' | 'request' | 'language'>>;
+    const t = translator(language);
+    const group = groupOf(request)!;
+    const governed = (await this.exceptions.groupExceptions(request)).filter((e) => e.expiresAt !== null);
+    // A permanent grant has no end to extend: extending it would only give it one.
+    if (governed.length === 0) throw new AppError('GROUP_EXCEPTIONS_NOT_ACTIVE');
+    const open = await this.deps.store.openGroupFollowUp('extendsGroupOf', request.id);
+    if (open) return { card: messageCard(t, t('exceptions.group.extendAlreadyRequested', { by: open.requesterName, name: group.displayName }), open.id) };
+    const states = await this.tenantCall(() => readMailboxStates(this.deps.tenant.exchange));
+    const steps = governed.map((e) => pendingStep({ kind: mailboxSmtpAuth.id, target: { type: 'mailbox', id: e.targetUserId, identity: e.targetUpn, displayName: e.targetDisplayName }, desired: false }, states.get(e.targetUserId.toLowerCase())));
+    const command = changeCommand('smtp-enable-group');
+    const risk = highestRisk([request.risk, planRisk(steps), command.minimumRisk ?? 'low']);
+    const justification = typeof request.params.justification === 'string' ? request.params.justification : governed[0]!.justification;
+    const params = {
+      query: group.id, durationMs: this.deps.config.EXCEPTION_DEFAULT_DAYS * 86_400_000, justification,
+      group: { ...group, alreadySo: 0, skipped: [] }, extendsGroupOf: request.id,
+      extendsExceptions: Object.fromEntries(governed.map((e) => [e.targetUserId, e.id])),
+    };
+    const created: RequestRecord = { ...this.newRequest(turn, command.id, risk, language, params), targetDisplayName: group.displayName, plan: steps };
+    await this.lifecycle.create(created, {
+      command: command.id, group: { id: group.id, displayName: group.displayName }, extendsGroupOf: request.id, exceptions: governed.length,
+      steps: steps.map((step) => ({ kind: step.kind, target: step.target.identity, desired: step.desired })), durationMs: params.durationMs, justification,
+    });
+    await this.lifecycle.audit(created.id, turn.userId!, 'exception.extend-requested', { group: group.displayName, extendsGroupOf: request.id, exceptions: governed.length, from: governed[0]!.expiresAt?.toISOString() ?? null });
+    const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
+    const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
+    return {
+      card: messageCard(t, t('exceptions.group.extendRequested', { by: turn.userName, name: group.displayName, count: governed.length }), created.id),
+      followUp: async () => {
+        if (next?.state === 'pending') await this.notification.postApprovalCard(next);
+        else if (next?.state === 'approved') await this.execution.execute(next.id);
+      },
+    };
+  }
+
+  /** "Let them lapse" on a group's reminder: recorded once; each mailbox's exception still ends on its own, on time. */
+  async lapseGroupExceptions(press: Press): Promise<ActionResult> {
+    const { turn, request, language } = press as Required<Pick<Press, 'turn' | 'request' | 'language'>>;
+    const t = translator(language);
+    const governed = await this.exceptions.chooseGroupLapse(request, turn.userId!, turn.userName);
+    return { card: messageCard(t, t('exceptions.group.lapseChosen', { by: turn.userName, name: groupOf(request)!.displayName, count: governed.length, date: exceptionEnd(t, governed[0]!.expiresAt) }), request.id) };
+  }
+
+  /**
+   * End now on a group's reminder: one request that turns SMTP AUTH off for every mailbox whose
+   * exception the group change still governs (each to what its lapse would restore), gated like a
+   * group disable (it can stop every device of the group at once); when it is done each exception
+   * ends on its own. A mailbox already off (changed outside SMTP Gate) is ended in the register now,
+   * with nothing written.
+   */
+  async endGroupExceptions(press: Press): Promise<ActionResult> {
+    const { turn, request, language } = press as Required<Pick<Press, 'turn' | 'request' | 'language'>>;
+    const t = translator(language);
+    const group = groupOf(request)!;
+    const governed = await this.exceptions.groupExceptions(request);
+    const org = await this.tenantCall(() => this.deps.tenant.exchange.getTransportConfig());
+    const states = await this.tenantCall(() => readMailboxStates(this.deps.tenant.exchange));
+    const intents: StepIntent[] = governed.map((e) => ({ kind: mailboxSmtpAuth.id, target: { type: 'mailbox', id: e.targetUserId, identity: e.targetUpn, displayName: e.targetDisplayName }, desired: endingValue(e, org.smtpClientAuthenticationDisabled) }));
+    const known = new Map<string, unknown>(intents.map((intent) => [stateKey(intent), states.get(intent.target.id.toLowerCase())]));
+    const { steps } = await this.tenantCall(() => readPlan(this.deps.tenant, intents, known));
+    const toWrite = new Set(steps.map((step) => step.target.id));
+    const alreadyOff = governed.filter((e) => !toWrite.has(e.targetUserId));
+    for (const exception of alreadyOff) await this.exceptions.endAlreadyOff(exception, turn.userId!, turn.userName);
+    if (steps.length === 0) return { card: messageCard(t, t('exceptions.group.alreadyOff', { name: group.displayName, count: alreadyOff.length }), request.id) };
+    const command = changeCommand('smtp-disable-group');
+    const risk = highestRisk([planRisk(steps), command.minimumRisk ?? 'low']);
+    const params = {
+      query: group.id, group: { ...group, alreadySo: alreadyOff.length, skipped: [] }, endsGroupOf: request.id,
+      endsExceptions: governed.filter((e) => toWrite.has(e.targetUserId)).map((e) => e.id),
+    };
+    const created: RequestRecord = { ...this.newRequest(turn, command.id, risk, language, params), targetDisplayName: group.displayName, plan: steps };
+    await this.lifecycle.create(created, {
+      command: command.id, group: { id: group.id, displayName: group.displayName }, endsGroupOf: request.id, exceptions: steps.length,
+      steps: steps.map((step) => ({ kind: step.kind, target: step.target.identity, desired: step.desired })),
+    });
+    await this.lifecycle.audit(created.id, turn.userId!, 'exception.end-requested', { group: group.displayName, endsGroupOf: request.id, exceptions: steps.length, by: turn.userName, expiresAt: governed[0]!.expiresAt?.toISOString() ?? null });
+    const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
+    const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
+    return {
+      card: messageCard(t, t('exceptions.group.endRequested', { name: group.displayName, count: steps.length }), created.id),
       followUp: async () => {
         const current = (await this.deps.store.getRequest(created.id)) ?? created;
         await this.postBelow(turn, { card: await this.notification.cardFor(current, 'requester', language), track: { requestId: created.id, audience: 'requester', language } });

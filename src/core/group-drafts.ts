@@ -1,11 +1,11 @@
 import type { ChangeCommand } from '../commands/types';
 import type { Risk } from '../config';
-import { smtpState, type MailboxSmtpState } from '../domain/smtp-auth';
 import { AppError } from '../errors';
 import { highestRisk, planRisk, readPlan, stateKey } from '../steps/plan';
 import type { PlanStep } from '../steps/types';
 import type { DirectoryGroup, DirectoryUser, Tenant } from '../tenant';
 import type { GroupMember, GroupParams } from '../domain/group-change';
+import { readMailboxStates } from '../tenant/smtp-state';
 
 
 export type GroupTarget = { kind: 'found'; group: DirectoryGroup } | { kind: 'ambiguous'; candidates: DirectoryGroup[] };
@@ -15,23 +15,6 @@ export async function resolveGroupTarget(tenant: Tenant, query: string): Promise
   const resolution = await tenant.directory.resolveGroup(query);
   if (resolution.kind === 'none') throw new AppError('GROUP_NOT_FOUND', { query });
   return resolution;
-}
-
-/**
- * Every mailbox's SMTP AUTH state in four calls instead of two per member: Get-CASMailbox filtered
- * on each value ($true, $false, $null: together every mailbox) and Get-TransportConfig, keyed by the
- * mailbox's Entra object id. A user absent from all three has no mailbox.
- */
-export async function readMailboxStates(tenant: Tenant): Promise<Map<string, MailboxSmtpState>> {
-  const [off, on, inherit, org] = await Promise.all([
-    tenant.exchange.listCasMailboxes(true), tenant.exchange.listCasMailboxes(false), tenant.exchange.listCasMailboxes(null), tenant.exchange.getTransportConfig(),
-  ]);
-  const states = new Map<string, MailboxSmtpState>();
-  for (const mailbox of [...off, ...on, ...inherit]) {
-    if (!mailbox.externalDirectoryObjectId) continue;
-    states.set(mailbox.externalDirectoryObjectId.toLowerCase(), smtpState(mailbox.smtpClientAuthenticationDisabled, org.smtpClientAuthenticationDisabled));
-  }
-  return states;
 }
 
 export interface GroupPlan {
@@ -50,7 +33,7 @@ export interface GroupPlan {
 export async function planGroupChange(tenant: Tenant, command: ChangeCommand, group: DirectoryGroup, tenantId: string, permanent: boolean): Promise<GroupPlan> {
   const members = await tenant.directory.groupUsers(group.id);
   if (members.length === 0) throw new AppError('GROUP_EMPTY', { name: group.displayName });
-  const states = await readMailboxStates(tenant);
+  const states = await readMailboxStates(tenant.exchange);
   const withMailbox: DirectoryUser[] = [];
   const skipped: GroupMember[] = [];
   for (const member of members) {

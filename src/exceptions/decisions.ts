@@ -87,3 +87,8 @@ export function registerNumbers(managed: ExceptionRecord[], explicitlyOnUserIds:
 export function perMailbox(request: Pick<RequestRecord, 'targetUserId' | 'plan'>): boolean {
   return !request.targetUserId && request.plan.length > 0 && request.plan.every((step) => step.kind === mailboxSmtpAuth.id);
 }
+
+/** The group change whose exceptions this request extends (Extend on a group's reminder), if it is one. */
+export function extendedGroupOf(request: Pick<RequestRecord, 'params'>): string | undefined {
+  return typeof request.params.extendsGroupOf === 'string' ? request.params.extendsGroupOf : undefined;
+}

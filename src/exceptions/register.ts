@@ -1,4 +1,5 @@
-import { exceptionReminderCard, exceptionsCardLimit, type ExceptionsView } from '../cards/builders';
+import { exceptionReminderCard, exceptionsCardLimit, groupExceptionReminderCard, type ExceptionsView } from '../cards/builders';
+import { groupOf } from '../domain/group-change';
 import type { Config } from '../config';
 import type { Notifier } from '../ports/notifier';
 import { AppError, toAppError } from '../errors';
@@ -9,7 +10,7 @@ import type { Store } from '../store/store';
 import type { Tenant } from '../tenant';
 import type { MailboxSmtpState } from '../model/requests';
 import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
-import { grantsException, perMailbox, reminderAt, restoreValueOf, turnsMailboxOff } from './decisions';
+import { extendedGroupOf, grantsException, perMailbox, reminderAt, restoreValueOf, turnsMailboxOff } from './decisions';
 
 export interface ExceptionsDeps {
   config: Config;
@@ -145,9 +146,13 @@ export class ExceptionsRegister {
     const approverNames = (await store.approvals(request.id)).filter((a) => a.decision === 'approve').map((a) => a.approverName);
     const justification = typeof request.params.justification === 'string' ? request.params.justification : '';
     const group = request.params.group as { id?: string; displayName?: string } | undefined;
+    // Extend on a group's reminder: only the exceptions that group change still governs are taken over.
+    const extending = extendedGroupOf(request);
+    const listed = (request.params.extendsExceptions ?? {}) as Record<string, string>;
     for (const step of applied) {
       if (governed.has(step.target.id) || (step.after && (step.after as MailboxSmtpState).mailboxSmtpClientAuthenticationDisabled !== false)) continue;
       const active = await store.activeExceptionFor(step.target.id);
+      if (active && extending && active.requestId !== extending) continue;
       if (active) {
         const extended = await store.extendException(active.id, active.requestId, { requestId: request.id, requesterId: request.requesterId, requesterName: request.requesterName, approverNames, justification: justification || active.justification, expiresAt }, now);
         if (!extended) continue;
@@ -155,15 +160,27 @@ export class ExceptionsRegister {
         await this.audit(request.id, null, 'exception.extended', { exceptionId: active.id, target: active.targetUpn, from: active.expiresAt?.toISOString() ?? null, to: expiresAt?.toISOString() ?? null, approvers: approverNames, group: group?.displayName ?? null });
         continue;
       }
+      // An extension that did not write this mailbox (it was on) and finds no exception any more:
+      // it was ended early meanwhile, and is not brought back.
+      const written = (step.before as MailboxSmtpState | null)?.mailboxSmtpClientAuthenticationDisabled !== false;
+      if (extending && !written) continue;
+      // Approved after the group's exceptions lapsed: each is renewed with what it restores to.
+      const renewed = extending && listed[step.target.id] ? await store.getException(listed[step.target.id]!) : undefined;
       const exception: ExceptionRecord = {
         id: this.deps.newId(), tenantId: request.tenantId, targetUserId: step.target.id, targetUpn: step.target.identity, targetDisplayName: step.target.displayName,
-        requestId: request.id, originRequestId: request.id, requesterId: request.requesterId, requesterName: request.requesterName, approverNames, justification, expiresAt,
-        restoreValue: restoreValueOf(step.before as MailboxSmtpState | null), adopted: false, state: 'active', createdAt: now, updatedAt: now,
+        requestId: request.id, originRequestId: renewed?.originRequestId ?? request.id, requesterId: request.requesterId, requesterName: request.requesterName, approverNames, justification, expiresAt,
+        restoreValue: renewed ? renewed.restoreValue : restoreValueOf(step.before as MailboxSmtpState | null), adopted: renewed?.adopted ?? false, state: 'active', createdAt: now, updatedAt: now,
       };
       if (!(await store.insertException(exception))) continue;
-      await this.audit(request.id, null, 'exception.created', {
+      await this.audit(request.id, null, renewed ? 'exception.renewed' : 'exception.created', {
+        ...(renewed ? { renews: renewed.id } : {}),
         exceptionId: exception.id, target: exception.targetUpn, justification, expiresAt: expiresAt?.toISOString() ?? null, approvers: approverNames, permanent: expiresAt === null, group: group?.displayName ?? null,
       });
+    }
+    // One reminder for the group's exceptions, not one per mailbox; recorded twice (a retry), still one.
+    const remindAt = reminderAt(expiresAt, durationMs, this.deps.config.EXCEPTION_REMINDER_DAYS);
+    if (remindAt && (await store.activeExceptions(request.tenantId)).some((e) => e.requestId === request.id)) {
+      await store.scheduleJob({ id: this.deps.newId(), kind: 'exception.remind', requestId: request.id, runAt: remindAt });
     }
   }
 
@@ -180,8 +197,16 @@ export class ExceptionsRegister {
     return (await this.deps.store.exceptionNamesRequest(request.id)) ? 'superseded' : undefined;
   }
 
-  /** The active exception a reminder's request governs, or EXCEPTION_NOT_ACTIVE (extended, ended or lapsed since). */
-  async activeGovernedBy(request: RequestRecord): Promise<ExceptionRecord> {
+  /**
+   * The active exception a reminder's request governs, or EXCEPTION_NOT_ACTIVE (extended, ended or
+   * lapsed since). A group change governs one per mailbox: the button names which (`exceptionId`).
+   */
+  async activeGovernedBy(request: RequestRecord, exceptionId?: unknown): Promise<ExceptionRecord> {
+    if (perMailbox(request)) {
+      const named = typeof exceptionId === 'string' && reviewIdPattern.test(exceptionId) ? await this.deps.store.getException(exceptionId) : undefined;
+      if (!grantsException(request) || request.state !== 'succeeded' || named?.state !== 'active' || named.requestId !== request.id) throw new AppError('EXCEPTION_NOT_ACTIVE');
+      return named;
+    }
     const exception = request.targetUserId ? await this.deps.store.activeExceptionFor(request.targetUserId) : undefined;
     if (!grantsException(request) || request.state !== 'succeeded' || !exception || exception.requestId !== request.id) throw new AppError('EXCEPTION_NOT_ACTIVE');
     return exception;
@@ -206,10 +231,52 @@ export class ExceptionsRegister {
     }
   }
 
+  /**
+   * The exceptions a group change still governs (its mailboxes not ended, extended by another request
+   * or lapsed since), or GROUP_EXCEPTIONS_NOT_ACTIVE: what a group reminder's buttons act on.
+   */
+  async groupExceptions(request: RequestRecord): Promise<ExceptionRecord[]> {
+    const governed = grantsException(request) && perMailbox(request) && request.state === 'succeeded'
+      ? (await this.deps.store.activeExceptions(request.tenantId)).filter((e) => e.requestId === request.id) : [];
+    if (governed.length === 0) throw new AppError('GROUP_EXCEPTIONS_NOT_ACTIVE');
+    return governed;
+  }
+
+  /** "Let them lapse" on a group's reminder: recorded once for the group; the revert job ends each on time. */
+  async chooseGroupLapse(request: RequestRecord, actorId: string, actorName: string): Promise<ExceptionRecord[]> {
+    const governed = await this.groupExceptions(request);
+    await this.audit(request.id, actorId, 'exception.lapse-chosen', { group: groupOf(request)?.displayName ?? null, exceptions: governed.length, by: actorName, expiresAt: governed[0]!.expiresAt?.toISOString() ?? null });
+    return governed;
+  }
+
+  /**
+   * Reminder job of a group change's exceptions: one card for the group, however many mailboxes,
+   * to the approvals conversation and to the requester's, with how many will lapse and when.
+   */
+  private async remindGroup(request: RequestRecord): Promise<void> {
+    const governed = grantsException(request) ? (await this.deps.store.activeExceptions(request.tenantId)).filter((e) => e.requestId === request.id) : [];
+    const expiresAt = governed.find((e) => e.expiresAt)?.expiresAt;
+    if (!governed.length || !expiresAt) return;
+    const t = translator(request.language);
+    const card = groupExceptionReminderCard(t, { request, exceptions: governed, expiresAt });
+    const approvals = await approvalsConversation(this.deps.store, request);
+    await this.deps.notifier.send(approvals, card);
+    if (conversationKey(approvals) !== conversationKey(request.conversation)) {
+      try {
+        await this.deps.notifier.send(request.conversation, card);
+      } catch (error) {
+        // Teams refuses a chat the app was removed from: the approvers have the card all the same.
+        await this.audit(request.id, null, 'notify.failed', { event: 'exception-reminder', reason: error instanceof Error ? error.message.slice(0, 200) : String(error) });
+      }
+    }
+    await this.audit(request.id, null, 'exception.reminded', { group: groupOf(request)?.displayName ?? null, exceptions: governed.length, expiresAt: expiresAt.toISOString() });
+  }
+
   /** Reminder job of an exception: approvers are asked to extend it or let it lapse. */
   async remind(requestId: string): Promise<void> {
     const request = await this.deps.store.getRequest(requestId);
     if (request?.state !== 'succeeded') return;
+    if (perMailbox(request)) return this.remindGroup(request);
     const exception = await this.governedBy(request);
     if (!exception || exception === 'superseded' || !exception.expiresAt) return;
     const t = translator(request.language);
@@ -236,7 +303,8 @@ export class ExceptionsRegister {
       tenantCall(() => exchange.getTransportConfig()),
       this.deps.store.openEndingsOf(tenantId),
     ]);
-    const ending = Object.fromEntries(endings.map((r) => [String(r.params.endsException), r.requesterName]));
+    const ending = Object.fromEntries(endings.flatMap((r) => [r.params.endsException, ...(Array.isArray(r.params.endsExceptions) ? r.params.endsExceptions : [])]
+      .filter((id): id is string => typeof id === 'string').map((id) => [id, r.requesterName])));
     const managedIds = new Set(managed.map((e) => e.targetUserId));
     const unmanaged: UnmanagedMailbox[] = onByMailbox
       .filter((m) => m.externalDirectoryObjectId && !managedIds.has(m.externalDirectoryObjectId))
@@ -252,7 +320,7 @@ export class ExceptionsRegister {
 
   /** The request on its way that ends this exception early, if one was asked for (a second End points at it). */
   async openEndingOf(exception: ExceptionRecord): Promise<RequestRecord | undefined> {
-    return (await this.deps.store.openEndingsOf(exception.tenantId)).find((r) => r.params.endsException === exception.id);
+    return (await this.deps.store.openEndingsOf(exception.tenantId)).find((r) => r.params.endsException === exception.id || (Array.isArray(r.params.endsExceptions) && r.params.endsExceptions.includes(exception.id)));
   }
 
   /** An Adopt on an old `exceptions` card: the mailbox has been brought under the register since (ALREADY_REGISTERED). */
@@ -272,4 +340,9 @@ export class ExceptionsRegister {
     if (!mailbox) throw new AppError('BAD_ACTION_DATA');
     return { ...mailbox, reviewId };
   }
+}
+
+/** Where a conversation reference points, to tell two apart (the bot edge makes them; the core only compares). */
+function conversationKey(reference: Record<string, unknown>): string {
+  return JSON.stringify((reference.conversation as { id?: unknown } | undefined)?.id ?? reference);
 }

@@ -1,12 +1,12 @@
 import { AppError, toAppError } from '../errors';
-import { changeCommandOf, grantsException, isExceptionMailboxStep, perMailbox } from '../exceptions/decisions';
+import { changeCommandOf, extendedGroupOf, grantsException, isExceptionMailboxStep, perMailbox } from '../exceptions/decisions';
 import { runBounded } from '../tenant/bulk';
 import { independentMailboxSteps, runStepsInParallel, writeOutcome } from './parallel-steps';
 import type { ExceptionsRegister } from '../exceptions/register';
 import type { RequestPatch } from '../store/store';
 import { evaluateSmtpAuth, snapshotOf, type DirectoryUser } from '../tenant';
 import { observeWriteAttempts } from '../tenant/http';
-import { readSmtpState } from '../tenant/smtp-state';
+import { readMailboxStates, readSmtpState } from '../tenant/smtp-state';
 import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
 import { pendingStep, readPlan } from '../steps/plan';
 import { stepKindById } from '../steps/registry';
@@ -58,6 +58,7 @@ export class RequestExecution {
    * its command's steps are read again, and those no longer so are written. Unreadable: all of them.
    */
   private async replanned(request: RequestRecord): Promise<RequestPatch> {
+    if (extendedGroupOf(request)) return this.replannedGroupExtension(request);
     const command = changeCommandOf(request);
     if (request.plan.length > 0 || !command?.grantsException || !request.targetUserId || !request.targetUpn) return {};
     const intents = command.plan({ tenantId: request.tenantId, user: targetOf(request, request.targetUserId, request.targetUpn) });
@@ -67,6 +68,35 @@ export class RequestExecution {
       this.deps.logger.warn({ err: errorSummary(error), requestId: request.id }, 'could not read the target again before running; writing every step');
       return { plan: intents.map((intent) => pendingStep(intent, null)) };
     }
+  }
+
+  /**
+   * An extension of a group's exceptions, read again as it starts (it may have waited days for its
+   * approvals): a mailbox whose exception the group change still governs and that is still on is
+   * applied without a write; one whose exception lapsed meanwhile is written on again (and renewed);
+   * one ended early, or extended or granted by another request since, is dropped, never turned back on.
+   */
+  private async replannedGroupExtension(request: RequestRecord): Promise<RequestPatch> {
+    const extending = extendedGroupOf(request)!;
+    const listed = (request.params.extendsExceptions ?? {}) as Record<string, string>;
+    let states: Map<string, MailboxSmtpState> | undefined;
+    try {
+      states = await readMailboxStates(this.deps.tenant.exchange);
+    } catch (error) {
+      this.deps.logger.warn({ err: errorSummary(error), requestId: request.id }, 'could not read the mailboxes again before extending; writing every one still governed');
+    }
+    const plan: PlanStep[] = [];
+    for (const step of request.plan) {
+      const active = await this.deps.store.activeExceptionFor(step.target.id);
+      if (active && active.requestId !== extending) continue;
+      if (!active && (!listed[step.target.id] || (await this.deps.store.getException(listed[step.target.id]!))?.state !== 'lapsed')) continue;
+      const state = states?.get(step.target.id.toLowerCase());
+      if (states && !state) continue;
+      plan.push(state && active && mailboxSmtpAuth.holds(state, step.desired as boolean | null)
+        ? { ...step, status: 'applied', before: state as unknown as Json, after: state as unknown as Json, verified: true }
+        : { ...step, status: 'pending', before: (state ?? step.before) as Json });
+    }
+    return { plan };
   }
 
   /**
@@ -475,9 +505,10 @@ export class RequestExecution {
    */
   private async revertPerMailbox(request: RequestRecord): Promise<void> {
     const grants = grantsException(request);
+    // Every exception the request still governs lapses, also one it took over without writing (an extension).
     const indexes = request.plan.map((_, i) => i).filter((i) => {
       const step = request.plan[i]!;
-      return step.status === 'applied' && step.before !== null && !stepKindById(step.kind).holds(step.before, step.desired);
+      return step.status === 'applied' && (grants || (step.before !== null && !stepKindById(step.kind).holds(step.before, step.desired)));
     });
     const failures: unknown[] = [];
     await runBounded(indexes, async (index, _position, round) => {

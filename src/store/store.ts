@@ -606,11 +606,22 @@ export class Store {
     return rows[0] && toRequest(rows[0]);
   }
 
-  /** The requests on their way that end an exception early (`exception.end`), oldest first. */
+  /** The requests on their way that end an exception early (`exception.end`, or End now for a group's), oldest first. */
   async openEndingsOf(tenantId: string): Promise<RequestRecord[]> {
     return (await this.db.query<RequestRow>(
-      "SELECT * FROM requests WHERE tenant_id = $1 AND params->>'endsException' IS NOT NULL AND state IN ('draft', 'confirmed', 'pending', 'approved', 'executing') ORDER BY created_at",
+      "SELECT * FROM requests WHERE tenant_id = $1 AND (params->>'endsException' IS NOT NULL OR params->>'endsGroupOf' IS NOT NULL) AND state IN ('draft', 'confirmed', 'pending', 'approved', 'executing') ORDER BY created_at",
       [tenantId])).map(toRequest);
+  }
+
+  /**
+   * The request still on its way (drafted, waiting for approval, running) that extends (`extendsGroupOf`)
+   * or ends early (`endsGroupOf`) the exceptions a group change governs, oldest first.
+   */
+  async openGroupFollowUp(key: 'extendsGroupOf' | 'endsGroupOf', requestId: string): Promise<RequestRecord | undefined> {
+    const rows = await this.db.query<RequestRow>(
+      `SELECT * FROM requests WHERE params->>'${key}' = $1 AND state IN ('draft', 'confirmed', 'pending', 'approved', 'executing') ORDER BY created_at LIMIT 1`,
+      [requestId]);
+    return rows[0] && toRequest(rows[0]);
   }
 
   async getException(id: string): Promise<ExceptionRecord | undefined> {

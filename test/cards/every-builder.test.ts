@@ -75,6 +75,12 @@ const groupRequests: RequestRecord[] = [
   groupRequest,
   { ...groupRequest, state: 'executing', plan: groupRequest.plan.map((step, i) => (i < 10 ? { ...step, status: 'applied' as const } : step)) },
   { ...groupRequest, state: 'succeeded', verified: false, plan: groupRequest.plan.map((step, i) => (i < 3 ? { ...step, status: 'failed' as const, errorCode: 'TENANT_THROTTLED' } : { ...step, status: 'applied' as const })) },
+  // Every write timed out, then the late check: some landed and were put back, one changed since, the rest never arrived.
+  { ...groupRequest, state: 'failed', errorCode: 'TENANT_TIMEOUT', params: { ...groupRequest.params, lateWrite: 'checked' }, plan: groupRequest.plan.map((step, i) => ({
+    ...step, status: 'failed' as const, errorCode: 'TENANT_TIMEOUT', writeErrorCode: 'TENANT_TIMEOUT', lateWrite: i < 5 ? 'undone' as const : i === 5 ? 'changed-since' as const : 'not-applied' as const })) },
+  // Extend and End now on a group's reminder draft these two.
+  { ...groupRequest, state: 'pending', params: { ...groupRequest.params, extendsGroupOf: 'r-0', extendsExceptions: {} } },
+  { ...groupRequest, commandId: 'smtp-disable-group', state: 'pending', params: { group: groupParams, endsGroupOf: 'r-0', endsExceptions: [] } },
 ];
 const bounce = parseBounce('535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.');
 
@@ -109,6 +115,10 @@ const samples: Record<string, (t: Translate) => AdaptiveCard[]> = {
     builders.exceptionsCard(t, { managed: [exception, { ...exception, id: 'e2', targetDisplayName: 'José Núñez' }], unmanaged: [], reviewId: null, orgSmtpEnabled: false, endIn: 'en', ending: { e2: 'Alex Wilber' } }),
   ],
   'builders.exceptionReminderCard': (t) => [builders.exceptionReminderCard(t, exception)],
+  'builders.groupExceptionReminderCard': (t) => [
+    builders.groupExceptionReminderCard(t, { request: { ...groupRequest, state: 'succeeded' }, exceptions: Array.from({ length: 20 }, (_, i) => ({ ...exception, id: `e${i}`, targetDisplayName: `Printer ${i}` })), expiresAt: at }),
+    builders.groupExceptionReminderCard(t, { request: { ...groupRequest, state: 'succeeded' }, exceptions: [{ ...exception, approverNames: [], justification: '' }], expiresAt: at }),
+  ],
   'diagnosis.diagnosisCard': (t) => [
     diagnosisCards.diagnosisCard(t, { diagnosis: diagnose(bob, evaluation, bounce, true), audience: 'it', offerFix: true }),
     diagnosisCards.diagnosisCard(t, { diagnosis: diagnose(bob, evaluation, undefined, false), audience: 'user', selfServiceId: 's1' }),

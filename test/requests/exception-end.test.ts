@@ -85,7 +85,7 @@ describe('with the default quorum (a low-risk change needs no approval)', () => 
     // Only IT staff get the button; an approver who is not IT staff reads the register without it.
     expect(endButton(await ask(context, megan, 'exceptions'), 'Bob Smith')).toBeUndefined();
     const data = endButton(await ask(context, alex, 'exceptions'), 'Bob Smith')!;
-    expect(Object.keys(data).sort()).toEqual(['language', 'requestId', 'verb', 'view']);
+    expect(Object.keys(data).sort()).toEqual(['exceptionId', 'language', 'requestId', 'verb', 'view']);
     expect(JSON.stringify(data)).not.toMatch(/bob@|SmtpClientAuthenticationDisabled/);
 
     const forged = await context.bot.teams.press(megan, 'exception.end', data);

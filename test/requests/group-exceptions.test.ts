@@ -179,6 +179,197 @@ function describeGroupExceptions(database: 'PGlite' | 'PostgreSQL', describeOn: 
       expect(await context.bot.server.runDueJobs()).toBe(0);
       expect(await landedSets()).toHaveLength(size - 2);
     }, 120_000);
+
+    /** The entry of an `exceptions` card for one mailbox, with its buttons. */
+    function registerEntry(card: CardJson, name: string): { text: string; actions: { verb?: string; data?: Record<string, unknown> }[] } | undefined {
+      return (card.body ?? []).filter((element) => element.type === 'Container').map((container) => {
+        const items = container.items as Record<string, unknown>[];
+        const actionSet = items.find((item) => item.type === 'ActionSet') as { actions: { verb?: string; data?: Record<string, unknown> }[] } | undefined;
+        return { text: items.filter((item) => item.type === 'TextBlock').map((item) => String(item.text)).join(' '), actions: actionSet?.actions ?? [] };
+      }).find((entry) => entry.text.startsWith(`${name} (`));
+    }
+
+    const groupReminders = () => connector.postedCards().filter((p) => actionVerbs(p.card).includes('exception.group-extend'));
+    const ownExceptions = async (requestId: string) => (await context.bot.server.store.activeExceptions(demoFixture.tenant.id)).filter((e) => e.requestId === requestId);
+
+    test('one reminder for the group, to the approvers and the requester; Extend is one request gated like the group enable; a mailbox ended on its own stays off; old cards are refused', async () => {
+      await ask(adele, 'approvals here');
+      const { requestId } = await approvedGroupEnable('enable SMTP for group Printers for 30 days for the basement scanners');
+      const grantedAt = context.clock.now();
+      const endsAt = new Date(grantedAt.getTime() + 30 * day);
+      expect(await printerValues()).toEqual(Array.from({ length: size }, () => false));
+      expect(await ownExceptions(requestId)).toHaveLength(size);
+
+      // Printer 0's exception is ended on its own, from the register: its End now names that exception.
+      const register = await ask(alex, 'exceptions');
+      const entry = registerEntry(register.card, 'Printer 0')!;
+      expect(entry.actions.map((a) => a.verb)).toEqual(['exception.end']);
+      await context.bot.teams.press(alex, 'exception.end', entry.actions[0]!.data!);
+      await context.bot.server.drain();
+      expect((await printerValues())[0]).toBe(true);
+      expect((await ownExceptions(requestId)).map((e) => e.targetUpn).sort()).toEqual([1, 2, 3, 4, 5].map(printerUpn));
+
+      // Seven days before the end, one card for the group, not one per mailbox: in the approvals chat and the requester's.
+      context.clock.advance(23 * day - minute);
+      expect(await context.bot.server.runDueJobs()).toBe(0);
+      expect(groupReminders()).toEqual([]);
+      context.clock.advance(2 * minute);
+      expect(await context.bot.server.runDueJobs()).toBe(1);
+      const reminders = groupReminders();
+      expect(reminders.map((p) => p.call.conversationId).sort()).toEqual([`a:${adele.id}`, `a:${alex.id}`].sort());
+      expect(connector.postedCards().filter((p) => actionVerbs(p.card).includes('exception.extend'))).toEqual([]);
+      const reminder = reminders[0]!.card;
+      const text = cardText(reminder);
+      expect(text).toContain('The SMTP AUTH exceptions of group Printers end soon');
+      expect(text).toContain(`5 mailboxes of this group lose SMTP AUTH on ${utc(endsAt)}`);
+      expect(text).toContain('the basement scanners');
+      for (const i of [1, 2, 3, 4, 5]) expect(text).toContain(printerUpn(i));
+      expect(text).not.toContain(printerUpn(0));
+      expect(actionVerbs(reminder)).toEqual(['exception.group-extend', 'exception.group-lapse', 'exception.group-end']);
+      expect(reminder.actions!.map((a) => Object.keys(a.data!).sort())).toEqual([['requestId', 'verb'], ['requestId', 'verb'], ['requestId', 'verb']]);
+
+      const outsider = await context.bot.teams.press(demoUser('Bob Smith'), 'exception.group-extend', { requestId });
+      expect(cardText(outsider.body.value)).toContain('NOT_APPROVER');
+
+      // Extend: a new request for the five, as high a risk as the group enable (two approvals, never the asker's own).
+      await simulator.control('DELETE', '/_simulator/calls');
+      const posted = connector.postedCards().length;
+      const extend = await context.bot.teams.press(alex, 'exception.group-extend', { requestId });
+      expect(cardText(extend.body.value)).toContain('Alex Wilber asked to extend the exceptions of 5 mailboxes of group Printers. The extension is waiting for approval.');
+      await context.bot.server.drain();
+      const approval = await connector.waitFor('the extension approval card', () => connector.postedCards().slice(posted).find((p) => isApprovalCard(p.card)));
+      expect(approval.call.conversationId).toBe(`a:${adele.id}`);
+      expect(cardText(approval.card)).toContain('Extend the SMTP AUTH exceptions of group Printers');
+      expect(cardText(approval.card)).toContain('5 mailboxes keep SMTP AUTH on');
+      expect(cardText(approval.card)).not.toContain(printerUpn(0));
+      const extensionId = approval.card.refresh?.action?.data?.requestId as string ?? requestIdOf(approval.card);
+      expect(await context.bot.server.store.getRequest(extensionId)).toMatchObject({ commandId: 'smtp-enable-group', risk: 'high', requiredApprovals: 2, state: 'pending' });
+
+      const again = await context.bot.teams.press(megan, 'exception.group-extend', { requestId });
+      expect(cardText(again.body.value)).toContain('Alex Wilber already asked to extend the exceptions of group Printers');
+      await context.bot.server.drain();
+      expect(connector.postedCards().slice(posted).filter((p) => isApprovalCard(p.card))).toHaveLength(1);
+
+      await context.bot.teams.press(megan, 'request.approve', { requestId: extensionId });
+      await context.bot.server.drain();
+      expect((await context.bot.server.store.getRequest(extensionId))?.state).toBe('pending');
+      // While the extension waits, Printer 1's exception is ended on its own too.
+      const endOne = registerEntry((await ask(alex, 'exceptions')).card, 'Printer 1')!;
+      await context.bot.teams.press(alex, 'exception.end', endOne.actions[0]!.data!);
+      await context.bot.server.drain();
+      await simulator.control('DELETE', '/_simulator/calls');
+      await context.bot.teams.press(adele, 'request.approve', { requestId: extensionId });
+      await context.bot.server.drain();
+      expect((await context.bot.server.store.getRequest(extensionId))?.state).toBe('succeeded');
+      // Still on: nothing written; the four are the extension's now, with the new end; Printers 0 and 1 are not brought back.
+      expect(await simulator.setCasMailboxCalls()).toEqual([]);
+      const newEnd = new Date(context.clock.now().getTime() + 90 * day);
+      const extended = await ownExceptions(extensionId);
+      expect(extended.map((e) => e.targetUpn).sort()).toEqual([2, 3, 4, 5].map(printerUpn));
+      expect(extended.every((e) => e.expiresAt?.toISOString() === newEnd.toISOString() && e.approverNames.sort().join() === 'Adele Vance,Megan Bowen')).toBe(true);
+      expect(await ownExceptions(requestId)).toEqual([]);
+      expect((await printerValues()).slice(0, 2)).toEqual([true, true]);
+      expect((await context.bot.server.store.auditEvents(extensionId)).filter((e) => e.action === 'exception.extended')).toHaveLength(4);
+
+      // The old reminder is out of date now, whoever presses and in their language.
+      const stale = await context.bot.teams.press(megan, 'exception.group-extend', { requestId });
+      expect(cardText(stale.body.value)).toContain('This reminder is out of date');
+      expect(cardText(stale.body.value)).toContain('GROUP_EXCEPTIONS_NOT_ACTIVE');
+      const staleEs = await context.bot.teams.press(adele, 'exception.group-end', { requestId }, { locale: 'es-ES' });
+      expect(cardText(staleEs.body.value)).toContain('Este recordatorio está desactualizado');
+      const staleLapse = await context.bot.teams.press(megan, 'exception.group-lapse', { requestId });
+      expect(cardText(staleLapse.body.value)).toContain('GROUP_EXCEPTIONS_NOT_ACTIVE');
+
+      // The old end passes with nothing written; the extension's own reminder comes, then its end turns each off, once.
+      context.clock.advance(8 * day);
+      await context.bot.server.runDueJobs();
+      expect(await simulator.setCasMailboxCalls()).toEqual([]);
+      expect(await printerValues()).toEqual([true, true, false, false, false, false]);
+      context.clock.advance(newEnd.getTime() - context.clock.now().getTime() - 7 * day + minute);
+      expect(await context.bot.server.runDueJobs()).toBe(1);
+      expect(cardText(groupReminders().at(-1)!.card)).toContain(`4 mailboxes of this group lose SMTP AUTH on ${utc(newEnd)}`);
+      context.clock.advance(7 * day);
+      expect(await context.bot.server.runDueJobs()).toBe(1);
+      expect(await printerValues()).toEqual(Array.from({ length: size }, () => true));
+      expect((await landedSets()).sort()).toEqual([2, 3, 4, 5].map((i) => [printerUpn(i), true]));
+      expect(await ownExceptions(extensionId)).toEqual([]);
+    }, 120_000);
+
+    test('an extension approved after the group\'s exceptions lapsed turns each lapsed mailbox on again, once, and renews its exception', async () => {
+      const { requestId } = await approvedGroupEnable('enable SMTP for group Printers for 30 days for the basement scanners');
+      context.clock.advance(30 * day - 60 * minute);
+      expect(await context.bot.server.runDueJobs()).toBe(1);
+      await context.bot.teams.press(alex, 'exception.group-extend', { requestId });
+      await context.bot.server.drain();
+      const extension = (await context.bot.server.store.requestsIn('pending')).find((r) => r.params.extendsGroupOf === requestId)!;
+      await context.bot.teams.press(megan, 'request.approve', { requestId: extension.id });
+      await context.bot.server.drain();
+
+      // Nobody gives the second approval in time: the group's exceptions lapse and every mailbox goes off.
+      context.clock.advance(61 * minute);
+      await context.bot.server.runDueJobs();
+      expect(await printerValues()).toEqual(Array.from({ length: size }, () => true));
+      expect(await ownExceptions(requestId)).toEqual([]);
+
+      await simulator.control('DELETE', '/_simulator/calls');
+      await context.bot.teams.press(adele, 'request.approve', { requestId: extension.id });
+      await context.bot.server.drain();
+      expect(await context.bot.server.store.getRequest(extension.id)).toMatchObject({ state: 'succeeded', verified: true });
+      expect(await printerValues()).toEqual(Array.from({ length: size }, () => false));
+      expect((await landedSets()).sort()).toEqual(Array.from({ length: size }, (_, i) => [printerUpn(i), false]).sort());
+      const renewed = await ownExceptions(extension.id);
+      expect(renewed).toHaveLength(size);
+      expect(renewed.every((e) => e.originRequestId === requestId && e.restoreValue === true)).toBe(true);
+      expect((await context.bot.server.store.auditEvents(extension.id)).filter((e) => e.action === 'exception.renewed')).toHaveLength(size);
+    }, 120_000);
+
+    test('Let them lapse is recorded once; End now is one request gated like a group disable, and a mailbox already off is ended without a write', async () => {
+      const { requestId } = await approvedGroupEnable('enable SMTP for group Printers for 30 days for the basement scanners');
+      const endsAt = new Date(context.clock.now().getTime() + 30 * day);
+      context.clock.advance(23 * day + minute);
+      expect(await context.bot.server.runDueJobs()).toBe(1);
+      // No approvals conversation chosen: the requester's chat is where approvers are asked, so one card.
+      expect(groupReminders().map((p) => p.call.conversationId)).toEqual([`a:${alex.id}`]);
+
+      const lapse = await context.bot.teams.press(megan, 'exception.group-lapse', { requestId });
+      expect(cardText(lapse.body.value)).toContain(`Megan Bowen chose to let the exceptions of ${size} mailboxes of group Printers lapse: SMTP AUTH goes off for each on ${utc(endsAt)}.`);
+      expect((await context.bot.server.store.auditEvents(requestId)).filter((e) => e.action === 'exception.lapse-chosen')).toEqual([
+        expect.objectContaining({ actorId: megan.id, detail: expect.objectContaining({ exceptions: size, group: 'Printers' }) })]);
+
+      const notStaff = await context.bot.teams.press(megan, 'exception.group-end', { requestId });
+      expect(cardText(notStaff.body.value)).toContain('NOT_IT_STAFF');
+
+      // Printer 5 is turned off outside SMTP Gate meanwhile.
+      await simulator.control('POST', '/_simulator/reset', { ...fixture(), users: fixture().users.map((u) => (u.id === printerId(5) || !u.id.startsWith('20000000') ? u : { ...u, mailbox: { smtpClientAuthenticationDisabled: false } })) });
+      await simulator.control('DELETE', '/_simulator/calls');
+      const posted = connector.postedCards().length;
+      const end = await context.bot.teams.press(alex, 'exception.group-end', { requestId });
+      expect(cardText(end.body.value)).toContain('Ending the exceptions of 5 mailboxes of group Printers now');
+      await context.bot.server.drain();
+      expect((await context.bot.server.store.activeExceptionFor(printerId(5)))).toBeUndefined();
+      const below = await connector.waitFor('the End now request below', () => connector.postedCards().slice(posted).find((p) => cardText(p.card).includes('End the SMTP AUTH exceptions of group Printers now') && !isApprovalCard(p.card)));
+      expect(below.call.conversationId).toBe(`a:${alex.id}`);
+      const endId = requestIdOf(below.card);
+      expect(await context.bot.server.store.getRequest(endId)).toMatchObject({ commandId: 'smtp-disable-group', risk: 'medium', requiredApprovals: 1, state: 'pending' });
+      const twice = await context.bot.teams.press(adele, 'exception.group-end', { requestId });
+      expect(cardText(twice.body.value)).toContain('Alex Wilber has already asked to end this group\'s exceptions now');
+      expect(await simulator.setCasMailboxCalls()).toEqual([]);
+
+      await context.bot.teams.press(megan, 'request.approve', { requestId: endId });
+      await context.bot.server.drain();
+      expect(await printerValues()).toEqual(Array.from({ length: size }, () => true));
+      expect((await landedSets()).sort()).toEqual([0, 1, 2, 3, 4].map((i) => [printerUpn(i), true]));
+      expect(await ownExceptions(requestId)).toEqual([]);
+      const ended = (await context.bot.server.store.auditEvents(endId)).filter((e) => e.action === 'exception.ended');
+      expect(ended).toHaveLength(5);
+
+      const stale = await context.bot.teams.press(megan, 'exception.group-extend', { requestId });
+      expect(cardText(stale.body.value)).toContain('GROUP_EXCEPTIONS_NOT_ACTIVE');
+      await simulator.control('DELETE', '/_simulator/calls');
+      context.clock.advance(8 * day);
+      await context.bot.server.runDueJobs();
+      expect(await simulator.setCasMailboxCalls()).toEqual([]);
+    }, 120_000);
   });
 }
 
