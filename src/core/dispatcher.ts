@@ -809,16 +809,18 @@ export class Dispatcher implements CardHandlers {
    */
   private async requestsView(turn: TurnContext, language: Language): Promise<RequestsView> {
     const clicker = { userId: turn.userId!, roles: await this.rolesOf(turn) };
-    const entry = async (request: RequestRecord, candidates: Verb[]): Promise<RequestListEntry> =>
-      ({ request, approvals: await this.deps.store.approvals(request.id), verbs: liveVerbs(request, clicker, candidates) });
     const mine = await this.deps.store.requestsInStates(turn.tenantId!, inFlightStates, 100, clicker.userId);
-    let awaiting: RequestListEntry[] | null = null;
-    if (clicker.roles.approver) {
-      const pending = (await this.deps.store.requestsInStates(turn.tenantId!, ['pending'], 50)).filter((r) => r.requesterId !== clicker.userId);
-      awaiting = (await Promise.all(pending.map((r) => entry(r, [verbs.approve, verbs.reject])))).filter((e) => !e.approvals.some((a) => a.approverId === clicker.userId));
-    }
+    const pending = clicker.roles.approver ? (await this.deps.store.requestsInStates(turn.tenantId!, ['pending'], 50)).filter((r) => r.requesterId !== clicker.userId) : [];
+    const shownMine = mine.slice(0, requestsCardLimit);
+    // Every pending request's approvals are needed to leave out those the reader already decided: one statement for all.
+    const approvals = await this.deps.store.approvalsOf([...shownMine, ...pending].map((r) => r.id));
+    const entry = (request: RequestRecord, candidates: Verb[]): RequestListEntry =>
+      ({ request, approvals: approvals.get(request.id) ?? [], verbs: liveVerbs(request, clicker, candidates) });
+    const awaiting = clicker.roles.approver
+      ? pending.map((r) => entry(r, [verbs.approve, verbs.reject])).filter((e) => !e.approvals.some((a) => a.approverId === clicker.userId))
+      : null;
     return {
-      mine: await Promise.all(mine.slice(0, requestsCardLimit).map((r) => entry(r, [verbs.cancel]))), mineTotal: mine.length,
+      mine: shownMine.map((r) => entry(r, [verbs.cancel])), mineTotal: mine.length,
       awaiting: awaiting?.slice(0, requestsCardLimit) ?? null, awaitingTotal: awaiting?.length ?? 0,
       now: this.now(), language,
     };

@@ -34,6 +34,12 @@ function toRequest(row: RequestRow): RequestRecord {
   };
 }
 
+interface ApprovalRow { request_id: string; approver_id: string; approver_name: string; decision: 'approve' | 'reject'; comment: string | null; at: Date | string }
+
+function toApproval(r: ApprovalRow): Approval {
+  return { requestId: r.request_id, approverId: r.approver_id, approverName: r.approver_name, decision: r.decision, comment: r.comment, at: new Date(r.at) };
+}
+
 export type RequestPatch = Partial<Pick<RequestRecord, 'after' | 'verified' | 'errorCode' | 'before' | 'targetUserId' | 'targetUpn' | 'targetDisplayName' | 'params' | 'plan'>>;
 
 export interface AuditEvent {
@@ -288,9 +294,16 @@ export class Store {
   }
 
   async approvals(requestId: string): Promise<Approval[]> {
-    const rows = await this.db.query<{ request_id: string; approver_id: string; approver_name: string; decision: 'approve' | 'reject'; comment: string | null; at: Date | string }>(
-      'SELECT * FROM approvals WHERE request_id = $1 ORDER BY at, approver_id', [requestId]);
-    return rows.map((r) => ({ requestId: r.request_id, approverId: r.approver_id, approverName: r.approver_name, decision: r.decision, comment: r.comment, at: new Date(r.at) }));
+    return (await this.db.query<ApprovalRow>('SELECT * FROM approvals WHERE request_id = $1 ORDER BY at, approver_id', [requestId])).map(toApproval);
+  }
+
+  /** The approvals of several requests in one statement (the `requests` list), each request's in the order {@link approvals} gives; none, an empty list. */
+  async approvalsOf(requestIds: readonly string[]): Promise<Map<string, Approval[]>> {
+    const byRequest = new Map<string, Approval[]>(requestIds.map((id) => [id, []]));
+    if (requestIds.length === 0) return byRequest;
+    const rows = await this.db.query<ApprovalRow>('SELECT * FROM approvals WHERE request_id = ANY($1::text[]) ORDER BY at, approver_id', [[...new Set(requestIds)]]);
+    for (const row of rows) byRequest.get(row.request_id)?.push(toApproval(row));
+    return byRequest;
   }
 
   async addCardPost(post: CardPost): Promise<void> {

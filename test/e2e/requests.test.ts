@@ -135,3 +135,42 @@ test('asked in Chinese or Spanish, the list and the list a button brings back ar
   expect(cardText(es)).toContain('Tus solicitudes abiertas: 0');
   expect(cardText(es)).toContain('No tienes solicitudes abiertas.');
 }, 90_000);
+
+/** How often the approvals table has been read, as PostgreSQL's own statistics count it (the bot's store is PGlite, in this process). */
+async function approvalsTableReads(): Promise<number> {
+  const db = suite.bot.server.store.db;
+  await db.query('SELECT pg_stat_force_next_flush()');
+  const [row] = await db.query<{ reads: string | number }>("SELECT seq_scan + idx_scan AS reads FROM pg_stat_user_tables WHERE relname = 'approvals' AND schemaname = current_schema()");
+  return Number(row!.reads);
+}
+
+test('each listed request shows its own approvals, to the requester and to each approver, and the list reads the approvals table once however many it lists', async () => {
+  const stefan = await pendingEnable(alex, 'enable SMTP for stefan.popescu@contoso.com for the warehouse printer');
+  suite.clock.advance(60_000);
+  const scanner = await pendingEnable(alex, 'enable SMTP for scanner2@contoso.com permanently for the floor 2 scanner');
+  suite.clock.advance(60_000);
+  const grady = await pendingEnable(alex, 'enable SMTP for gradya@contoso.com for the label printer');
+  const meganList = entries(await ask(megan, 'requests'));
+  await suite.bot.teams.press(megan, 'request.approve', meganList.find((e) => e.requestId === scanner)!.data[0]!);
+  await suite.bot.server.drain();
+  expect((await suite.bot.server.store.getRequest(scanner))?.state).toBe('pending');
+
+  // The requester: each of their requests with its own count.
+  const mine = entries(await ask(alex, 'my requests'));
+  expect(mine.map((e) => e.requestId)).toEqual([grady, scanner, stefan]);
+  expect(mine.find((e) => e.requestId === stefan)!.text).toContain('0 of 1');
+  expect(mine.find((e) => e.requestId === scanner)!.text).toContain('1 of 2');
+  expect(mine.find((e) => e.requestId === grady)!.text).toContain('0 of 1');
+
+  // Megan decided on the scanner: it is no longer waiting for her; the other two are.
+  const meganNow = entries(await ask(megan, 'requests'));
+  expect(meganNow.map((e) => e.requestId).sort()).toEqual([stefan, grady].sort());
+
+  // Adele sees all three waiting, the scanner with Megan's approval counted.
+  const readsBefore = await approvalsTableReads();
+  const adeleSees = entries(await ask(adele, 'requests'));
+  expect(await approvalsTableReads()).toBe(readsBefore + 1);
+  expect(adeleSees.map((e) => [e.requestId, e.verbs])).toEqual([grady, scanner, stefan].map((id) => [id, ['request.approve', 'request.reject']]));
+  expect(adeleSees.find((e) => e.requestId === scanner)!.text).toContain('1 of 2');
+  expect(adeleSees.find((e) => e.requestId === stefan)!.text).toContain('0 of 1');
+}, 120_000);

@@ -55,6 +55,24 @@ function storeContract(database: () => Promise<TestDatabase | undefined>) {
     expect(await store.approvals(r.id)).toHaveLength(1);
   });
 
+  test('the approvals of several requests come back each under its own request, in decision order, none as an empty list', async (store) => {
+    const [first, second, undecided] = [draft({ state: 'pending' }), draft({ state: 'pending', requiredApprovals: 2 }), draft({ state: 'pending' })];
+    for (const r of [first, second, undecided]) await store.insertRequest(r);
+    const decision = (requestId: string, approverId: string, minutes: number, verdict: 'approve' | 'reject' = 'approve') =>
+      ({ requestId, approverId, approverName: approverId.toUpperCase(), decision: verdict, comment: verdict === 'reject' ? 'not now' : null, at: new Date(at.getTime() + minutes * 60_000) });
+    await store.addApproval(decision(second.id, 'megan', 5));
+    await store.addApproval(decision(first.id, 'adele', 3, 'reject'));
+    await store.addApproval(decision(second.id, 'adele', 1));
+
+    const byRequest = await store.approvalsOf([first.id, second.id, undecided.id, first.id]);
+    expect([...byRequest.keys()].sort()).toEqual([first.id, second.id, undecided.id].sort());
+    expect(byRequest.get(first.id)).toEqual([decision(first.id, 'adele', 3, 'reject')]);
+    expect(byRequest.get(second.id)).toEqual([decision(second.id, 'adele', 1), decision(second.id, 'megan', 5)]);
+    expect(byRequest.get(second.id)).toEqual(await store.approvals(second.id));
+    expect(byRequest.get(undecided.id)).toEqual([]);
+    expect((await store.approvalsOf([])).size).toBe(0);
+  });
+
   test('a reject and an approve racing on a one-approval request: exactly one decision counts, whichever came first', async (store) => {
     for (let round = 0; round < 5; round++) {
       const r = draft({ state: 'pending' });
