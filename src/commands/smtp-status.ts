@@ -31,9 +31,9 @@ export const smtpStatus: ReadCommand = {
   params: z.object({ user: z.string().trim().min(1).max(256) }),
   audience: 'it-staff',
   risk: 'read',
-  run: async ({ t, resolveUser, evaluateSmtpAuth, activeException }, { user: query }) => {
-    const user = await resolveUser(query!);
-    const [evaluation, exception] = await Promise.all([evaluateSmtpAuth(user), activeException(user)]);
+  run: async ({ t, resolveAndEvaluate, activeException }, { user: query }) => {
+    const { user, evaluation } = await resolveAndEvaluate(query!);
+    const exception = await activeException(user);
     // IT staff only, so the Fix button is theirs to press (the server checks again).
     return smtpStatusCard(t, user, evaluation, user.id, exception);
   },

@@ -20,6 +20,8 @@ export interface CommandContext {
   smtpState(user: DirectoryUser): Promise<MailboxSmtpState>;
   /** Every layer that can block SMTP AUTH for the user, read at once (tenant/evaluate.ts). */
   evaluateSmtpAuth(user: DirectoryUser): Promise<SmtpAuthEvaluation>;
+  /** {@link resolveUser} then {@link evaluateSmtpAuth}; for the mailbox's UPN, both in one round trip to Microsoft 365. */
+  resolveAndEvaluate(query: string): Promise<{ user: DirectoryUser; evaluation: SmtpAuthEvaluation }>;
   setApprovalsConversation(conversation: ConversationRef): Promise<void>;
   /** The exceptions register and the mailboxes with SMTP AUTH on without a request (saved as a review). */
   exceptionsRegister(): Promise<ExceptionsView>;

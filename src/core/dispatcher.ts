@@ -31,7 +31,7 @@ import { securityDefaults } from '../steps/security-defaults';
 import { stepKindById } from '../steps/registry';
 import type { StepIntent } from '../steps/types';
 import type { Store } from '../store/store';
-import { evaluateSmtpAuth, snapshotOf, type DirectoryUser, type SmtpAuthEvaluation, type Tenant } from '../tenant';
+import { evaluateSmtpAuth, resolveAndEvaluate, snapshotOf, type DirectoryUser, type SmtpAuthEvaluation, type Tenant, type UserResolution } from '../tenant';
 import { readMailboxStates, readSmtpState } from '../tenant/smtp-state';
 import { readOrgSmtpStatus } from '../tenant/org-status';
 import type { OrgStatusView } from '../cards/org-status';
@@ -783,13 +783,14 @@ export class Dispatcher implements CardHandlers {
         return reply.card;
       },
       t, language, conversation: turn.conversation,
-      resolveUser: async (query) => {
-        const resolved = await this.resolveOne(query);
-        if (resolved.kind === 'found') return resolved.user;
-        throw new AppError('USER_AMBIGUOUS', { query, names: resolved.candidates.map((c) => `${c.displayName} (${c.userPrincipalName})`).join(', ') });
-      },
+      resolveUser: async (query) => this.foundUser(query, await this.tenantCall(() => this.deps.tenant.directory.resolveUser(query))),
       smtpState: (user) => this.stateOrThrow(user),
       evaluateSmtpAuth: (user) => this.evaluate(user),
+      resolveAndEvaluate: async (query) => {
+        const { resolution, evaluation } = await this.tenantCall(() => resolveAndEvaluate(this.deps.tenant, query, { now: this.now }));
+        const user = this.foundUser(query, resolution);
+        return { user, evaluation: evaluation ?? await this.evaluate(user) };
+      },
       setApprovalsConversation: async (conversation) => {
         await this.deps.store.setSetting(approvalsConversationKey, conversation, this.now());
         await this.lifecycle.audit(null, turn.userId ?? null, 'settings.approvals-conversation', { by: turn.userName });
@@ -1032,6 +1033,13 @@ export class Dispatcher implements CardHandlers {
     const resolution = await this.tenantCall(() => this.deps.tenant.directory.resolveUser(query));
     if (resolution.kind === 'none') throw new AppError('USER_NOT_FOUND', { query });
     return resolution;
+  }
+
+  /** The one user a command names, or the error that says why there is none (nobody, several). */
+  private foundUser(query: string, resolution: UserResolution): DirectoryUser {
+    if (resolution.kind === 'found') return resolution.user;
+    if (resolution.kind === 'none') throw new AppError('USER_NOT_FOUND', { query });
+    throw new AppError('USER_AMBIGUOUS', { query, names: resolution.candidates.map((c) => `${c.displayName} (${c.userPrincipalName})`).join(', ') });
   }
 
   private async stateOrThrow(user: DirectoryUser) {

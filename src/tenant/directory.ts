@@ -93,6 +93,26 @@ export type UserResolution =
 const userFields = 'id,displayName,userPrincipalName,mail,givenName,surname,preferredLanguage,accountEnabled';
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A typed user query without the quotes people put around names and addresses. */
+export function userQuery(raw: string): string {
+  return raw.trim().replace(/^["'“”‘’«»「」]+|["'“”‘’«»「」]+$/g, '').trim();
+}
+
+/** The query as an address to look up (UPN or mail), or undefined when it is a name or an object id. */
+export function addressQuery(raw: string): string | undefined {
+  const query = userQuery(raw);
+  return query.includes('@') && !guidPattern.test(query) ? query : undefined;
+}
+
+function addressFilter(address: string): string {
+  const literal = odataString(address);
+  return `userPrincipalName eq ${literal} or mail eq ${literal}`;
+}
+
+function addressResolution(users: DirectoryUser[]): UserResolution {
+  return users.length === 1 ? { kind: 'found', user: users[0]! } : users.length ? { kind: 'ambiguous', candidates: users } : { kind: 'none' };
+}
+
 /** OData string literal: a single quote is doubled (`O'Brien` → `'O''Brien'`). */
 export function odataString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
@@ -224,17 +244,14 @@ export class GraphDirectory {
 
   /** User resolution shared by every command: id, then UPN/mail exact, then name prefix; ranked, capped. */
   async resolveUser(rawQuery: string, limit = 10): Promise<UserResolution> {
-    const query = rawQuery.trim().replace(/^["'“”‘’«»「」]+|["'“”‘’«»「」]+$/g, '').trim();
+    const query = userQuery(rawQuery);
     if (!query) return { kind: 'none' };
     if (guidPattern.test(query)) {
       const user = await this.getUser(query);
       return user ? { kind: 'found', user } : { kind: 'none' };
     }
     const literal = odataString(query);
-    if (query.includes('@')) {
-      const users = await this.findUsers(`userPrincipalName eq ${literal} or mail eq ${literal}`, 2);
-      return users.length === 1 ? { kind: 'found', user: users[0]! } : users.length ? { kind: 'ambiguous', candidates: users } : { kind: 'none' };
-    }
+    if (query.includes('@')) return addressResolution(await this.findUsers(addressFilter(query), 2));
     const users = await this.findUsers(
       ['displayName', 'givenName', 'surname', 'userPrincipalName', 'mail'].map((f) => `startswith(${f},${literal})`).join(' or '),
       limit,
@@ -247,6 +264,20 @@ export class GraphDirectory {
     if (users.length === 0) return { kind: 'none' };
     const rank = (u: DirectoryUser) => (exact.includes(u) ? 0 : u.givenName?.toLocaleLowerCase() === q ? 1 : 2);
     return { kind: 'ambiguous', candidates: [...users].sort((a, b) => rank(a) - rank(b) || a.displayName.localeCompare(b.displayName)) };
+  }
+
+  /**
+   * The lookup {@link resolveUser} makes for an address, as a `$batch` item, so it can ride in the
+   * same batch as reads that address the mailbox by that address; {@link addressAnswer} reads it.
+   */
+  addressLookup(id: string, address: string): GraphBatchRequest {
+    return { id, method: 'GET', url: `/users?$filter=${filterParameter(addressFilter(address))}&$select=${userFields}&$top=2` };
+  }
+
+  /** The answer to {@link addressLookup}, resolved as {@link resolveUser} resolves an address. */
+  addressAnswer(answer: GraphBatchResponse): UserResolution {
+    if (answer.status < 200 || answer.status >= 300) throw this.batchError('GET /users', answer);
+    return addressResolution((answer.body as { value?: DirectoryUser[] }).value ?? []);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { smtpState, type Finding, type MailboxSmtpState, type SmtpAuthEvaluation } from '../domain/smtp-auth';
 export { blockersBeyondMailboxSetting, snapshotOf } from '../domain/smtp-auth';
 import type { Tenant } from './tenant';
-import type { ConditionalAccessPolicy, DirectoryUser, GraphBatchResponse } from './directory';
+import { addressQuery, odataString, type ConditionalAccessPolicy, type DirectoryUser, type GraphBatchRequest, type GraphBatchResponse, type PerUserMfaState, type UserResolution } from './directory';
 import type { AuthenticationPolicy } from './exchange';
 import type { OrgSettings } from './org-settings';
 
@@ -22,29 +22,59 @@ interface SignIn {
 const UNSATISFIABLE_BY_LEGACY_CLIENTS = new Set(['block', 'mfa', 'compliantDevice', 'domainJoinedDevice', 'approvedApplication', 'compliantApplication']);
 
 /**
- * The one evaluation of SMTP AUTH for a mailbox, shared by status, confirmation, the post-change
- * check and diagnosis. Every layer that can block Basic SMTP AUTH on its own is read at once:
- * the mailbox's own values always (Get-CASMailbox, Get-User, its account, groups, sign-ins and
- * per-user MFA); the organization-wide ones (Get-TransportConfig, Get-OrganizationConfig,
- * Get-AuthenticationPolicy, security defaults, Conditional Access) only when the tenant's
- * short-lived copy is missing or stale (org-settings.ts). Graph's reads go in one `$batch`, per-user
- * MFA (beta only, so outside the v1.0 batch) beside it — two round trips deep at most.
+ * Where the evaluation's reads address the mailbox: by its object id once the user is known, or —
+ * before the lookup has answered — by the address it was asked for (Graph takes a UPN wherever it
+ * takes an id; Exchange's -Identity takes either).
  */
-export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, options: EvaluateOptions = {}): Promise<SmtpAuthEvaluation> {
-  const now = (options.now ?? (() => new Date()))();
-  const since = new Date(now.getTime() - (options.signInWindowDays ?? 7) * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const userPath = `/users/${encodeURIComponent(user.id)}`;
-  const signInFilter = `userId eq '${user.id}' and clientAppUsed eq 'Authenticated SMTP' and status/errorCode ne 0 and createdDateTime ge ${since}`;
-  const identity = user.userPrincipalName;
+interface Subject {
+  graphKey: string;
+  identity: string;
+  /** The `$filter` clause that picks the user's own sign-ins. */
+  signIns: string;
+}
+
+/** A read that may fail without failing the others: kept until we know whether its answer is wanted. */
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+function settle<T>(read: Promise<T>): Promise<Settled<T>> {
+  return read.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+}
+
+function unwrap<T>(read: Settled<T>): T {
+  if (!read.ok) throw read.error;
+  return read.value;
+}
+
+interface Layers {
+  mailbox: Settled<Awaited<ReturnType<Tenant['exchange']['getCasMailbox']>>>;
+  userPolicy: Settled<string | null | undefined>;
+  org: Settled<OrgSettings>;
+  graph: Map<string, GraphBatchResponse>;
+  perUserMfaState: Settled<PerUserMfaState>;
+  reused: { settings: OrgSettings; readAt: Date } | undefined;
+}
+
+/**
+ * Every layer's reads at once: Exchange's two per-mailbox cmdlets, one Graph `$batch` (with `extra`
+ * items, such as the user lookup, riding along), the beta per-user MFA read, and the
+ * organization-wide settings unless the tenant's short-lived copy is fresh. With `speculative`,
+ * a failed read does not end the others: the caller decides whether its answer is wanted.
+ */
+async function readLayers(tenant: Tenant, subject: Subject, now: Date, sinceIso: string, extra: GraphBatchRequest[], speculative: boolean): Promise<Layers> {
+  const userPath = `/users/${encodeURIComponent(subject.graphKey)}`;
+  const signInFilter = `${subject.signIns} and clientAppUsed eq 'Authenticated SMTP' and status/errorCode ne 0 and createdDateTime ge ${sinceIso}`;
   const reused = tenant.orgSettings.fresh(now);
   const generation = tenant.orgSettings.generation;
+  const guard = <T>(read: Promise<T>): Promise<Settled<T>> => (speculative ? settle(read) : read.then((value) => ({ ok: true as const, value })));
 
   const [mailbox, userPolicy, orgExchange, graph, perUserMfaState] = await Promise.all([
-    tenant.exchange.getCasMailbox(identity),
-    tenant.exchange.getUserAuthenticationPolicy(identity),
+    guard(tenant.exchange.getCasMailbox(subject.identity)),
+    guard(tenant.exchange.getUserAuthenticationPolicy(subject.identity)),
     reused ? undefined : Promise.all([tenant.exchange.getTransportConfig(), tenant.exchange.getDefaultAuthenticationPolicy(), tenant.exchange.getAuthenticationPolicies()]),
     tenant.directory.batch([
-      { id: 'account', method: 'GET', url: `${userPath}?$select=id,accountEnabled` },
+      ...extra,
+      // A lookup riding along answers the account's state itself.
+      ...(extra.length ? [] : [{ id: 'account', method: 'GET' as const, url: `${userPath}?$select=id,accountEnabled` }]),
       ...(reused ? [] : [
         { id: 'securityDefaults', method: 'GET' as const, url: '/policies/identitySecurityDefaultsEnforcementPolicy' },
         { id: 'conditionalAccess', method: 'GET' as const, url: '/identity/conditionalAccess/policies' },
@@ -52,36 +82,88 @@ export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, opti
       { id: 'groups', method: 'POST', url: `${userPath}/getMemberGroups`, body: { securityEnabledOnly: false } },
       { id: 'signIns', method: 'GET', url: `/auditLogs/signIns?$filter=${encodeURIComponent(signInFilter)}&$top=50` },
     ]),
-    tenant.directory.getPerUserMfaState(user.id),
+    guard(tenant.directory.getPerUserMfaState(subject.graphKey)),
   ]);
 
-  const ok = (id: string, operation: string): unknown => {
-    const answer = graph.get(id) as GraphBatchResponse;
-    if (answer.status >= 200 && answer.status < 300) return answer.body;
-    throw tenant.directory.batchError(operation, answer);
-  };
-  let org: OrgSettings;
+  let org: Settled<OrgSettings>;
   if (reused) {
-    org = reused.settings;
+    org = { ok: true, value: reused.settings };
   } else {
     const [transport, defaultAuthenticationPolicy, authenticationPolicies] = orgExchange!;
-    org = {
-      orgSmtpClientAuthenticationDisabled: transport.smtpClientAuthenticationDisabled,
-      defaultAuthenticationPolicy,
-      authenticationPolicies,
-      securityDefaultsEnabled: (ok('securityDefaults', 'GET /policies/identitySecurityDefaultsEnforcementPolicy') as { isEnabled?: boolean }).isEnabled === true,
-      conditionalAccessPolicies: ((ok('conditionalAccess', 'GET /identity/conditionalAccess/policies') as { value?: ConditionalAccessPolicy[] }).value ?? []),
-    };
-    tenant.orgSettings.keep(generation, org, now);
+    org = await settle((async () => {
+      const settings: OrgSettings = {
+        orgSmtpClientAuthenticationDisabled: transport.smtpClientAuthenticationDisabled,
+        defaultAuthenticationPolicy,
+        authenticationPolicies,
+        securityDefaultsEnabled: (ok(tenant, graph, 'securityDefaults', 'GET /policies/identitySecurityDefaultsEnforcementPolicy') as { isEnabled?: boolean }).isEnabled === true,
+        conditionalAccessPolicies: ((ok(tenant, graph, 'conditionalAccess', 'GET /identity/conditionalAccess/policies') as { value?: ConditionalAccessPolicy[] }).value ?? []),
+      };
+      tenant.orgSettings.keep(generation, settings, now);
+      return settings;
+    })());
   }
-  const accountEnabled = (ok('account', 'GET /users/{id}') as { accountEnabled?: boolean }).accountEnabled ?? user.accountEnabled;
+  return { mailbox, userPolicy, org, graph, perUserMfaState, reused };
+}
+
+function ok(tenant: Tenant, graph: Map<string, GraphBatchResponse>, id: string, operation: string): unknown {
+  const answer = graph.get(id) as GraphBatchResponse;
+  if (answer.status >= 200 && answer.status < 300) return answer.body;
+  throw tenant.directory.batchError(operation, answer);
+}
+
+function sinceFor(now: Date, options: EvaluateOptions): string {
+  return new Date(now.getTime() - (options.signInWindowDays ?? 7) * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The one evaluation of SMTP AUTH for a mailbox, shared by status, confirmation, the post-change
+ * check and diagnosis. Every layer that can block Basic SMTP AUTH on its own is read at once:
+ * the mailbox's own values always (Get-CASMailbox, Get-User, its account, groups, sign-ins and
+ * per-user MFA); the organization-wide ones (Get-TransportConfig, Get-OrganizationConfig,
+ * Get-AuthenticationPolicy, security defaults, Conditional Access) only when the tenant's
+ * short-lived copy is missing or stale (org-settings.ts). Graph's reads go in one `$batch`, per-user
+ * MFA (beta only, so outside the v1.0 batch) beside it — one round trip deep.
+ */
+export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, options: EvaluateOptions = {}): Promise<SmtpAuthEvaluation> {
+  const now = (options.now ?? (() => new Date()))();
+  const subject = { graphKey: user.id, identity: user.userPrincipalName, signIns: `userId eq '${user.id}'` };
+  return assemble(tenant, user, await readLayers(tenant, subject, now, sinceFor(now, options), [], false), options);
+}
+
+/**
+ * `smtp status someone@contoso.com` in one round trip instead of two: when the query is an address,
+ * the user lookup rides in the evaluation's Graph `$batch`, and every read addresses the mailbox by
+ * that address. The evaluation is kept only when the lookup finds exactly one user whose UPN is that
+ * address; for a mail or proxy address, several people or nobody, the reads are dropped and the
+ * caller has the resolution, as `resolveUser` gives it, to evaluate (or refuse) as before.
+ */
+export async function resolveAndEvaluate(tenant: Tenant, query: string, options: EvaluateOptions = {}): Promise<{ resolution: UserResolution; evaluation?: SmtpAuthEvaluation }> {
+  const address = addressQuery(query);
+  if (!address) return { resolution: await tenant.directory.resolveUser(query) };
+  const now = (options.now ?? (() => new Date()))();
+  const subject = { graphKey: address, identity: address, signIns: `userPrincipalName eq ${odataString(address)}` };
+  const layers = await readLayers(tenant, subject, now, sinceFor(now, options), [tenant.directory.addressLookup('lookup', address)], true);
+  const resolution = tenant.directory.addressAnswer(layers.graph.get('lookup')!);
+  if (resolution.kind !== 'found' || resolution.user.userPrincipalName.toLowerCase() !== address.toLowerCase()) return { resolution };
+  return { resolution, evaluation: assemble(tenant, resolution.user, layers, options) };
+}
+
+function assemble(tenant: Tenant, user: DirectoryUser, layers: Layers, options: EvaluateOptions): SmtpAuthEvaluation {
+  const { graph, reused } = layers;
+  const mailbox = unwrap(layers.mailbox);
+  const userPolicy = unwrap(layers.userPolicy);
+  const org = unwrap(layers.org);
+  const perUserMfaState = unwrap(layers.perUserMfaState);
+  const accountEnabled = graph.has('account')
+    ? (ok(tenant, graph, 'account', 'GET /users/{id}') as { accountEnabled?: boolean }).accountEnabled ?? user.accountEnabled
+    : user.accountEnabled;
   const securityDefaultsEnabled = org.securityDefaultsEnabled;
   const caPolicies = org.conditionalAccessPolicies;
-  const groupIds = new Set(((ok('groups', 'POST /users/{id}/getMemberGroups') as { value?: string[] }).value ?? []).map((id) => id.toLowerCase()));
+  const groupIds = new Set(((ok(tenant, graph, 'groups', 'POST /users/{id}/getMemberGroups') as { value?: string[] }).value ?? []).map((id) => id.toLowerCase()));
   // Sign-in logs need Entra ID P1: without it Graph answers 403, which only means "no evidence here".
   const signInAnswer = graph.get('signIns') as GraphBatchResponse;
   const withoutP1 = signInAnswer.status === 403 && /NonPremiumTenant/i.test(JSON.stringify(signInAnswer.body));
-  const signIns = withoutP1 ? null : ((ok('signIns', 'GET /auditLogs/signIns') as { value?: SignIn[] }).value ?? []);
+  const signIns = withoutP1 ? null : ((ok(tenant, graph, 'signIns', 'GET /auditLogs/signIns') as { value?: SignIn[] }).value ?? []);
 
   const blockers: Finding[] = [];
   const informative: Finding[] = [];

@@ -32,7 +32,7 @@ export type { ExchangeAdmin } from './exchange';
 export type { ConditionalAccessPolicy, DirectoryGroup, GraphBatchRequest, GraphBatchResponse, PerUserMfaState } from './directory';
 export { securityDefaultsRefusal } from './directory';
 export type { AuthenticationPolicy, UserAuthenticationPolicy } from './exchange';
-export { blockersBeyondMailboxSetting, evaluateSmtpAuth, snapshotOf, type Finding, type FindingCode, type FindingLayer, type SmtpAuthEvaluation } from './evaluate';
+export { blockersBeyondMailboxSetting, evaluateSmtpAuth, resolveAndEvaluate, snapshotOf, type Finding, type FindingCode, type FindingLayer, type SmtpAuthEvaluation } from './evaluate';
 export type { CredentialCheck } from './credential';
 export { OrgSettingsCache, ORG_SETTINGS_TTL_MS, type OrgSettings } from './org-settings';
 export { setSmtpForGroup, setSmtpForUsers, type BulkItemResult, type BulkOptions, type BulkOutcome, type BulkProgress } from './bulk';
