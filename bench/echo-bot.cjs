@@ -5,10 +5,15 @@
 const restify = require('restify');
 const { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication } = require('botbuilder');
 
-async function main() {
+/**
+ * Starts the echo bot on a free loopback port and prints `{"echo":{"port":…}}`. `beforeReply`, when
+ * given, runs in every message turn before the reply (tenant-echo-bot.cjs sends its tenant requests there).
+ */
+async function startEchoBot(beforeReply = async () => {}) {
   const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({ MicrosoftAppId: '', MicrosoftAppPassword: '' }));
   const bot = new ActivityHandler();
   bot.onMessage(async (context, next) => {
+    await beforeReply(context);
     await context.sendActivity(`echo: ${context.activity.text ?? ''}`);
     await next();
   });
@@ -22,7 +27,11 @@ async function main() {
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+module.exports = { startEchoBot };
+
+if (require.main === module) {
+  startEchoBot().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
