@@ -31,9 +31,10 @@ const text = (value: string, extra: Record<string, unknown> = {}) => ({ type: 'T
 const buttonTitle: Partial<Record<Verb, string>> = { [verbs.cancel]: 'action.cancelRequest', [verbs.approve]: 'action.approve', [verbs.reject]: 'action.reject' };
 const buttonStyle: Partial<Record<Verb, string>> = { [verbs.approve]: 'positive', [verbs.reject]: 'destructive' };
 
-/** "5 minutes ago", "3 hours ago", "2 days ago": from when the request was made. */
+/** "just now", "5 minutes ago", "3 hours ago", "2 days ago": from when the request was made. */
 export function requestAge(t: Translate, createdAt: Date, now: Date): string {
-  const minutes = Math.max(1, Math.floor((now.getTime() - createdAt.getTime()) / 60_000));
+  const minutes = Math.floor((now.getTime() - createdAt.getTime()) / 60_000);
+  if (minutes < 1) return t('requests.age.justNow');
   if (minutes < 60) return t('requests.age.minutes', { count: minutes });
   const hours = Math.floor(minutes / 60);
   if (hours < 48) return t('requests.age.hours', { count: hours });

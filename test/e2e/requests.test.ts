@@ -57,6 +57,8 @@ test('empty lists say so; an end user sees only their own requests and no approv
 
 test('my pending request is listed with Cancel; an approver sees it with Approve and Reject, approves from the list, and the change is made once', async () => {
   const requestId = await pendingEnable(alex, 'enable SMTP for bob for the floor 2 scanner');
+  // Asked seconds ago: not "1 minute ago".
+  expect(entries(await ask(alex, 'my requests'))[0]!.text).toContain('just now');
   suite.clock.advance(3 * 60_000);
 
   const mine = entries(await ask(alex, 'my requests'));
