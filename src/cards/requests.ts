@@ -21,6 +21,8 @@ export interface RequestsView {
   now: Date;
   /** The language the list was asked for in: its buttons bring it back in the same one. */
   language: Language;
+  /** The reader's Teams id: Teams asks for their list again, as it is then, each time they see the card (`refresh.userIds`). */
+  readerTeamsId: string;
 }
 
 /** How many entries of each list one card shows (Teams cards stay well under 28 KB). */
@@ -87,5 +89,16 @@ export function requestsCard(t: Translate, view: RequestsView, notice?: { text: 
     body.push(...view.awaiting.map((e) => entry(t, view, e, true)));
     if (view.awaitingTotal > view.awaiting.length) body.push(text(t('requests.more', { count: view.awaitingTotal - view.awaiting.length }), { isSubtle: true }));
   }
-  return { type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.4', body };
+  return { type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.4', body, refresh: requestsRefresh(t, view.language, view.readerTeamsId) };
+}
+
+/**
+ * The list is a snapshot of requests that keep moving: Universal Actions' `refresh` has Teams ask for
+ * it again each time the reader (in `userIds`) sees the card, so an old list shows each request as it is now.
+ */
+export function requestsRefresh(t: Translate, language: Language, readerTeamsId: string): NonNullable<AdaptiveCard['refresh']> {
+  return {
+    action: { type: 'Action.Execute', title: t('action.refresh'), verb: verbs.requestsRefresh, data: { verb: verbs.requestsRefresh, view: 'requests', language } },
+    userIds: [readerTeamsId],
+  };
 }

@@ -24,6 +24,8 @@ export const verbs = {
   retry: 'request.retry',
   /** Teams' automatic `refresh` for the users in `refresh.userIds`: approvers get live buttons. */
   refresh: 'request.refresh',
+  /** Teams' automatic `refresh` of a `requests` list for the person it lists: their list as it is now. */
+  requestsRefresh: 'requests.refresh',
 } as const;
 
 export type Verb = (typeof verbs)[keyof typeof verbs];

@@ -16,9 +16,10 @@ export type Party = 'requester' | 'target' | 'approver' | 'it-staff' | 'anyone';
 /**
  * What a button's data names. The card carries only an id; the server loads the subject and checks
  * it every time (DESIGN.md): a request (`requestId`), or something the handler loads itself — an
- * item of a saved `exceptions` review, a saved diagnosis, a user to fix.
+ * item of a saved `exceptions` review, a saved diagnosis, a user to fix — or only a list card
+ * (`list`: its `view` and language), built again for whoever the press comes from.
  */
-export type Subject = 'request' | 'review-item' | 'saved-diagnosis' | 'user';
+export type Subject = 'request' | 'review-item' | 'saved-diagnosis' | 'user' | 'list';
 
 /** One card press, as a handler receives it: the subject loaded and every rule of its route checked. */
 export interface Press {
@@ -40,6 +41,7 @@ export interface CardHandlers {
   undoFromCard(press: Press): Promise<ActionResult>;
   retryFailed(press: Press): Promise<ActionResult>;
   refreshCard(press: Press): Promise<ActionResult>;
+  refreshList(press: Press): Promise<ActionResult>;
   extendException(press: Press): Promise<ActionResult>;
   lapseException(press: Press): Promise<ActionResult>;
   endException(press: Press): Promise<ActionResult>;
@@ -142,6 +144,11 @@ export const cardRoutes: Readonly<Record<Verb, CardRoute>> = {
   [verbs.refresh]: {
     subject: 'request', who: [{ may: ['anyone'] }], once: false,
     handle: (h, press) => h.refreshCard(press),
+  },
+  [verbs.requestsRefresh]: {
+    // Each reader's list is their own (what they asked, what waits for them): nothing on the card is trusted or needed.
+    subject: 'list', who: [{ may: ['anyone'] }], once: false, listed: 'requests',
+    handle: (h, press) => h.refreshList(press),
   },
   [verbs.exceptionExtend]: {
     subject: 'request', who: [{ may: ['approver', 'it-staff'] }], states: ['succeeded'], staleCode: 'EXCEPTION_NOT_ACTIVE', stale: ['exception-active'], once: true,

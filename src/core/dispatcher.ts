@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { alreadySoCard, exceptionEnd, exceptionsCard, helpCard, messageCard, pickUserCard, requestTitle, type AdaptiveCard, type ExceptionsView } from '../cards/builders';
 import { verbs, type Verb } from '../cards/verbs';
-import { requestsCard, requestsCardLimit, type RequestListEntry, type RequestsView } from '../cards/requests';
+import { requestsCard, requestsCardLimit, requestsRefresh, type RequestListEntry, type RequestsView } from '../cards/requests';
 import { commandById, commandForIntents, commands } from '../commands/registry';
 import { mailboxOf, organizationOf, userOf, type ChangeCommand, type CommandContext, type CommandDefinition } from '../commands/types';
 import { quorumFor, type Config } from '../config';
@@ -68,6 +68,15 @@ function listViewOf(route: CardRoute, turn: ActionTurn): { list: ListView; langu
   const { view, language } = turn.data;
   if (!route.listed || view !== route.listed) return undefined;
   return { list: route.listed, language: languages.find((l) => l === language) ?? languageFromLocale(turn.locale) ?? 'en' };
+}
+
+/**
+ * The reader's id as `refresh.userIds` takes it: the Teams id the activity came from (`from.id`, kept
+ * in the conversation reference), else their Entra id in the `8:orgid:` form Teams also accepts.
+ */
+function teamsIdOf(turn: TurnContext): string {
+  const user = (turn.conversation as { user?: { id?: unknown } }).user;
+  return typeof user?.id === 'string' && user.id ? user.id : `8:orgid:${turn.userId}`;
 }
 
 /** What makes an enable an accountable exception (issue #5). */
@@ -299,6 +308,10 @@ export class Dispatcher implements CardHandlers {
         t = translator(press.language);
       }
       if (route.subject === 'review-item') press.unmanaged = await this.exceptions.reviewedMailbox(turn.tenantId, turn.data);
+      if (route.subject === 'list') {
+        if (!listView) throw new AppError('BAD_ACTION_DATA');
+        press.language = listView.language;
+      }
       if (route.once) {
         if (!(await this.deps.store.firstDelivery(turn.activityId, this.now()))) return await this.replayOf(route, press);
         delivered = true;
@@ -506,6 +519,22 @@ export class Dispatcher implements CardHandlers {
     const audience = this.audienceOf(turn, request!);
     const live = audience === 'approvers' && request!.state === 'pending' && (await this.rolesOf(turn)).approver;
     return { card: await this.notification.cardFor(request!, audience, language, undefined, live) };
+  }
+
+  /**
+   * Teams asks again for a `requests` list each time the person in its `refresh.userIds` sees it:
+   * their list as it is now, so a request approved, run, rejected or cancelled elsewhere since shows
+   * so (or leaves the list). Whoever the refresh comes from gets their own list. Reads only.
+   */
+  async refreshList({ turn, language }: Press): Promise<ActionResult> {
+    try {
+      return { card: await this.listCardFor(turn, { list: 'requests', language }) };
+    } catch (error) {
+      // Teams refreshes a card only while it carries `refresh`: an answer without it (the roles could
+      // not be read just now) would leave the list as it was for good. The next view tries again.
+      const t = translator(language);
+      return { card: { ...this.errorCard(t, error), refresh: requestsRefresh(t, language, teamsIdOf(turn)) } };
+    }
   }
 
   /**
@@ -823,7 +852,7 @@ export class Dispatcher implements CardHandlers {
     return {
       mine: shownMine.map((r) => entry(r, [verbs.cancel])), mineTotal: mine.length,
       awaiting: awaiting?.slice(0, requestsCardLimit) ?? null, awaitingTotal: awaiting?.length ?? 0,
-      now: this.now(), language,
+      now: this.now(), language, readerTeamsId: teamsIdOf(turn),
     };
   }
 

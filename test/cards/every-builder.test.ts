@@ -142,7 +142,7 @@ const samples: Record<string, (t: Translate) => AdaptiveCard[]> = {
   } as unknown as orgStatusCards.OrgStatusView)],
   'requests.requestsCard': (t) => {
     const pending: RequestRecord = { ...request, state: 'pending', createdAt: new Date(at.getTime() - 3 * 3_600_000) };
-    const view = { now: at, language: 'en' as const, mineTotal: 12, awaitingTotal: 1 };
+    const view = { now: at, language: 'en' as const, mineTotal: 12, awaitingTotal: 1, readerTeamsId: '29:megan' };
     return [
       requestsCards.requestsCard(t, { ...view, mine: [{ request: pending, approvals: [], verbs: [verbs.cancel] }, { request: { ...request, state: 'executing', createdAt: new Date(at.getTime() - 5 * 60_000) }, approvals: [], verbs: [] }],
         awaiting: [{ request: { ...pending, requesterName: 'Bob Smith', createdAt: new Date(at.getTime() - 3 * 86_400_000) }, approvals: [{ requestId: request.id, approverId: 'adele', approverName: 'Adele Vance', decision: 'approve', comment: null, at }], verbs: [verbs.approve, verbs.reject] }] },

@@ -87,8 +87,12 @@ test('refresh is a read anyone may ask for in any state, and is not guarded agai
   expect(requestStates.filter((state) => stateRefusal(route, request(state)))).toEqual([]);
   expect(clickerRefusal(route, { userId: someoneElse, roles: nobody }, request('pending'))).toBeUndefined();
   expect(route.once).toBe(false);
-  // Every button that acts is acted on once.
-  expect(Object.entries(cardRoutes).filter(([, r]) => !r.once).map(([verb]) => verb)).toEqual([verbs.refresh]);
+  // A list's refresh names no request: whoever it comes from gets their own list, read again.
+  const list = cardRoutes[verbs.requestsRefresh];
+  expect([list.subject, list.listed, list.states, list.once]).toEqual(['list', 'requests', undefined, false]);
+  expect(clickerRefusal(list, { userId: someoneElse, roles: nobody })).toBeUndefined();
+  // Every button that acts is acted on once: only the two refreshes, which read, are not.
+  expect(Object.entries(cardRoutes).filter(([, r]) => !r.once).map(([verb]) => verb)).toEqual([verbs.refresh, verbs.requestsRefresh]);
 });
 
 test('the buttons a list offers are the ones the table would accept now', () => {

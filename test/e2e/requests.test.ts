@@ -1,4 +1,4 @@
-import { actionVerbs, cardText, isApprovalCard, requestIdOf, type CardJson } from '../support/fake-connector';
+import { actionVerbs, cardText, isApprovalCard, listEntries, requestIdOf, type CardJson } from '../support/fake-connector';
 import { demoFixture, demoUser, inProcessBotSuite } from '../support/harness';
 import type { TeamsUser } from '../support/teams';
 
@@ -21,14 +21,7 @@ async function ask(user: TeamsUser, text: string): Promise<CardJson> {
   return (await suite.connector.waitFor(`the answer to "${text}"`, () => suite.connector.postedCards()[before])).card;
 }
 
-/** The entries of a `requests` card: their text and buttons. */
-function entries(card: CardJson | undefined): { text: string; requestId?: string; verbs: string[]; data: Record<string, unknown>[] }[] {
-  return (card?.body ?? []).filter((element) => element.type === 'Container').map((container) => {
-    const items = container.items as Record<string, unknown>[];
-    const actions = ((items.find((item) => item.type === 'ActionSet') as { actions?: { verb: string; data: Record<string, unknown> }[] } | undefined)?.actions) ?? [];
-    return { text: cardText({ type: 'AdaptiveCard', body: items } as CardJson), requestId: actions[0]?.data.requestId as string | undefined, verbs: actions.map((a) => a.verb), data: actions.map((a) => a.data) };
-  });
-}
+const entries = listEntries;
 
 async function pendingEnable(requester: TeamsUser, text: string): Promise<string> {
   const before = suite.connector.postedCards().length;

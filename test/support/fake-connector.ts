@@ -138,6 +138,15 @@ export function requestIdOf(card: CardJson | undefined): string {
   return id;
 }
 
+/** The entries of a `requests` list card: each one's text, the request its buttons name, their verbs and data. */
+export function listEntries(card: CardJson | undefined): { text: string; requestId?: string; verbs: string[]; data: Record<string, unknown>[] }[] {
+  return (card?.body ?? []).filter((element) => element.type === 'Container').map((container) => {
+    const items = container.items as Record<string, unknown>[];
+    const actions = ((items.find((item) => item.type === 'ActionSet') as { actions?: { verb: string; data: Record<string, unknown> }[] } | undefined)?.actions) ?? [];
+    return { text: cardText({ body: items }), requestId: actions[0]?.data.requestId as string | undefined, verbs: actions.map((a) => a.verb), data: actions.map((a) => a.data) };
+  });
+}
+
 /** The approvers' copy of a request card: status for everyone, refreshed into buttons for approvers. */
 export function isApprovalCard(card: CardJson | undefined): boolean {
   return card?.refresh?.action?.verb === 'request.refresh' || actionVerbs(card).includes('request.approve');

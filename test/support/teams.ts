@@ -44,13 +44,14 @@ export class TeamsClient {
   }
 
   /** Presses an Action.Execute button: the `adaptiveCard/action` invoke; returns the card Teams would show. */
-  async press(user: TeamsUser, verb: string, data: Record<string, unknown>, options: { conversationId?: string; replyToId?: string; tenantId?: string; locale?: string } = {}): Promise<{ status: number; body: { statusCode?: number; type?: string; value?: import('./fake-connector').CardJson } }> {
+  async press(user: TeamsUser, verb: string, data: Record<string, unknown>, options: { conversationId?: string; replyToId?: string; tenantId?: string; locale?: string; trigger?: 'manual' | 'automatic' } = {}): Promise<{ status: number; body: { statusCode?: number; type?: string; value?: import('./fake-connector').CardJson } }> {
     const activity = {
       ...this.base(user, options.conversationId ?? `a:${user.id}`),
       type: 'invoke',
       name: 'adaptiveCard/action',
       replyToId: options.replyToId,
-      value: { action: { type: 'Action.Execute', verb, data }, trigger: 'manual' },
+      // 'automatic': Teams' own refresh of a card for a user in its `refresh.userIds`, as they see it.
+      value: { action: { type: 'Action.Execute', verb, data }, trigger: options.trigger ?? 'manual' },
     };
     if (options.locale) activity.locale = options.locale;
     if (options.tenantId) {
