@@ -166,7 +166,8 @@ export function welcomeCard(t: Translate, scope: 'personal' | 'team', view: { na
   const body: Record<string, unknown>[] = scope === 'team'
     ? [{ type: 'TextBlock', text: t('diagnosis.help.welcome.teamTitle'), weight: 'Bolder', size: 'Medium', wrap: true }, paragraph(t('diagnosis.help.welcome.team'))]
     : [
-      { type: 'TextBlock', text: t('diagnosis.help.welcome.title', { name: view.name }), weight: 'Bolder', size: 'Medium', wrap: true },
+      // Teams' installationUpdate does not always carry the installer's name.
+      { type: 'TextBlock', text: view.name.trim() ? t('diagnosis.help.welcome.title', { name: view.name.trim() }) : t('diagnosis.help.welcome.titleNoName'), weight: 'Bolder', size: 'Medium', wrap: true },
       paragraph(t('diagnosis.help.welcome.user')),
       ...(view.roles.itStaff ? [paragraph(t('diagnosis.help.welcome.it'))] : []),
       ...(view.roles.approver ? [paragraph(t('diagnosis.help.welcome.approver'))] : []),

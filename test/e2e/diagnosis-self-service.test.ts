@@ -164,13 +164,13 @@ test('what\'s my SMTP status? in Spanish: the end user\'s own mailbox, in Spanis
 }, 60_000);
 
 /** Teams' installationUpdate when the app is added: to a personal chat, or to a team's channel. */
-async function install(user: typeof bob, conversationType: 'personal' | 'channel'): Promise<CardJson> {
+async function install(user: typeof bob, conversationType: 'personal' | 'channel', name: string | null = user.name): Promise<CardJson> {
   const before = suite.connector.postedCards().length;
   const conversationId = conversationType === 'personal' ? `a:${user.id}` : '19:general@thread.tacv2';
   const activity = {
     type: 'installationUpdate', action: 'add', id: `install-${user.id}-${conversationType}`, channelId: 'msteams', serviceUrl: suite.connector.url,
     timestamp: new Date().toISOString(), locale: 'en-US',
-    from: { id: `29:${user.id}`, name: user.name, aadObjectId: user.id }, recipient: { id: '28:smtp-gate', name: 'SMTP Gate' },
+    from: { id: `29:${user.id}`, ...(name === null ? {} : { name }), aadObjectId: user.id }, recipient: { id: '28:smtp-gate', name: 'SMTP Gate' },
     conversation: { id: conversationId, conversationType, tenantId: demoFixture.tenant.id }, channelData: { tenant: { id: demoFixture.tenant.id } },
   };
   const res = await fetch(`http://127.0.0.1:${suite.bot.server.port}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
@@ -185,6 +185,12 @@ test('installed in a personal chat, an end user is welcomed with what they can d
   expect(text).toContain('— try: “I got a 5.7.57”');
   expect(text).not.toContain('enable SMTP for bob');
   expect(text).not.toContain('You\'re IT staff');
+}, 60_000);
+
+test('installed by someone Teams names no name for, the welcome greets them without one', async () => {
+  const text = cardText(await install(megan, 'personal', null));
+  expect(text).toContain('Hi, I\'m SMTP Gate');
+  expect(text).not.toContain('Hi ,');
 }, 60_000);
 
 test('installed by IT staff, the welcome names their role and lists the IT commands with an example each', async () => {
