@@ -1,22 +1,16 @@
 import * as parse from '../../src/nlu/parse';
-import { cardText, isApprovalCard, requestIdOf } from '../support/fake-connector';
-import { demoUser, inProcessBotSuite } from '../support/harness';
+import { cardText } from '../support/fake-connector';
+import { demoUser, inProcessBotSuite, pendingEnable, rosterOf } from '../support/harness';
 
 /** Text a person (or an attacker) sends the bot that is not a command: it gets a clear answer, fast. */
 
 const alex = demoUser('Alex Wilber');
 const megan = demoUser('Megan Bowen');
-const suite = inProcessBotSuite({ name: 'abuse', startsAt: '2026-11-23T09:00:00Z', members: [alex, megan].map((u) => ({ id: `29:${u.id}`, name: u.name, aadObjectId: u.id })) });
+const suite = inProcessBotSuite({ name: 'abuse', startsAt: '2026-11-23T09:00:00Z', members: rosterOf([alex, megan]) });
 
 /** Alex asks to enable SMTP AUTH for someone and confirms; resolves with the request id once it waits for approval. */
 async function pendingRequestFor(user: string): Promise<string> {
-  const before = suite.connector.postedCards().length;
-  await suite.bot.teams.message(alex, `enable SMTP for ${user} for the floor 2 scanner`);
-  const confirm = await suite.connector.waitFor('the confirmation card', () => suite.connector.postedCards()[before]);
-  const requestId = requestIdOf(confirm.card);
-  await suite.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'floor 2 scanner' });
-  await suite.bot.server.drain();
-  await suite.connector.waitFor('the approval card', () => suite.connector.postedCards().slice(before).find((p) => isApprovalCard(p.card) && p.card.refresh?.action?.data?.requestId === requestId));
+  const { requestId } = await pendingEnable(suite, alex, `enable SMTP for ${user} for the floor 2 scanner`, { justification: 'floor 2 scanner' });
   expect((await suite.bot.server.store.getRequest(requestId))?.state).toBe('pending');
   return requestId;
 }

@@ -1,22 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { processedActivityRetentionMs } from '../../src/requests/jobs';
-import { cardText, isApprovalCard, requestIdOf } from '../support/fake-connector';
-import { demoFixture, demoUser, inProcessBotSuite } from '../support/harness';
+import { cardText, isApprovalCard } from '../support/fake-connector';
+import { demoFixture, demoUser, draftRequest, inProcessBotSuite, rosterOf } from '../support/harness';
 import { recordFigure } from '../support/figures';
 
 /** Redeliveries, a forged tenant, old activity ids and a change to one's own mailbox (issue #13, hole 9). */
 
 const alex = demoUser('Alex Wilber');
 const megan = demoUser('Megan Bowen');
-const suite = inProcessBotSuite({ name: 'replays', startsAt: '2026-11-23T09:00:00Z', members: [alex, megan].map((u) => ({ id: `29:${u.id}`, name: u.name, aadObjectId: u.id })) });
+const suite = inProcessBotSuite({ name: 'replays', startsAt: '2026-11-23T09:00:00Z', members: rosterOf([alex, megan]) });
 
 const postsTo = (conversationId: string) => suite.connector.calls.filter((c) => c.method === 'POST' && c.conversationId === conversationId).length;
 
 async function draftFor(user: string): Promise<string> {
-  const before = suite.connector.postedCards().length;
-  await suite.bot.teams.message(alex, `enable SMTP for ${user} for the floor 2 scanner`);
-  const confirm = await suite.connector.waitFor('the confirmation card', () => suite.connector.postedCards()[before]);
-  return requestIdOf(confirm.card);
+  return (await draftRequest(suite, alex, `enable SMTP for ${user} for the floor 2 scanner`)).requestId;
 }
 
 test('20 concurrent redeliveries of one Action.Submit are answered once', async () => {

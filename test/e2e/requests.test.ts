@@ -1,5 +1,5 @@
-import { actionVerbs, cardText, isApprovalCard, listEntries, requestIdOf, type CardJson } from '../support/fake-connector';
-import { demoFixture, demoUser, inProcessBotSuite } from '../support/harness';
+import { actionVerbs, cardText, listEntries, type CardJson } from '../support/fake-connector';
+import { demoFixture, demoUser, inProcessBotSuite, pendingEnable } from '../support/harness';
 import type { TeamsUser } from '../support/teams';
 
 /**
@@ -23,16 +23,6 @@ async function ask(user: TeamsUser, text: string): Promise<CardJson> {
 
 const entries = listEntries;
 
-async function pendingEnable(requester: TeamsUser, text: string): Promise<string> {
-  const before = suite.connector.postedCards().length;
-  const draft = await ask(requester, text);
-  const requestId = requestIdOf(draft);
-  await suite.bot.teams.press(requester, 'request.confirm', { requestId });
-  await suite.bot.server.drain();
-  await suite.connector.waitFor('the approval card', () => suite.connector.postedCards().slice(before).find((p) => isApprovalCard(p.card)));
-  return requestId;
-}
-
 test('help tells everyone about it, in their language', async () => {
   expect(cardText(await ask(bob, 'help'))).toContain('Your requests on their way, and those waiting for your approval');
   expect(cardText(await ask(megan, '帮助'))).toContain('我的请求');
@@ -49,7 +39,7 @@ test('empty lists say so; an end user sees only their own requests and no approv
 }, 60_000);
 
 test('my pending request is listed with Cancel; an approver sees it with Approve and Reject, approves from the list, and the change is made once', async () => {
-  const requestId = await pendingEnable(alex, 'enable SMTP for bob for the floor 2 scanner');
+  const { requestId } = await pendingEnable(suite, alex, 'enable SMTP for bob for the floor 2 scanner');
   // Asked seconds ago: not "1 minute ago".
   expect(entries(await ask(alex, 'my requests'))[0]!.text).toContain('just now');
   suite.clock.advance(3 * 60_000);
@@ -89,7 +79,7 @@ test('my pending request is listed with Cancel; an approver sees it with Approve
 }, 90_000);
 
 test('the person a change is for may only reject it; the requester never sees their own request as waiting; reject and cancel work from the list', async () => {
-  const forMegan = await pendingEnable(alex, 'enable SMTP for Megan Bowen for the meeting room display');
+  const { requestId: forMegan } = await pendingEnable(suite, alex, 'enable SMTP for Megan Bowen for the meeting room display');
   const meganSees = entries(await ask(megan, 'requests')).find((e) => e.requestId === forMegan)!;
   expect(meganSees.verbs).toEqual(['request.reject']);
   const adeleSees = entries(await ask(adele, 'requests')).find((e) => e.requestId === forMegan)!;
@@ -101,7 +91,7 @@ test('the person a change is for may only reject it; the requester never sees th
   expect((await suite.bot.server.store.getRequest(forMegan))?.state).toBe('rejected');
   expect((await suite.bot.server.store.approvals(forMegan)).map((a) => [a.approverName, a.decision, a.comment])).toEqual([['Adele Vance', 'reject', 'use the relay connector instead']]);
 
-  const own = await pendingEnable(adele, 'enable SMTP for Grady Archie for the label printer');
+  const { requestId: own } = await pendingEnable(suite, adele, 'enable SMTP for Grady Archie for the label printer');
   const adeleList = await ask(adele, 'requests');
   expect(entries(adeleList).map((e) => [e.requestId, e.verbs])).toEqual([[own, ['request.cancel']]]);
   expect(cardText(adeleList)).toContain('Nothing is waiting for your approval.');
@@ -114,7 +104,7 @@ test('the person a change is for may only reject it; the requester never sees th
 }, 90_000);
 
 test('asked in Chinese or Spanish, the list and the list a button brings back are in that language', async () => {
-  const requestId = await pendingEnable(alex, 'enable SMTP for José Núñez for the payroll app');
+  const { requestId } = await pendingEnable(suite, alex, 'enable SMTP for José Núñez for the payroll app');
   const zh = await ask(megan, '待审批');
   expect(cardText(zh)).toContain('等待我审批：1');
   expect(cardText(zh)).toContain('我未完成的请求：0');
@@ -140,11 +130,11 @@ async function approvalsTableReads(): Promise<number> {
 }
 
 test('each listed request shows its own approvals, to the requester and to each approver, and the list reads the approvals table once however many it lists', async () => {
-  const stefan = await pendingEnable(alex, 'enable SMTP for stefan.popescu@contoso.com for the warehouse printer');
+  const { requestId: stefan } = await pendingEnable(suite, alex, 'enable SMTP for stefan.popescu@contoso.com for the warehouse printer');
   suite.clock.advance(60_000);
-  const scanner = await pendingEnable(alex, 'enable SMTP for scanner2@contoso.com permanently for the floor 2 scanner');
+  const { requestId: scanner } = await pendingEnable(suite, alex, 'enable SMTP for scanner2@contoso.com permanently for the floor 2 scanner');
   suite.clock.advance(60_000);
-  const grady = await pendingEnable(alex, 'enable SMTP for gradya@contoso.com for the label printer');
+  const { requestId: grady } = await pendingEnable(suite, alex, 'enable SMTP for gradya@contoso.com for the label printer');
   const meganList = entries(await ask(megan, 'requests'));
   await suite.bot.teams.press(megan, 'request.approve', meganList.find((e) => e.requestId === scanner)!.data[0]!);
   await suite.bot.server.drain();

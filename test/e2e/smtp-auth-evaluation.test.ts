@@ -1,9 +1,9 @@
-import { actionVerbs, cardText, requestIdOf, type CardJson } from '../support/fake-connector';
-import { demoFixture, demoUser, inProcessBotSuite, type SimCall } from '../support/harness';
+import { actionVerbs, cardText, type CardJson } from '../support/fake-connector';
+import { demoFixture, demoUser, inProcessBotSuite, pendingEnable, type SimCall } from '../support/harness';
 
 /**
  * The one evaluation of SMTP AUTH, as an admin reads it on the cards, over real sockets: Teams-shaped
- * activities into the suite.bot, its cards into a fake Bot Connector, the tenant in the suite.simulator. In the
+ * activities into the bot, its cards into a fake Bot Connector, the tenant in the simulator. In the
  * demo tenant bob's mailbox is off and the "Block legacy authentication" Conditional Access policy
  * covers him; the floor 2 scanner's mailbox is off but it is excluded from that policy.
  */
@@ -28,16 +28,11 @@ async function reply(user: typeof alex, text: string): Promise<CardJson> {
   return (await suite.connector.waitFor('the reply', () => suite.connector.postedCards()[0])).card;
 }
 
-/** Alex asks and confirms; returns the request, the confirmation card and the approvers' copy as posted. */
+/** Alex asks and confirms; returns the request, the confirmation card, the answer to Confirm and the approvers' copy as posted. */
 async function requestAndConfirm(text: string) {
-  await suite.bot.teams.message(alex, text);
-  const confirm = await suite.connector.waitFor('the confirmation card', () => suite.connector.postedCards()[0]);
-  const requestId = requestIdOf(confirm.card);
   // An enable says why it is needed (the exceptions register); the card's input travels with Confirm.
-  const confirmed = await suite.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'Scan to email from a device that only speaks SMTP AUTH' });
-  await suite.bot.server.drain();
-  const approval = await suite.connector.waitFor('the approvers\' card', () => suite.connector.postedCards().find((p) => p.id !== confirm.id));
-  return { requestId, confirm, confirmed: confirmed.body.value, approval };
+  const { requestId, confirmation, confirmed, approval } = await pendingEnable(suite, alex, text, { justification: 'Scan to email from a device that only speaks SMTP AUTH' });
+  return { requestId, confirm: confirmation, confirmed: confirmed.body.value, approval };
 }
 
 async function approve(requestId: string, approvalCardId: string): Promise<CardJson> {

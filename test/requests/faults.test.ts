@@ -1,5 +1,5 @@
 import { cardText } from '../support/fake-connector';
-import { demoFixture, demoUser, inProcessBotSuite, pendingEnable } from '../support/harness';
+import { demoFixture, demoUser, inProcessBotSuite, pendingEnable, rosterOf } from '../support/harness';
 import { recordFigure } from '../support/figures';
 
 /**
@@ -10,9 +10,9 @@ import { recordFigure } from '../support/figures';
 const alex = demoUser('Alex Wilber');
 const megan = demoUser('Megan Bowen');
 const jose = demoFixture.users.find((u) => u.userPrincipalName === 'jose.nunez@contoso.com')!;
-const suite = inProcessBotSuite({ name: 'faults', startsAt: '2026-11-23T09:00:00Z', members: [alex, megan].map((u) => ({ id: `29:${u.id}`, name: u.name, aadObjectId: u.id })) });
+const suite = inProcessBotSuite({ name: 'faults', startsAt: '2026-11-23T09:00:00Z', members: rosterOf([alex, megan]) });
 
-const pendingEnableForJose = () => pendingEnable(suite, alex, 'enable SMTP for jose.nunez@contoso.com for the floor 2 scanner', 'floor 2 scanner');
+const pendingEnableForJose = () => pendingEnable(suite, alex, 'enable SMTP for jose.nunez@contoso.com for the floor 2 scanner', { justification: 'floor 2 scanner' });
 
 test.each([
   ['Exchange drops every connection', { rules: [{ service: 'exchange', drop: true }] }],

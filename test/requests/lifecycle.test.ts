@@ -1,6 +1,6 @@
-import { actionVerbs, cardText, requestIdOf, isApprovalCard } from '../support/fake-connector';
+import { actionVerbs, cardText } from '../support/fake-connector';
 import { connectTenant } from '../../src/tenant';
-import { demoFixture, demoUser, inProcessBotSuite } from '../support/harness';
+import { demoFixture, demoUser, inProcessBotSuite, pendingEnable } from '../support/harness';
 
 /** Expiry, reminders and time-boxed reverts, with the clock in the test's hands. */
 
@@ -16,15 +16,8 @@ beforeEach(async () => {
   suite.connector.calls.length = 0;
 });
 
-async function requestAndConfirm(text: string) {
-  await suite.bot.teams.message(alex, text);
-  const confirm = await suite.connector.waitFor('the confirmation card', () => suite.connector.postedCards()[0]);
-  const requestId = requestIdOf(confirm.card);
-  await suite.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'the floor 2 scanner' });
-  await suite.bot.server.drain();
-  const approval = await suite.connector.waitFor('the approval card', () => suite.connector.postedCards().find((p) => isApprovalCard(p.card)));
-  return { requestId, confirm, approval };
-}
+/** Alex asks and confirms; the request waits for approval. */
+const requestAndConfirm = (text: string) => pendingEnable(suite, alex, text, { justification: 'the floor 2 scanner' });
 
 test('an unanswered request reminds the approvers before it expires, then expires and tells the requester', async () => {
   const { requestId, approval } = await requestAndConfirm('enable SMTP for bob');
@@ -52,8 +45,8 @@ test('an unanswered request reminds the approvers before it expires, then expire
 
 test('"enable SMTP for bob for 7 days" reverts by itself after 7 days, once, and says so', async () => {
   const before = bob.mailbox!.smtpClientAuthenticationDisabled;
-  const { requestId, confirm, approval } = await requestAndConfirm('enable SMTP for bob for 7 days');
-  expect(cardText(confirm.card)).toContain('Time-boxed: reverts automatically 7 days after it is applied.');
+  const { requestId, confirmation, approval } = await requestAndConfirm('enable SMTP for bob for 7 days');
+  expect(cardText(confirmation.card)).toContain('Time-boxed: reverts automatically 7 days after it is applied.');
   await suite.bot.teams.press(megan, 'request.approve', { requestId });
   await suite.bot.server.drain();
   const done = await suite.connector.waitFor('done', () => suite.connector.updates(approval.id).find((c) => cardText(c).includes('Done, verified')));

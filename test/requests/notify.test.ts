@@ -1,5 +1,5 @@
-import { cardText, isApprovalCard, requestIdOf } from '../support/fake-connector';
-import { demoUser, inProcessBotSuite } from '../support/harness';
+import { cardText } from '../support/fake-connector';
+import { demoUser, inProcessBotSuite, pendingEnable } from '../support/harness';
 
 /**
  * Requesters hear about their request in their own chat. When Teams refuses the message (the
@@ -22,12 +22,7 @@ test('only IT staff choose where approval cards go', async () => {
 test('the requester is told of approval and result in their chat', async () => {
   await suite.bot.teams.message(adele, 'approvals here', { conversationId: 'approvals-chat' });
   await suite.connector.waitFor('approvals here answered', () => suite.connector.calls.find((c) => c.conversationId === 'approvals-chat'));
-  await suite.bot.teams.message(alex, 'enable SMTP for bob for the floor 2 scanner');
-  const confirm = await suite.connector.waitFor('the confirmation card', () => suite.connector.postedCards().find((p) => p.call.conversationId === `a:${alex.id}`));
-  const requestId = requestIdOf(confirm.card);
-  await suite.bot.teams.press(alex, 'request.confirm', { requestId });
-  await suite.bot.server.drain();
-  await suite.connector.waitFor('the approval card in the approvals chat', () => suite.connector.postedCards().find((p) => isApprovalCard(p.card) && p.call.conversationId === 'approvals-chat'));
+  const { requestId, confirmation: confirm } = await pendingEnable(suite, alex, 'enable SMTP for bob for the floor 2 scanner', { approvalsIn: 'approvals-chat' });
   await suite.bot.teams.press(adele, 'request.approve', { requestId }, { conversationId: 'approvals-chat' });
   await suite.bot.server.drain();
   const told = () => suite.connector.postedCards().filter((p) => p.call.conversationId === `a:${alex.id}` && p.id !== confirm.id).map((p) => cardText(p.card)).join('\n');
@@ -37,12 +32,7 @@ test('the requester is told of approval and result in their chat', async () => {
 }, 60_000);
 
 test('a 403 from Teams for the requester\'s chat is logged and audited, and the change still completes', async () => {
-  await suite.bot.teams.message(alex, 'enable SMTP for Adele Vance for the label printer');
-  const confirm = await suite.connector.waitFor('the confirmation card', () => suite.connector.postedCards().find((p) => p.call.conversationId === `a:${alex.id}` && cardText(p.card).includes('Adele Vance')));
-  const requestId = requestIdOf(confirm.card);
-  await suite.bot.teams.press(alex, 'request.confirm', { requestId });
-  await suite.bot.server.drain();
-  const approval = await suite.connector.waitFor('the approval card', () => suite.connector.postedCards().find((p) => isApprovalCard(p.card) && p.call.conversationId === 'approvals-chat' && cardText(p.card).includes('Adele Vance')));
+  const { requestId, approval } = await pendingEnable(suite, alex, 'enable SMTP for Adele Vance for the label printer', { approvalsIn: 'approvals-chat' });
 
   suite.connector.refuse(`a:${alex.id}`); // Alex removed the app: every send to his chat is a 403 now
   await suite.bot.teams.press(demoUser('Megan Bowen'), 'request.approve', { requestId }, { conversationId: 'approvals-chat' });

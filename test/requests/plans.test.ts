@@ -1,6 +1,6 @@
 import { connectTenant } from '../../src/tenant';
 import { actionVerbs, cardText, isApprovalCard, requestIdOf } from '../support/fake-connector';
-import { demoFixture, demoUser, inProcessBotSuite } from '../support/harness';
+import { demoFixture, demoUser, inProcessBotSuite, pendingEnable } from '../support/harness';
 
 /** Commands as plans, tried from chat: nothing to do writes nothing, stale cards refuse, exceptions end only when SMTP AUTH goes off. */
 
@@ -124,11 +124,7 @@ test('cards tell the truth: an undone request says Undone, a rejected one promis
 }, 60_000);
 
 test('a write whose read-back failed does not say "done and verified": it says so, is read back later, and then the card and the requester are told', async () => {
-  const confirm = await ask('enable SMTP for bob');
-  const requestId = requestIdOf(confirm.card);
-  await suite.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'the floor 2 scanner' });
-  await suite.bot.server.drain();
-  const approval = await suite.connector.waitFor('the approval card', () => suite.connector.postedCards().find((p) => isApprovalCard(p.card) && cardText(p.card).includes(requestId)));
+  const { requestId, approval } = await pendingEnable(suite, alex, 'enable SMTP for bob', { justification: 'the floor 2 scanner' });
   await suite.simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Get-CASMailbox', status: 503 }] });
   await suite.bot.teams.press(megan, 'request.approve', { requestId });
   await suite.bot.server.drain();

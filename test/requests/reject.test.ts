@@ -1,20 +1,15 @@
-import { actionVerbs, cardText, requestIdOf, isApprovalCard } from '../support/fake-connector';
-import { demoUser, inProcessBotSuite } from '../support/harness';
+import { actionVerbs, cardText } from '../support/fake-connector';
+import { demoUser, inProcessBotSuite, pendingEnable, rosterOf } from '../support/harness';
 
 /** An approver says no, with a reason the requester and every other approver can read. */
 
 const alex = demoUser('Alex Wilber');
 const megan = demoUser('Megan Bowen');
 
-const suite = inProcessBotSuite({ name: 'reject', startsAt: '2026-11-23T09:00:00Z', members: [alex, megan].map((u) => ({ id: `29:${u.id}`, name: u.name, aadObjectId: u.id })) });
+const suite = inProcessBotSuite({ name: 'reject', startsAt: '2026-11-23T09:00:00Z', members: rosterOf([alex, megan]) });
 
 test('a reject with a comment ends the request, writes nothing, shows the reason on every copy and tells the requester', async () => {
-  await suite.bot.teams.message(alex, 'enable SMTP for bob for the floor 2 scanner');
-  const confirm = await suite.connector.waitFor('the confirmation card', () => suite.connector.postedCards()[0]);
-  const requestId = requestIdOf(confirm.card);
-  await suite.bot.teams.press(alex, 'request.confirm', { requestId, justification: 'floor 2 scanner' });
-  await suite.bot.server.drain();
-  const approval = await suite.connector.waitFor('the approval card', () => suite.connector.postedCards().find((p) => isApprovalCard(p.card)));
+  const { requestId, approval } = await pendingEnable(suite, alex, 'enable SMTP for bob for the floor 2 scanner', { justification: 'floor 2 scanner' });
   // Everyone sees the status; Teams refreshes the card into buttons and a comment box for approvers.
   expect(actionVerbs(approval.card)).toEqual([]);
   expect(approval.card.refresh?.userIds).toEqual([`29:${megan.id}`]);

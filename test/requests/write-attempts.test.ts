@@ -1,4 +1,4 @@
-import { demoFixture, demoUser, inProcessBotSuite, pendingEnable, type SimCall } from '../support/harness';
+import { demoFixture, demoUser, inProcessBotSuite, pendingEnable, rosterOf, type SimCall } from '../support/harness';
 
 /**
  * A write retried after its previous attempt timed out may be applied twice (issue #13, hole 5):
@@ -9,11 +9,11 @@ import { demoFixture, demoUser, inProcessBotSuite, pendingEnable, type SimCall }
 const alex = demoUser('Alex Wilber');
 const megan = demoUser('Megan Bowen');
 const jose = demoFixture.users.find((u) => u.userPrincipalName === 'jose.nunez@contoso.com')!;
-const suite = inProcessBotSuite({ name: 'write-attempts', startsAt: '2026-11-23T09:00:00Z', members: [alex, megan].map((u) => ({ id: `29:${u.id}`, name: u.name, aadObjectId: u.id })) });
+const suite = inProcessBotSuite({ name: 'write-attempts', startsAt: '2026-11-23T09:00:00Z', members: rosterOf([alex, megan]) });
 
 async function approvedEnableForJose(faults: unknown): Promise<string> {
   await suite.simulator.control('POST', '/_simulator/reset');
-  const { requestId } = await pendingEnable(suite, alex, 'enable SMTP for jose.nunez@contoso.com for the floor 2 scanner', 'floor 2 scanner');
+  const { requestId } = await pendingEnable(suite, alex, 'enable SMTP for jose.nunez@contoso.com for the floor 2 scanner', { justification: 'floor 2 scanner' });
   await suite.simulator.control('DELETE', '/_simulator/calls');
   await suite.simulator.control('POST', '/_simulator/faults', faults);
   try {
