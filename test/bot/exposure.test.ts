@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
 import { checkServiceUrl } from '../../src/bot/service-url';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { startServer } from '../../src/server';
-import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
+import { demoFixture, demoUser, inProcessBotSuite } from '../support/harness';
 import { recordFigure } from '../support/figures';
 
 /** Who can reach the bot, and whom the bot will call (issue #13, hole 3). */
@@ -18,31 +16,19 @@ const production = {
 };
 const externalAddress = Object.values(networkInterfaces()).flat().find((i) => i && !i.internal && i.family === 'IPv4')?.address;
 
-let simulator: SimulatorHandle;
-let connector: FakeConnector;
-let bot: InProcessBot;
-let dataDir: string;
+const suite = inProcessBotSuite({ name: 'exposure', startsAt: '2026-11-23T09:00:00Z', settings: { BOT_CONNECTOR_TIMEOUT_MS: '300' } });
 let blackHole: Server;
 let blackHoleUrl: string;
 
 beforeAll(async () => {
-  simulator = await SimulatorHandle.start();
-  connector = new FakeConnector();
-  await connector.start();
   // A Bot Connector that accepts the connection and never answers.
   blackHole = createServer(() => {});
   await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', () => resolve()));
   blackHoleUrl = `http://127.0.0.1:${(blackHole.address() as { port: number }).port}/`;
-  dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-exposure-'));
-  bot = await InProcessBot.start(simulator, connector, new TestClock(new Date('2026-11-23T09:00:00Z')).now, { DATA_DIR: dataDir, BOT_CONNECTOR_TIMEOUT_MS: '300' });
-}, 60_000);
+});
 afterAll(async () => {
-  await bot?.server.close();
-  await connector?.stop();
   blackHole?.closeAllConnections();
   await new Promise<void>((resolve) => blackHole?.close(() => resolve()));
-  await simulator?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 function activity(serviceUrl: string, text = 'help') {
@@ -54,23 +40,23 @@ function activity(serviceUrl: string, text = 'help') {
 }
 
 async function post(host: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`http://${host}:${bot.server.port}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`http://${host}:${suite.bot.server.port}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
 
 test('an empty MicrosoftAppId against a real tenant does not start: anonymous is for local mode only', async () => {
-  const config = loadConfig({ ...production, PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir });
+  const config = loadConfig({ ...production, PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: suite.dataDir });
   await expect(startServer(config, createLogger('silent'))).rejects.toThrow(/anonymous auth is allowed only in local mode/);
 });
 
 describe('local mode listens on loopback only', () => {
   test('127.0.0.1 and ::1 answer', async () => {
-    expect((await fetch(`http://127.0.0.1:${bot.server.port}/healthz`)).status).toBe(200);
-    expect((await fetch(`http://[::1]:${bot.server.port}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${suite.bot.server.port}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://[::1]:${suite.bot.server.port}/healthz`)).status).toBe(200);
   });
   (externalAddress ? test : test.skip)(`another interface does not${externalAddress ? ` (${externalAddress})` : ' [skipped: this machine has no non-loopback IPv4 address]'}`, async () => {
-    await expect(fetch(`http://${externalAddress}:${bot.server.port}/healthz`, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();
+    await expect(fetch(`http://${externalAddress}:${suite.bot.server.port}/healthz`, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();
   });
 });
 
@@ -86,18 +72,18 @@ afterAll(() => {
 
 describe('the serviceUrl an activity names', () => {
   test.each([
-    ['a query', () => `${connector.url}?next=http://evil.example/`],
-    ['user information', () => connector.url.replace('http://', 'http://admin:pw@')],
-    ['the tenant simulator (its control API)', () => `${simulator.url}/_simulator/`],
+    ['a query', () => `${suite.connector.url}?next=http://evil.example/`],
+    ['user information', () => suite.connector.url.replace('http://', 'http://admin:pw@')],
+    ['the tenant simulator (its control API)', () => `${suite.simulator.url}/_simulator/`],
     ['a host elsewhere', () => 'https://evil.example/'],
     ['not a URL', () => 'smba.trafficmanager.net'],
   ])('%s is refused with 400, and the bot calls nothing', async (_name, url) => {
-    const calls = connector.calls.length;
+    const calls = suite.connector.calls.length;
     const answer = await post('127.0.0.1', activity(url()));
-    hostile.push({ status: answer.status, calls: connector.calls.length - calls });
+    hostile.push({ status: answer.status, calls: suite.connector.calls.length - calls });
     expect(answer.status).toBe(400);
     expect(answer.json.error).toMatchObject({ code: 'BAD_ACTIVITY', field: 'serviceUrl' });
-    expect(connector.calls.length).toBe(calls);
+    expect(suite.connector.calls.length).toBe(calls);
   });
 
   test('in production only the configured cloud\'s Bot Framework / Teams hosts, over https', () => {
@@ -121,7 +107,7 @@ test('a Bot Connector that never answers is given up after BOT_CONNECTOR_TIMEOUT
   const answer = await post('127.0.0.1', activity(blackHoleUrl));
   expect(Date.now() - started).toBeLessThan(5_000);
   expect(answer.status).toBeLessThan(500);
-  const before = connector.postedCards().length;
-  expect((await post('127.0.0.1', activity(connector.url))).status).toBe(200);
-  await connector.waitFor('the next reply', () => connector.postedCards()[before]);
+  const before = suite.connector.postedCards().length;
+  expect((await post('127.0.0.1', activity(suite.connector.url))).status).toBe(200);
+  await suite.connector.waitFor('the next reply', () => suite.connector.postedCards()[before]);
 }, 30_000);

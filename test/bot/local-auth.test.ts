@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
+import { demoFixture, demoUser, inProcessBotSuite } from '../support/harness';
 
 /**
  * Local mode with a bot registration: the simulator stays the tenant, but every activity's token is
@@ -19,10 +16,7 @@ type Jose = typeof import('jose');
 let jose: Jose;
 let privateKey: Parameters<InstanceType<Jose['SignJWT']>['sign']>[0];
 let metadata: Server;
-let simulator: SimulatorHandle;
-let connector: FakeConnector;
-let bot: InProcessBot;
-let dataDir: string;
+let metadataUrl: string;
 
 beforeAll(async () => {
   jose = await import('jose');
@@ -37,27 +31,23 @@ beforeAll(async () => {
     else { res.writeHead(404); res.end('{}'); }
   });
   await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', () => resolve()));
-  const metadataUrl = `http://127.0.0.1:${(metadata.address() as { port: number }).port}/openid`;
-  simulator = await SimulatorHandle.start();
-  connector = new FakeConnector();
-  await connector.start();
-  dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-local-auth-'));
-  bot = await InProcessBot.start(simulator, connector, new TestClock(new Date()).now, {
-    DATA_DIR: dataDir, MicrosoftAppId: appId, MicrosoftAppPassword: 'local-test-only', MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: demoFixture.tenant.id,
-    ToBotFromChannelOpenIdMetadataUrl: metadataUrl, ToBotFromChannelTokenIssuer: issuer, ToBotFromEmulatorOpenIdMetadataUrl: metadataUrl,
-  });
+  metadataUrl = `http://127.0.0.1:${(metadata.address() as { port: number }).port}/openid`;
 }, 60_000);
+// The bot's settings are read once the metadata server above listens.
+const suite = inProcessBotSuite({
+  name: 'local-auth', startsAt: new Date().toISOString(),
+  settings: () => ({
+    MicrosoftAppId: appId, MicrosoftAppPassword: 'local-test-only', MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: demoFixture.tenant.id,
+    ToBotFromChannelOpenIdMetadataUrl: metadataUrl, ToBotFromChannelTokenIssuer: issuer, ToBotFromEmulatorOpenIdMetadataUrl: metadataUrl,
+  }),
+});
 afterAll(async () => {
-  await bot?.server.close();
-  await connector?.stop();
-  await simulator?.close();
   await new Promise<void>((resolve) => metadata?.close(() => resolve()));
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function token(overrides: { exp?: number; aud?: string } = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new jose.SignJWT({ serviceurl: connector.url })
+  return new jose.SignJWT({ serviceurl: suite.connector.url })
     .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
     .setIssuer(issuer).setAudience(overrides.aud ?? appId).setIssuedAt(now - 60).setNotBefore(now - 60).setExpirationTime(overrides.exp ?? now + 3600)
     .sign(privateKey);
@@ -67,19 +57,19 @@ async function token(overrides: { exp?: number; aud?: string } = {}): Promise<st
 async function invoke(authorization?: string): Promise<{ status: number; id: string }> {
   const id = randomUUID();
   const activity = {
-    type: 'invoke', name: 'adaptiveCard/action', id, channelId: 'msteams', serviceUrl: connector.url, locale: 'en-US',
+    type: 'invoke', name: 'adaptiveCard/action', id, channelId: 'msteams', serviceUrl: suite.connector.url, locale: 'en-US',
     from: { id: `29:${alex.id}`, name: alex.name, aadObjectId: alex.id }, recipient: { id: `28:${appId}` },
     conversation: { id: `a:${alex.id}`, conversationType: 'personal', tenantId: demoFixture.tenant.id }, channelData: { tenant: { id: demoFixture.tenant.id } },
     value: { action: { type: 'Action.Execute', verb: `probe.${id}`, data: {} } },
   };
-  const res = await fetch(`http://127.0.0.1:${bot.server.port}/api/messages`, {
+  const res = await fetch(`http://127.0.0.1:${suite.bot.server.port}/api/messages`, {
     method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: JSON.stringify(activity),
   });
   await res.text();
   return { status: res.status, id };
 }
 
-const reachedHandler = async (id: string) => (await bot.server.store.auditEvents()).some((e) => e.action === 'action.denied' && e.detail.verb === `probe.${id}` && e.actorId === alex.id);
+const reachedHandler = async (id: string) => (await suite.bot.server.store.auditEvents()).some((e) => e.action === 'action.denied' && e.detail.verb === `probe.${id}` && e.actorId === alex.id);
 
 test('local mode with MicrosoftAppId and SingleTenant starts, keeps the simulator tenant, and accepts a valid channel token: the identity reaches the handler', async () => {
   const answer = await invoke(`Bearer ${await token()}`);

@@ -1,50 +1,29 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { orgStatus } from '../../src/commands/org-status';
 import { languages, translator } from '../../src/i18n';
 import { answerLanguage, understand } from '../../src/nlu/parse';
 import { cardText, type CardJson } from '../support/fake-connector';
-import { demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
+import { demoUser, inProcessBotSuite } from '../support/harness';
 
 /** `org-status` through the bot, against the simulator: the organization's layers, read only. */
 const alex = demoUser('Alex Wilber'); // IT staff
 const megan = demoUser('Megan Bowen'); // approver
 const bob = demoUser('Bob Smith'); // neither
 
-let simulator: SimulatorHandle;
-let connector: FakeConnector;
-let bot: InProcessBot;
-let dataDir: string;
-
-beforeAll(async () => {
-  simulator = await SimulatorHandle.start();
-  connector = new FakeConnector();
-  await connector.start();
-  dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-org-status-'));
-  bot = await InProcessBot.start(simulator, connector, new TestClock(new Date('2026-12-01T09:00:00Z')).now, { DATA_DIR: dataDir });
-}, 60_000);
-
-afterAll(async () => {
-  await bot?.server.close();
-  await connector?.stop();
-  await simulator?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+const suite = inProcessBotSuite({ name: 'org-status', startsAt: '2026-12-01T09:00:00Z' });
 
 beforeEach(async () => {
-  await simulator.control('POST', '/_simulator/reset');
+  await suite.simulator.control('POST', '/_simulator/reset');
 });
 
 async function ask(user: typeof alex, text: string): Promise<CardJson> {
-  const before = connector.postedCards().length;
-  await bot.teams.message(user, text);
-  await bot.server.drain();
-  return connector.postedCards().slice(before)[0]!.card;
+  const before = suite.connector.postedCards().length;
+  await suite.bot.teams.message(user, text);
+  await suite.bot.server.drain();
+  return suite.connector.postedCards().slice(before)[0]!.card;
 }
 
 test('IT staff see every organization-wide layer of the demo tenant with its numbers; nothing is written', async () => {
-  await simulator.control('DELETE', '/_simulator/calls');
+  await suite.simulator.control('DELETE', '/_simulator/calls');
   const text = cardText(await ask(alex, 'org status'));
   expect(text).toContain('SMTP AUTH across the organization');
   expect(text).toContain('Off for every mailbox that inherits');
@@ -55,7 +34,7 @@ test('IT staff see every organization-wide layer of the demo tenant with its num
   expect(text).toContain('2 on by their own setting, 3 off by their own setting, 6 inherit');
   expect(text).toContain('0 active exceptions (0 permanent, 0 ending within 7 days); 2 mailboxes have SMTP AUTH on without a request');
   expect(text).toContain('MC786329');
-  const calls = (await simulator.control('GET', '/_simulator/calls')) as { method: string; cmdlet: string | null }[];
+  const calls = (await suite.simulator.control('GET', '/_simulator/calls')) as { method: string; cmdlet: string | null }[];
   expect(calls.filter((call) => call.method === 'PATCH' || /^Set-/.test(call.cmdlet ?? ''))).toEqual([]);
 }, 60_000);
 

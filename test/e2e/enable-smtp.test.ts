@@ -1,15 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
 import { loadFixture, type TenantFixture } from '../../src/simulator/fixture';
-import { startSimulator } from '../../src/simulator/server';
 import { openDb } from '../../src/store/db';
 import { Store } from '../../src/store/store';
 import { startBotProcess, type BotProcess } from '../support/bot-process';
-import { botSettings } from '../support/harness';
-import { actionVerbs, cardText, FakeConnector, requestIdOf, type CardJson, isApprovalCard } from '../support/fake-connector';
+import { botSettings, pendingEnable, rosterOf, tenantSuite, type SimCall } from '../support/harness';
+import { actionVerbs, cardText, requestIdOf, type CardJson } from '../support/fake-connector';
 import { TeamsClient, type TeamsUser } from '../support/teams';
 
 /**
@@ -34,70 +31,40 @@ const bob = fixture.users.find((u) => u.userPrincipalName === 'bob@contoso.com')
 const outsider = fixture.users.find((u) => !itStaff.has(u.id) && !approverIds.has(u.id) && u.mailbox)!;
 const outsiderUser: TeamsUser = { id: outsider.id, name: outsider.displayName };
 
-let simulator: Awaited<ReturnType<typeof startSimulator>>;
-let dispatcher: Agent;
-let connector: FakeConnector;
+// The conversation the approval cards land in holds the whole (small) company.
+const tenant = tenantSuite({ members: rosterOf(fixture.users.map((u) => ({ id: u.id, name: u.displayName }))) });
 let bot: BotProcess;
 let teams: TeamsClient;
 let dataDir: string;
-let certDir: string;
 let happyPathRequestId = '';
 const unknownUserQueries: string[] = [];
 const failedRequestIds: string[] = [];
 
-async function control<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const res = await request(`${simulator.url}${path}`, {
-    method, dispatcher,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
-interface SimCall { service: string; cmdlet: string | null; parameters: Record<string, unknown> | null; status: number }
-const setCasMailboxCalls = async () => (await control<SimCall[]>('GET', '/_simulator/calls')).filter((c) => c.cmdlet === 'Set-CASMailbox');
-const successfulSets = async () => (await setCasMailboxCalls()).filter((c) => c.status === 200);
-const mailboxOf = async (userId: string) => (await control<{ users: { id: string; mailbox: { smtpClientAuthenticationDisabled: boolean | null } | null }[] }>('GET', '/_simulator/state')).users.find((u) => u.id === userId)?.mailbox;
+const successfulSets = async () => (await tenant.simulator.setCasMailboxCalls()).filter((c) => c.status === 200);
 
 beforeAll(async () => {
-  certDir = mkdtempSync(join(tmpdir(), 'smtp-gate-e2e-ca-'));
   dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-e2e-data-'));
-  simulator = await startSimulator({ fixture, port: 0, certDir });
-  dispatcher = new Agent({ connect: { ca: readFileSync(simulator.caCertPath, 'utf8') } });
-  connector = new FakeConnector();
-  // The conversation the approval cards land in holds the whole (small) company.
-  connector.members = fixture.users.map((u) => ({ id: `29:${u.id}`, name: u.displayName, aadObjectId: u.id }));
-  await connector.start();
   // The demo tenant, wired as the launcher wires it in local mode.
-  bot = await startBotProcess(botSettings(simulator, { DATA_DIR: dataDir }));
-  teams = new TeamsClient(bot.url, connector.url, fixture.tenant.id);
+  bot = await startBotProcess(botSettings(tenant.simulator, { DATA_DIR: dataDir }));
+  teams = new TeamsClient(bot.url, tenant.connector.url, fixture.tenant.id);
 }, 60_000);
-
-afterAll(async () => {
+tenant.closeBeforeTenant(async () => {
   await bot?.stop();
-  await connector?.stop();
-  await simulator?.close();
-  await dispatcher?.close();
-  rmSync(certDir, { recursive: true, force: true });
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 beforeEach(async () => {
-  await control('POST', '/_simulator/reset');
-  connector.calls.length = 0;
+  await tenant.simulator.control('POST', '/_simulator/reset');
+  tenant.connector.calls.length = 0;
 });
 
 /** IT staff asks, confirms; returns the request id and the approval card the approvers got. */
 async function requestEnableForBob(): Promise<{ requestId: string; approvalCard: { card: CardJson; id: string } }> {
-  expect(await teams.message(alex, 'enable SMTP for bob')).toBe(200);
-  const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[0]);
-  const requestId = requestIdOf(confirm.card);
-  const confirmed = await teams.press(alex, 'request.confirm', { requestId, justification: 'the floor 2 scanner' });
+  const { requestId, messageStatus, confirmed, approval } = await pendingEnable({ connector: tenant.connector, bot: { teams } }, alex, 'enable SMTP for bob', { justification: 'the floor 2 scanner' });
+  expect(messageStatus).toBe(200);
   expect(confirmed.status).toBe(200);
   expect(cardText(confirmed.body.value)).toContain('Waiting for approval');
-  const approvalCard = await connector.waitFor('the approval card', () => connector.postedCards().find((p) => isApprovalCard(p.card)));
-  return { requestId, approvalCard };
+  return { requestId, approvalCard: approval };
 }
 
 test('the approval card shows status to everyone and live buttons only to approvers other than the requester (refresh.userIds)', async () => {
@@ -122,7 +89,7 @@ test('the approval card shows status to everyone and live buttons only to approv
 
 test('IT staff enables SMTP AUTH for bob: confirm, one approval, exactly one Set-CASMailbox, verified and audited', async () => {
   const { requestId, approvalCard } = await requestEnableForBob();
-  const confirmCard = connector.postedCards()[0]!.card;
+  const confirmCard = tenant.connector.postedCards()[0]!.card;
   expect(cardText(confirmCard)).toContain(bob.displayName);
   expect(cardText(confirmCard)).toMatch(/Mailbox setting|Organization setting/);
   expect(actionVerbs(confirmCard)).toEqual(['request.confirm', 'request.cancel']);
@@ -134,16 +101,16 @@ test('IT staff enables SMTP AUTH for bob: confirm, one approval, exactly one Set
   expect(approved.body.statusCode).toBe(200);
   expect(approved.body.type).toBe('application/vnd.microsoft.card.adaptive');
 
-  const done = await connector.waitFor('the approval card updated to done', () => connector.updates(approvalCard.id).find((c) => cardText(c).includes('Done, verified')));
+  const done = await tenant.connector.waitFor('the approval card updated to done', () => tenant.connector.updates(approvalCard.id).find((c) => cardText(c).includes('Done, verified')));
   expect(cardText(done)).toContain('Megan Bowen');
-  const sets = await setCasMailboxCalls();
+  const sets = await tenant.simulator.setCasMailboxCalls();
   expect(sets).toHaveLength(1);
   expect(sets[0]!.parameters).toEqual({ Identity: bob.userPrincipalName, SmtpClientAuthenticationDisabled: false });
-  expect(await mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+  expect(await tenant.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
 
   // The requester's own copy of the card tells the same story.
-  const requesterCopyId = connector.postedCards()[0]!.id;
-  await connector.waitFor('the requester copy updated', () => connector.updates(requesterCopyId).find((c) => cardText(c).includes('Done, verified')));
+  const requesterCopyId = tenant.connector.postedCards()[0]!.id;
+  await tenant.connector.waitFor('the requester copy updated', () => tenant.connector.updates(requesterCopyId).find((c) => cardText(c).includes('Done, verified')));
 
   happyPathRequestId = requestId;
 }, 60_000);
@@ -161,7 +128,7 @@ test('the same approval clicked twice, concurrently and again later, writes once
   const later = await teams.press(megan, 'request.approve', { requestId });
   expect(cardText(later.body.value)).toMatch(/can't be changed any more|already decided/);
   await new Promise((r) => setTimeout(r, 300));
-  expect(await setCasMailboxCalls()).toHaveLength(1);
+  expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(1);
 }, 60_000);
 
 test('the requester cannot approve their own request, and a non-approver cannot approve at all', async () => {
@@ -173,15 +140,15 @@ test('the requester cannot approve their own request, and a non-approver cannot 
   expect(cardText(stranger.body.value)).toContain('Only members of the approvers group can approve');
   expect(cardText(stranger.body.value)).toContain('NOT_APPROVER');
   await new Promise((r) => setTimeout(r, 300));
-  expect(await setCasMailboxCalls()).toHaveLength(0);
-  expect(await mailboxOf(bob.id)).toEqual(bob.mailbox);
+  expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(0);
+  expect(await tenant.simulator.mailboxOf(bob.id)).toEqual(bob.mailbox);
 }, 60_000);
 
 test('an unknown user gets "no such user" naming what was searched, and no request', async () => {
   const query = "Zebediah O'Nobody";
   unknownUserQueries.push(query);
   await teams.message(alex, `enable SMTP for ${query}`);
-  const reply = await connector.waitFor('the reply', () => connector.postedCards()[0]);
+  const reply = await tenant.connector.waitFor('the reply', () => tenant.connector.postedCards()[0]);
   expect(cardText(reply.card)).toContain(`I found no user matching “${query}”`);
   expect(cardText(reply.card)).toContain('USER_NOT_FOUND');
   expect(actionVerbs(reply.card)).toEqual([]);
@@ -189,63 +156,63 @@ test('an unknown user gets "no such user" naming what was searched, and no reque
 
 test('a Set-CASMailbox answered with 500 leaves the request failed with a code the user sees, and the mailbox unchanged', async () => {
   const { requestId, approvalCard } = await requestEnableForBob();
-  await control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-CASMailbox', status: 500, times: 10 }] });
+  await tenant.simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-CASMailbox', status: 500, times: 10 }] });
   await teams.press(megan, 'request.approve', { requestId });
-  const failed = await connector.waitFor('the failure card', () => connector.updates(approvalCard.id).find((c) => cardText(c).includes('The change failed')));
+  const failed = await tenant.connector.waitFor('the failure card', () => tenant.connector.updates(approvalCard.id).find((c) => cardText(c).includes('The change failed')));
   expect(cardText(failed)).toContain('TENANT_UNAVAILABLE');
   expect(await successfulSets()).toHaveLength(0);
-  expect(await mailboxOf(bob.id)).toEqual(bob.mailbox);
+  expect(await tenant.simulator.mailboxOf(bob.id)).toEqual(bob.mailbox);
   failedRequestIds.push(requestId);
 }, 60_000);
 
 test('a tenant that does not answer in time leaves the request failed with TENANT_TIMEOUT', async () => {
   const { requestId, approvalCard } = await requestEnableForBob();
-  await control('POST', '/_simulator/faults', { latencyMs: 4000, rules: [] });
+  await tenant.simulator.control('POST', '/_simulator/faults', { latencyMs: 4000, rules: [] });
   await teams.press(megan, 'request.approve', { requestId });
-  const failed = await connector.waitFor('the failure card', () => connector.updates(approvalCard.id).find((c) => cardText(c).includes('The change failed')), 40_000);
+  const failed = await tenant.connector.waitFor('the failure card', () => tenant.connector.updates(approvalCard.id).find((c) => cardText(c).includes('The change failed')), 40_000);
   expect(cardText(failed)).toContain('TENANT_TIMEOUT');
-  await control('DELETE', '/_simulator/faults');
+  await tenant.simulator.control('DELETE', '/_simulator/faults');
   failedRequestIds.push(requestId);
 }, 60_000);
 
 test('a message from another tenant gets a polite refusal and nothing else', async () => {
   await teams.message(alex, 'enable SMTP for bob', { tenantId: '11111111-2222-3333-4444-555555555555' });
-  const reply = await connector.waitFor('the reply', () => connector.postedCards()[0]);
+  const reply = await tenant.connector.waitFor('the reply', () => tenant.connector.postedCards()[0]);
   expect(cardText(reply.card)).toContain('only works for the organization that installed it');
-  const calls = await control<SimCall[]>('GET', '/_simulator/calls');
+  const calls = await tenant.simulator.control<SimCall[]>('GET', '/_simulator/calls');
   expect(calls.filter((c) => c.service !== 'token')).toEqual([]);
 }, 30_000);
 
 test('smtp status answers with the state card and changes nothing', async () => {
   await teams.message(alex, 'smtp status bob');
-  const reply = await connector.waitFor('the reply', () => connector.postedCards()[0]);
+  const reply = await tenant.connector.waitFor('the reply', () => tenant.connector.postedCards()[0]);
   expect(cardText(reply.card)).toContain(bob.displayName);
   expect(cardText(reply.card)).toMatch(/SMTP AUTH for this mailbox/);
   // Reads only; bob's mailbox setting is a blocker SMTP Gate can change, so the card offers Fix (issue #9).
   expect(actionVerbs(reply.card)).toEqual(['diagnosis.fix']);
-  expect(await setCasMailboxCalls()).toHaveLength(0);
+  expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(0);
 }, 30_000);
 
 test('Teams redelivering the same activity is answered once, and makes no second request', async () => {
   const id = 'redelivered-activity-1';
   await teams.message(alex, 'enable SMTP for bob', { id });
   await teams.message(alex, 'enable SMTP for bob', { id });
-  const [first] = await connector.waitFor('the reply', () => connector.postedCards().length >= 1 && connector.postedCards());
+  const [first] = await tenant.connector.waitFor('the reply', () => tenant.connector.postedCards().length >= 1 && tenant.connector.postedCards());
   expect(requestIdOf(first!.card)).toBeTruthy();
   await new Promise((r) => setTimeout(r, 300));
-  expect(connector.postedCards()).toHaveLength(1);
+  expect(tenant.connector.postedCards()).toHaveLength(1);
 }, 30_000);
 
 test('Spanish in, Spanish out: "habilita SMTP para bob" gets a Spanish confirmation card', async () => {
   await teams.message(alex, 'habilita SMTP para bob');
-  const reply = await connector.waitFor('the reply', () => connector.postedCards()[0]);
+  const reply = await tenant.connector.waitFor('the reply', () => tenant.connector.postedCards()[0]);
   expect(cardText(reply.card)).toContain('Habilitar SMTP AUTH para Bob Smith');
   expect((reply.card.actions ?? []).map((a) => a.title)).toEqual(['Confirmar', 'Cancelar']);
 }, 30_000);
 
 test('several people match: a pick card, and picking one drafts the request for that person only', async () => {
   await teams.message(alex, 'enable SMTP for Bo');
-  const pick = await connector.waitFor('the pick card', () => connector.postedCards()[0]);
+  const pick = await tenant.connector.waitFor('the pick card', () => tenant.connector.postedCards()[0]);
   expect(cardText(pick.card)).toContain('Several people match');
   const jones = fixture.users.find((u) => u.displayName === 'Bob Jones')!;
   const choice = pick.card.actions!.find((a) => a.title.includes(jones.userPrincipalName))!;
@@ -259,10 +226,10 @@ test('several people match: a pick card, and picking one drafts the request for 
 
 test('Action.Submit from older clients: the same verbs in a message value update the clicked card', async () => {
   await teams.message(alex, 'enable SMTP for bob');
-  const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[0]);
+  const confirm = await tenant.connector.waitFor('the confirmation card', () => tenant.connector.postedCards()[0]);
   const requestId = requestIdOf(confirm.card);
   expect(await teams.submit(alex, { verb: 'request.cancel', requestId }, { replyToId: confirm.id })).toBe(200);
-  const updated = await connector.waitFor('the card updated', () => connector.updates(confirm.id)[0]);
+  const updated = await tenant.connector.waitFor('the card updated', () => tenant.connector.updates(confirm.id)[0]);
   expect(cardText(updated)).toContain('Cancelled');
   const again = await teams.press(alex, 'request.confirm', { requestId });
   expect(cardText(again.body.value)).toContain("can't be changed any more: it is Cancelled");
@@ -275,16 +242,16 @@ test('tampered card data is refused with a clear card: unknown verb, missing or 
   expect(cardText(missing.body.value)).toContain('BAD_ACTION_DATA');
   const foreign = await teams.press(megan, 'request.approve', { requestId: '00000000-0000-4000-8000-000000000000' });
   expect(cardText(foreign.body.value)).toContain('REQUEST_NOT_FOUND');
-  expect(await setCasMailboxCalls()).toHaveLength(0);
+  expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(0);
 }, 30_000);
 
 test('/healthz answers 503 while the tenant is unreachable and 200 again when it is back', async () => {
   expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
-  await control('POST', '/_simulator/faults', { rules: [{ service: 'graph', status: 503 }] });
+  await tenant.simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'graph', status: 503 }] });
   const down = await fetch(`${bot.url}/healthz`);
   expect(down.status).toBe(503);
   expect(await down.json()).toEqual({ store: 'ok', tenant: 'unreachable' });
-  await control('DELETE', '/_simulator/faults');
+  await tenant.simulator.control('DELETE', '/_simulator/faults');
   expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
 }, 30_000);
 

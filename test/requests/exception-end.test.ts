@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { actionVerbs, cardText, isApprovalCard, requestIdOf, type CardJson } from '../support/fake-connector';
-import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
+import { botOnTenant, demoFixture, demoUser, tenantSuite, type BotOnTenant } from '../support/harness';
 import type { TeamsUser } from '../support/teams';
 
 /**
@@ -18,52 +15,32 @@ const megan = demoUser('Megan Bowen'); // approver
 const adele = demoUser('Adele Vance'); // IT staff and approver
 const bob = demoFixture.users.find((u) => u.userPrincipalName === 'bob@contoso.com')!;
 
-let simulator: SimulatorHandle;
-let connector: FakeConnector;
+const tenant = tenantSuite();
 
-beforeAll(async () => {
-  simulator = await SimulatorHandle.start();
-  connector = new FakeConnector();
-  await connector.start();
-}, 60_000);
-
-afterAll(async () => {
-  await connector?.stop();
-  await simulator?.close();
-});
-
+/** A bot of its own, with these settings, on the tenant as the fixture has it. */
 function botWith(settings: Record<string, string>) {
-  const context = { bot: undefined as unknown as InProcessBot, clock: new TestClock(new Date('2026-11-23T09:00:00Z')), dataDir: '' };
-  beforeAll(async () => {
-    await simulator.control('POST', '/_simulator/reset');
-    context.dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-exception-end-'));
-    context.bot = await InProcessBot.start(simulator, connector, context.clock.now, { DATA_DIR: context.dataDir, ...settings });
-  }, 60_000);
-  afterAll(async () => {
-    await context.bot?.server.close();
-    if (context.dataDir) rmSync(context.dataDir, { recursive: true, force: true });
-  });
-  return context;
+  beforeAll(() => tenant.simulator.control('POST', '/_simulator/reset'));
+  return botOnTenant(tenant, { name: 'exception-end', startsAt: '2026-11-23T09:00:00Z', settings });
 }
 
-async function newPosts(context: { bot: InProcessBot }, action: () => Promise<unknown>): Promise<CardJson[]> {
-  const before = connector.postedCards().length;
+async function newPosts(context: BotOnTenant, action: () => Promise<unknown>): Promise<CardJson[]> {
+  const before = tenant.connector.postedCards().length;
   await action();
   await context.bot.server.drain();
-  return connector.postedCards().slice(before).map((p) => p.card);
+  return tenant.connector.postedCards().slice(before).map((p) => p.card);
 }
 
-async function ask(context: { bot: InProcessBot }, user: TeamsUser, text: string): Promise<CardJson> {
+async function ask(context: BotOnTenant, user: TeamsUser, text: string): Promise<CardJson> {
   const [card] = await newPosts(context, () => context.bot.teams.message(user, text));
   return card!;
 }
 
 /** Bob's exception, granted: Alex asks, Megan approves. */
-async function grantBob(context: { bot: InProcessBot }): Promise<string> {
+async function grantBob(context: BotOnTenant): Promise<string> {
   const requestId = requestIdOf(await ask(context, alex, 'enable SMTP for bob for the floor 2 scanner'));
   await newPosts(context, () => context.bot.teams.press(alex, 'request.confirm', { requestId }));
   await newPosts(context, () => context.bot.teams.press(megan, 'request.approve', { requestId }));
-  expect(await simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+  expect(await tenant.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
   return requestId;
 }
 
@@ -80,7 +57,7 @@ describe('with the default quorum (a low-risk change needs no approval)', () => 
   test('End now turns SMTP AUTH off once, ends the exception, audits it, and the cards say so; an old End is refused', async () => {
     const grant = await grantBob(context);
     context.clock.advance(2 * day);
-    const setsBefore = (await simulator.setCasMailboxCalls()).length;
+    const setsBefore = (await tenant.simulator.setCasMailboxCalls()).length;
 
     // Only IT staff get the button; an approver who is not IT staff reads the register without it.
     expect(endButton(await ask(context, megan, 'exceptions'), 'Bob Smith')).toBeUndefined();
@@ -92,9 +69,9 @@ describe('with the default quorum (a low-risk change needs no approval)', () => 
     expect(cardText(forged.body.value)).toContain('NOT_IT_STAFF');
 
     let answer: { body: { value?: CardJson } } | undefined;
-    const before = connector.postedCards().length;
+    const before = tenant.connector.postedCards().length;
     const posted = await newPosts(context, async () => { answer = await context.bot.teams.press(alex, 'exception.end', data); });
-    const postedIds = connector.postedCards().slice(before).map((p) => p.id);
+    const postedIds = tenant.connector.postedCards().slice(before).map((p) => p.id);
     expect(cardText(answer!.body.value)).toContain('Ending the exception for Bob Smith early: the request that turns SMTP AUTH off is below.');
     // At the moment of the answer the request is on its way: the entry says so and offers no second End.
     expect(cardText(answer!.body.value)).toContain('Being ended early (asked by Alex Wilber)');
@@ -104,14 +81,14 @@ describe('with the default quorum (a low-risk change needs no approval)', () => 
     const endId = /Ref: ([0-9a-f-]{36})/.exec(cardText(requestCard))![1]!;
     const ended = await context.bot.server.store.getRequest(endId);
     expect([ended?.state, ended?.risk, ended?.requiredApprovals, ended?.params.endsException]).toEqual(['succeeded', 'low', 0, expect.any(String)]);
-    expect(await simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: true });
-    const sets = (await simulator.setCasMailboxCalls()).slice(setsBefore);
+    expect(await tenant.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: true });
+    const sets = (await tenant.simulator.setCasMailboxCalls()).slice(setsBefore);
     expect(sets.map((c) => c.parameters?.SmtpClientAuthenticationDisabled)).toEqual([true]);
     expect((await context.bot.server.store.activeExceptions(demoFixture.tenant.id)).map((e) => e.targetUserId)).not.toContain(bob.id);
     const audit = (await context.bot.server.store.auditEvents(endId)).map((e) => e.action);
     expect(audit).toEqual(expect.arrayContaining(['exception.end-requested', 'tenant.write', 'exception.ended']));
     // The request's card below was brought up to date: done, and nothing is left to revert.
-    const updated = postedIds.flatMap((id) => connector.updates(id));
+    const updated = postedIds.flatMap((id) => tenant.connector.updates(id));
     expect(updated.some((card) => cardText(card).includes('Disable SMTP AUTH for Bob Smith') && cardText(card).includes('Done'))).toBe(true);
     expect((await context.bot.server.store.jobs(grant)).filter((j) => j.state === 'scheduled')).toEqual([]);
     expect(cardText(await ask(context, alex, 'exceptions'))).not.toContain('Bob Smith (bob@contoso.com)');
@@ -123,7 +100,7 @@ describe('with the default quorum (a low-risk change needs no approval)', () => 
     expect(cardText(stale.body.value)).toContain('SMTP AUTH exceptions');
     await context.bot.server.drain();
     expect((await context.bot.server.store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM requests'))[0]!.n).toBe(requests);
-    expect((await simulator.setCasMailboxCalls()).length).toBe(setsBefore + 1);
+    expect((await tenant.simulator.setCasMailboxCalls()).length).toBe(setsBefore + 1);
   }, 90_000);
 });
 
@@ -133,14 +110,14 @@ describe('when the mailbox was turned off outside SMTP Gate', () => {
   test('End now writes nothing, ends the exception in the register, audits who saw it, and leaves no revert to run', async () => {
     const grant = await grantBob(context);
     // Someone turns Bob's SMTP AUTH off by hand: the tenant as the fixture has it (off), the register still says on.
-    await simulator.control('POST', '/_simulator/reset');
-    expect(await simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: true });
+    await tenant.simulator.control('POST', '/_simulator/reset');
+    expect(await tenant.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: true });
     const data = endButton(await ask(context, alex, 'exceptions'), 'Bob Smith')!;
     const requests = (await context.bot.server.store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM requests'))[0]!.n;
     const answer = await context.bot.teams.press(alex, 'exception.end', data);
     await context.bot.server.drain();
     expect(cardText(answer.body.value)).toContain("Bob Smith's mailbox already has SMTP AUTH off (it was changed outside SMTP Gate), so nothing was written: I ended the exception in the register.");
-    expect(await simulator.setCasMailboxCalls()).toEqual([]);
+    expect(await tenant.simulator.setCasMailboxCalls()).toEqual([]);
     expect((await context.bot.server.store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM requests'))[0]!.n).toBe(requests);
     expect((await context.bot.server.store.activeExceptions(demoFixture.tenant.id)).map((e) => e.targetUserId)).not.toContain(bob.id);
     const ended = (await context.bot.server.store.auditEvents(grant)).find((e) => e.action === 'exception.ended');
@@ -156,7 +133,7 @@ describe('with QUORUM_LOW=1 (a low-risk change needs one approval)', () => {
 
   test('End now drafts a request the approvers decide; until they do the exception stays, and a second End points at the first', async () => {
     await grantBob(context);
-    const setsBefore = (await simulator.setCasMailboxCalls()).length;
+    const setsBefore = (await tenant.simulator.setCasMailboxCalls()).length;
     const data = endButton(await ask(context, alex, 'exceptions'), 'Bob Smith')!;
     const posted = await newPosts(context, () => context.bot.teams.press(alex, 'exception.end', data));
     const approval = posted.find(isApprovalCard)!;
@@ -164,7 +141,7 @@ describe('with QUORUM_LOW=1 (a low-risk change needs one approval)', () => {
     expect(cardText(approval)).toContain('Disable SMTP AUTH for Bob Smith');
     expect((await context.bot.server.store.getRequest(endId))?.state).toBe('pending');
     expect((await context.bot.server.store.activeExceptions(demoFixture.tenant.id)).map((e) => e.targetUserId)).toContain(bob.id);
-    expect((await simulator.setCasMailboxCalls()).length).toBe(setsBefore);
+    expect((await tenant.simulator.setCasMailboxCalls()).length).toBe(setsBefore);
 
     // Another copy of the register (Adele's, from before): already being ended, by whom.
     const second = await context.bot.teams.press(adele, 'exception.end', { ...data, language: 'es' });
@@ -172,7 +149,7 @@ describe('with QUORUM_LOW=1 (a low-risk change needs one approval)', () => {
     expect(cardText(second.body.value)).toContain('Alex Wilber ya pidió finalizar esta excepción antes de tiempo');
 
     await newPosts(context, () => context.bot.teams.press(megan, 'request.approve', { requestId: endId }));
-    expect(await simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: true });
+    expect(await tenant.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: true });
     expect((await context.bot.server.store.activeExceptions(demoFixture.tenant.id)).map((e) => e.targetUserId)).not.toContain(bob.id);
   }, 90_000);
 });

@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { actionVerbs, cardText, isApprovalCard, requestIdOf, type CardJson } from '../support/fake-connector';
-import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
+import { botOnTenant, demoFixture, demoUser, requestOfCard, tenantSuite, type FakeConnector } from '../support/harness';
 
 /**
  * The exceptions register (issue #5): every enable is a justified, expiring exception; `exceptions`
@@ -18,46 +15,15 @@ const upnOf = (name: string) => demoFixture.users.find((u) => u.displayName === 
 const idOf = (name: string) => demoFixture.users.find((u) => u.displayName === name)!.id;
 const utc = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
-let simulator: SimulatorHandle;
-let connector: FakeConnector;
-
-beforeAll(async () => {
-  simulator = await SimulatorHandle.start();
-  connector = new FakeConnector();
-  await connector.start();
-}, 60_000);
-
-afterAll(async () => {
-  await connector?.stop();
-  await simulator?.close();
-});
+const tenant = tenantSuite();
 
 beforeEach(async () => {
-  await simulator.control('POST', '/_simulator/reset');
-  connector.calls.length = 0;
+  await tenant.simulator.control('POST', '/_simulator/reset');
+  tenant.connector.calls.length = 0;
 });
 
 /** A bot with its own store and clock, so one describe's jobs never come due in another. */
-function botFor(start: string) {
-  const context = { bot: undefined as unknown as InProcessBot, clock: new TestClock(new Date(start)), dataDir: '' };
-  beforeAll(async () => {
-    context.dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-exceptions-'));
-    context.bot = await InProcessBot.start(simulator, connector, context.clock.now, { DATA_DIR: context.dataDir });
-  }, 60_000);
-  afterAll(async () => {
-    await context.bot?.server.close();
-    if (context.dataDir) rmSync(context.dataDir, { recursive: true, force: true });
-  });
-  return context;
-}
-
-/** The request a card belongs to: in its buttons, or in the approvers' copy's refresh action. */
-function requestOf(card: CardJson): string | undefined {
-  const fromRefresh = card.refresh?.action?.data?.requestId;
-  if (typeof fromRefresh === 'string') return fromRefresh;
-  const fromAction = card.actions?.find((a) => a.data?.requestId)?.data?.requestId;
-  return typeof fromAction === 'string' ? fromAction : undefined;
-}
+const botFor = (start: string) => botOnTenant(tenant, { name: 'exceptions', startsAt: start });
 
 function inputsOf(card: CardJson | undefined): Record<string, unknown>[] {
   return (card?.body ?? []).filter((element) => typeof element.type === 'string' && element.type.startsWith('Input.'));
@@ -88,10 +54,10 @@ describe('granting and listing exceptions', () => {
   const context = grantingBot;
 
   async function newPosts<T>(work: () => Promise<T>): Promise<{ result: T; posts: ReturnType<FakeConnector['postedCards']> }> {
-    const before = connector.postedCards().length;
+    const before = tenant.connector.postedCards().length;
     const result = await work();
     await context.bot.server.drain();
-    return { result, posts: connector.postedCards().slice(before) };
+    return { result, posts: tenant.connector.postedCards().slice(before) };
   }
 
   async function ask(user: typeof alex, text: string): Promise<CardJson> {
@@ -100,7 +66,7 @@ describe('granting and listing exceptions', () => {
   }
 
   async function approvalCardFor(requestId: string) {
-    return connector.waitFor('the approval card', () => connector.postedCards().find((p) => isApprovalCard(p.card) && requestOf(p.card) === requestId));
+    return tenant.connector.waitFor('the approval card', () => tenant.connector.postedCards().find((p) => isApprovalCard(p.card) && requestOfCard(p.card) === requestId));
   }
 
   test('a justification in the message is recorded with the default 90-day expiry and shows in `exceptions`', async () => {
@@ -119,7 +85,7 @@ describe('granting and listing exceptions', () => {
     expect(cardText(approval.card)).toContain('the floor 2 scanner');
     await context.bot.teams.press(megan, 'request.approve', { requestId });
     await context.bot.server.drain();
-    expect(await simulator.mailboxOf(idOf(scanner))).toEqual({ smtpClientAuthenticationDisabled: false });
+    expect(await tenant.simulator.mailboxOf(idOf(scanner))).toEqual({ smtpClientAuthenticationDisabled: false });
 
     const until = utc(new Date(context.clock.now().getTime() + 90 * day));
     const list = cardText(await ask(alex, 'exceptions'));
@@ -161,7 +127,7 @@ describe('granting and listing exceptions', () => {
     expect((await context.bot.server.store.getRequest(requestId))?.params.justification).toBe('the label printer');
     await context.bot.server.drain();
     expect(cardText((await approvalCardFor(requestId)).card)).toContain('the label printer');
-    expect(await simulator.setCasMailboxCalls()).toHaveLength(0);
+    expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(0);
   }, 60_000);
 
   test('"permanent" needs the high-risk quorum: two approvers, then an exception without expiry', async () => {
@@ -177,10 +143,10 @@ describe('granting and listing exceptions', () => {
     await context.bot.server.drain();
     await context.bot.teams.press(megan, 'request.approve', { requestId });
     await context.bot.server.drain();
-    expect(await simulator.setCasMailboxCalls()).toHaveLength(0);
+    expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(0);
     await context.bot.teams.press(adele, 'request.approve', { requestId });
     await context.bot.server.drain();
-    expect(await simulator.mailboxOf(idOf(jose))).toEqual({ smtpClientAuthenticationDisabled: false });
+    expect(await tenant.simulator.mailboxOf(idOf(jose))).toEqual({ smtpClientAuthenticationDisabled: false });
 
     const list = cardText(await ask(alex, 'exceptions'));
     expect(list).toContain(`${jose} (${upnOf(jose)})`);
@@ -210,7 +176,7 @@ describe('granting and listing exceptions', () => {
     expect(cardText(disable.body.value)).toContain('A request to turn SMTP AUTH off for Adele Vance is below');
     expect(cardText(disablePosts[0]!.card)).toContain('Disable SMTP AUTH for Adele Vance');
     expect(actionVerbs(disablePosts[0]!.card)).toEqual(['request.confirm', 'request.cancel']);
-    expect(await simulator.setCasMailboxCalls()).toHaveLength(0);
+    expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(0);
 
     const { posts: adoptPosts } = await newPosts(() => context.bot.teams.press(alex, 'exception.adopt', entries[1]!.actions[0]!.data!));
     const adopt = adoptPosts[0]!.card;
@@ -245,9 +211,9 @@ describe('reminders, extension and lapse', () => {
   const context = expiryBot;
 
   async function grant(upn: string, reason: string): Promise<string> {
-    const before = connector.postedCards().length;
+    const before = tenant.connector.postedCards().length;
     await context.bot.teams.message(alex, `enable SMTP for ${upn} for ${reason}`);
-    const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[before]);
+    const confirm = await tenant.connector.waitFor('the confirmation card', () => tenant.connector.postedCards()[before]);
     const requestId = requestIdOf(confirm.card);
     await context.bot.teams.press(alex, 'request.confirm', { requestId });
     await context.bot.server.drain();
@@ -257,14 +223,14 @@ describe('reminders, extension and lapse', () => {
   }
 
   function reminders() {
-    return connector.postedCards().filter((p) => actionVerbs(p.card).includes('exception.extend'));
+    return tenant.connector.postedCards().filter((p) => actionVerbs(p.card).includes('exception.extend'));
   }
 
   test('approvers are reminded 7 days before; "let it lapse" is recorded; at expiry SMTP AUTH goes off, once', async () => {
     const bob = demoFixture.users.find((u) => u.userPrincipalName === 'bob@contoso.com')!;
     const requestId = await grant(bob.userPrincipalName, 'the floor 2 scanner');
     const endsAt = new Date(context.clock.now().getTime() + 90 * day);
-    expect(await simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+    expect(await tenant.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
 
     context.clock.advance(83 * day - 60_000);
     expect(await context.bot.server.runDueJobs()).toBe(0);
@@ -284,11 +250,11 @@ describe('reminders, extension and lapse', () => {
 
     context.clock.advance(7 * day);
     expect(await context.bot.server.runDueJobs()).toBe(1);
-    expect(await simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: bob.mailbox!.smtpClientAuthenticationDisabled });
-    expect((await simulator.setCasMailboxCalls()).map((c) => c.parameters?.SmtpClientAuthenticationDisabled)).toEqual([false, bob.mailbox!.smtpClientAuthenticationDisabled]);
+    expect(await tenant.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: bob.mailbox!.smtpClientAuthenticationDisabled });
+    expect((await tenant.simulator.setCasMailboxCalls()).map((c) => c.parameters?.SmtpClientAuthenticationDisabled)).toEqual([false, bob.mailbox!.smtpClientAuthenticationDisabled]);
     context.clock.advance(day);
     expect(await context.bot.server.runDueJobs()).toBe(0);
-    expect(await simulator.setCasMailboxCalls()).toHaveLength(2);
+    expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(2);
 
     const actions = (await context.bot.server.store.auditEvents(requestId)).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['exception.created', 'exception.reminded', 'exception.lapse-chosen', 'exception.lapsed']));
@@ -303,12 +269,12 @@ describe('reminders, extension and lapse', () => {
     expect(await context.bot.server.runDueJobs()).toBe(1);
     expect(reminders().length).toBeGreaterThan(0);
 
-    const before = connector.postedCards().length;
+    const before = tenant.connector.postedCards().length;
     const extend = await context.bot.teams.press(megan, 'exception.extend', { requestId });
     expect(cardText(extend.body.value)).toContain('Megan Bowen asked to extend the exception for José Núñez. The extension is waiting for approval.');
     await context.bot.server.drain();
-    const approval = await connector.waitFor('the extension approval card', () => connector.postedCards().slice(before).find((p) => cardText(p.card).includes('Enable SMTP AUTH for José Núñez')));
-    const extensionId = requestOf(approval.card)!;
+    const approval = await tenant.connector.waitFor('the extension approval card', () => tenant.connector.postedCards().slice(before).find((p) => cardText(p.card).includes('Enable SMTP AUTH for José Núñez')));
+    const extensionId = requestOfCard(approval.card)!;
     expect(cardText(approval.card)).toContain('the payroll app');
     const own = await context.bot.teams.press(megan, 'request.approve', { requestId: extensionId });
     expect(cardText(own.body.value)).toContain('SELF_APPROVAL');
@@ -318,13 +284,13 @@ describe('reminders, extension and lapse', () => {
     const newEnd = new Date(context.clock.now().getTime() + 90 * day);
     context.clock.advance(7 * day);
     expect(await context.bot.server.runDueJobs()).toBe(0);
-    expect(await simulator.mailboxOf(jose.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+    expect(await tenant.simulator.mailboxOf(jose.id)).toEqual({ smtpClientAuthenticationDisabled: false });
 
     const audit = await context.bot.server.store.auditEvents(extensionId);
     expect(audit.find((e) => e.action === 'exception.extended')?.detail).toMatchObject({ target: jose.userPrincipalName, to: newEnd.toISOString(), approvers: ['Adele Vance'] });
-    const before2 = connector.postedCards().length;
+    const before2 = tenant.connector.postedCards().length;
     await context.bot.teams.message(alex, 'exceptions');
-    const list = cardText((await connector.waitFor('the list', () => connector.postedCards()[before2])).card);
+    const list = cardText((await tenant.connector.waitFor('the list', () => tenant.connector.postedCards()[before2])).card);
     // The register shows the latest grant: who asked for the extension and who approved it.
     expect(list).toContain(utc(newEnd));
     expect(list).toMatch(/Requested by\nMegan Bowen\nApproved by\nAdele Vance/);
@@ -333,29 +299,29 @@ describe('reminders, extension and lapse', () => {
   test('a second "Extend" points at the first; approved after the lapse, the extension renews the exception with what it restores to', async () => {
     const stefan = demoFixture.users.find((u) => u.displayName === 'Ștefan Popescu')!;
     const requestId = await grant(stefan.userPrincipalName, 'the door controller');
-    expect(await simulator.mailboxOf(stefan.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+    expect(await tenant.simulator.mailboxOf(stefan.id)).toEqual({ smtpClientAuthenticationDisabled: false });
 
     context.clock.advance(90 * day - 60_000);
     await context.bot.server.runDueJobs(); // the reminder
-    const posted = connector.postedCards().length;
+    const posted = tenant.connector.postedCards().length;
     await context.bot.teams.press(megan, 'exception.extend', { requestId });
     await context.bot.server.drain();
-    const approval = await connector.waitFor('the extension approval card', () => connector.postedCards().slice(posted).find((p) => cardText(p.card).includes('Enable SMTP AUTH for Ștefan Popescu')));
-    const extensionId = requestOf(approval.card)!;
+    const approval = await tenant.connector.waitFor('the extension approval card', () => tenant.connector.postedCards().slice(posted).find((p) => cardText(p.card).includes('Enable SMTP AUTH for Ștefan Popescu')));
+    const extensionId = requestOfCard(approval.card)!;
     const again = await context.bot.teams.press(adele, 'exception.extend', { requestId });
     expect(cardText(again.body.value)).toContain('Megan Bowen already asked to extend the exception for Ștefan Popescu');
     expect(cardText(again.body.value)).toContain(extensionId);
     await context.bot.server.drain();
-    expect(connector.postedCards().slice(posted).filter((p) => cardText(p.card).includes('Enable SMTP AUTH for Ștefan Popescu'))).toHaveLength(1);
+    expect(tenant.connector.postedCards().slice(posted).filter((p) => cardText(p.card).includes('Enable SMTP AUTH for Ștefan Popescu'))).toHaveLength(1);
 
     // Nobody approves in time: the exception lapses and SMTP AUTH goes back to inheriting ($null).
     context.clock.advance(2 * 60_000);
     await context.bot.server.runDueJobs();
-    expect(await simulator.mailboxOf(stefan.id)).toEqual({ smtpClientAuthenticationDisabled: null });
+    expect(await tenant.simulator.mailboxOf(stefan.id)).toEqual({ smtpClientAuthenticationDisabled: null });
 
     await context.bot.teams.press(adele, 'request.approve', { requestId: extensionId });
     await context.bot.server.drain();
-    expect(await simulator.mailboxOf(stefan.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+    expect(await tenant.simulator.mailboxOf(stefan.id)).toEqual({ smtpClientAuthenticationDisabled: false });
     const renewed = (await context.bot.server.store.activeExceptions(demoFixture.tenant.id)).find((e) => e.targetUserId === stefan.id);
     expect(renewed).toMatchObject({ requestId: extensionId, originRequestId: requestId, adopted: false, restoreValue: null });
     expect((await context.bot.server.store.auditEvents(extensionId)).map((e) => e.action)).toContain('exception.renewed');
@@ -363,6 +329,6 @@ describe('reminders, extension and lapse', () => {
     // When the renewed exception lapses, the mailbox inherits the organization setting again.
     context.clock.advance(91 * day);
     await context.bot.server.runDueJobs();
-    expect(await simulator.mailboxOf(stefan.id)).toEqual({ smtpClientAuthenticationDisabled: null });
+    expect(await tenant.simulator.mailboxOf(stefan.id)).toEqual({ smtpClientAuthenticationDisabled: null });
   }, 60_000);
 });

@@ -3,9 +3,9 @@ import { Client } from 'pg';
 import { openDb } from '../../src/store/db';
 import { Store } from '../../src/store/store';
 import type { TenantFixture } from '../../src/simulator/fixture';
-import { actionVerbs, cardText, requestIdOf, isApprovalCard } from '../support/fake-connector';
+import { cardText } from '../support/fake-connector';
 import { describeWithPostgres, postgresUrl } from '../support/databases';
-import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
+import { demoFixture, demoUser, InProcessBot, pendingEnable, tenantSuite, TestClock } from '../support/harness';
 import type { TeamsUser } from '../support/teams';
 
 /**
@@ -31,33 +31,29 @@ const approvers: TeamsUser[] = fixture.groups!.find((g) => g.id === approverGrou
 
 const schema = `smtp_gate_instances_${randomBytes(6).toString('hex')}`;
 describeWithPostgres('two bot instances on one PostgreSQL', () => {
-  let simulator: SimulatorHandle;
-  let connector: FakeConnector;
+  const tenant = tenantSuite();
   let clock: TestClock;
   let first: InProcessBot;
   let second: InProcessBot;
   let store: Store;
 
   beforeAll(async () => {
-    simulator = await SimulatorHandle.start();
-    connector = new FakeConnector();
-    await connector.start();
     clock = new TestClock(new Date('2026-11-23T09:00:00Z'));
     const shared = { DATABASE_URL: postgresUrl, DATABASE_SCHEMA: schema, QUORUM_MEDIUM: '2' };
     // Started together, as a deployment's instances are: both create the schema and migrate at once.
     [first, second] = await Promise.all([
-      InProcessBot.start(simulator, connector, clock.now, shared),
-      InProcessBot.start(simulator, connector, clock.now, shared),
+      InProcessBot.start(tenant.simulator, tenant.connector, clock.now, shared),
+      InProcessBot.start(tenant.simulator, tenant.connector, clock.now, shared),
     ]);
     store = new Store(await openDb({ databaseUrl: postgresUrl, schema }));
   }, 60_000);
-
-  afterAll(async () => {
+  tenant.closeBeforeTenant(async () => {
     await first?.server.close();
     await second?.server.close();
     await store?.close();
-    await connector?.stop();
-    await simulator?.close();
+  });
+
+  afterAll(async () => {
     const client = new Client({ connectionString: postgresUrl });
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -65,19 +61,14 @@ describeWithPostgres('two bot instances on one PostgreSQL', () => {
   });
 
   beforeEach(async () => {
-    await simulator.control('POST', '/_simulator/reset', fixture);
-    connector.calls.length = 0;
+    await tenant.simulator.control('POST', '/_simulator/reset', fixture);
+    tenant.connector.calls.length = 0;
   });
 
   /** Alex asks on the first instance and confirms on the second; returns the request and its approval card. */
   async function requestAndConfirm(text: string) {
-    await first.teams.message(alex, text);
-    const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[0]);
-    const requestId = requestIdOf(confirm.card);
-    const confirmed = await second.teams.press(alex, 'request.confirm', { requestId, justification: 'the floor 2 scanner sends scans by mail' });
+    const { requestId, confirmed, approval } = await pendingEnable({ connector: tenant.connector, bot: first }, alex, text, { justification: 'the floor 2 scanner sends scans by mail', confirmOn: second });
     expect(cardText(confirmed.body.value)).toContain('Waiting for approval');
-    await Promise.all([first.server.drain(), second.server.drain()]);
-    const approval = await connector.waitFor('the approval card', () => connector.postedCards().find((p) => isApprovalCard(p.card)));
     return { requestId, approval };
   }
 
@@ -108,10 +99,10 @@ describeWithPostgres('two bot instances on one PostgreSQL', () => {
 
     const done = await settled(requestId, 'succeeded');
     expect(done.verified).toBe(true);
-    const sets = await simulator.setCasMailboxCalls();
+    const sets = await tenant.simulator.setCasMailboxCalls();
     expect(sets).toHaveLength(1);
     expect(sets[0]!.parameters).toEqual({ Identity: bob.userPrincipalName, SmtpClientAuthenticationDisabled: false });
-    expect(await simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+    expect(await tenant.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
 
     // The quorum is two: the two approvals that reached it, and no decision recorded after it was reached.
     const approvals = await store.approvals(requestId);
@@ -126,7 +117,7 @@ describeWithPostgres('two bot instances on one PostgreSQL', () => {
     expect(denied).toHaveLength(18);
     expect(new Set(denied)).toEqual(new Set(denied.filter((r) => r === 'ALREADY_APPROVED_BY_YOU' || r === 'REQUEST_CLOSED')));
 
-    await connector.waitFor('the approval card updated to done', () => connector.updates(approval.id).find((c) => cardText(c).includes('Done, verified')));
+    await tenant.connector.waitFor('the approval card updated to done', () => tenant.connector.updates(approval.id).find((c) => cardText(c).includes('Done, verified')));
   }, 60_000);
 
   test('a time-boxed enable reverts once although both instances run their job loops concurrently, again and again', async () => {
@@ -135,7 +126,7 @@ describeWithPostgres('two bot instances on one PostgreSQL', () => {
     await first.teams.press(approvers[0]!, 'request.approve', { requestId });
     await second.teams.press(approvers[1]!, 'request.approve', { requestId });
     await settled(requestId, 'succeeded');
-    expect(await simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+    expect(await tenant.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
 
     const bothLoops = async () => (await Promise.all([first, second, first, second].map((bot) => bot.server.runDueJobs()))).reduce((a, b) => a + b, 0);
     clock.advance(7 * day - 60_000);
@@ -144,13 +135,13 @@ describeWithPostgres('two bot instances on one PostgreSQL', () => {
     clock.advance(2 * 60_000);
     // The revert's write is slow; while it is in flight the clock passes the job's lease (5 min) and
     // both instances look again: the job is due again, but the revert must not run twice.
-    await simulator.control('POST', '/_simulator/faults', { latencyMs: 400, rules: [] });
+    await tenant.simulator.control('POST', '/_simulator/faults', { latencyMs: 400, rules: [] });
     const inFlight = bothLoops();
-    await waitFor('the revert on its way to the tenant', async () => (await simulator.setCasMailboxCalls()).length === 2 || undefined);
+    await waitFor('the revert on its way to the tenant', async () => (await tenant.simulator.setCasMailboxCalls()).length === 2 || undefined);
     clock.advance(10 * 60_000);
     const overlapping = bothLoops();
     await Promise.all([inFlight, overlapping]);
-    await simulator.control('DELETE', '/_simulator/faults');
+    await tenant.simulator.control('DELETE', '/_simulator/faults');
     for (let round = 0; round < 3; round++) {
       clock.advance(10 * 60_000);
       await bothLoops();
@@ -158,14 +149,14 @@ describeWithPostgres('two bot instances on one PostgreSQL', () => {
 
     const reverted = await settled(requestId, 'reverted');
     expect(reverted.after).toMatchObject({ mailboxSmtpClientAuthenticationDisabled: before });
-    expect(await simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: before });
-    const sets = await simulator.setCasMailboxCalls();
+    expect(await tenant.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: before });
+    const sets = await tenant.simulator.setCasMailboxCalls();
     expect(sets.map((c) => c.parameters?.SmtpClientAuthenticationDisabled)).toEqual([false, before]);
     const writes = (await store.auditEvents(requestId)).filter((e) => e.action === 'tenant.write');
     expect(writes.map((e) => e.detail.reason)).toEqual(['execute', 'revert']);
     expect((await store.jobs(requestId)).find((j) => j.kind === 'request.revert')?.state).toBe('done');
-    await connector.waitFor('the card marked reverted', () => connector.updates(approval.id).find((c) => cardText(c).includes('Reverted: the mailbox setting is back')));
-    expect(connector.postedCards().filter((p) => cardText(p.card).includes('time-boxed change for Bob Smith has ended'))).toHaveLength(1);
+    await tenant.connector.waitFor('the card marked reverted', () => tenant.connector.updates(approval.id).find((c) => cardText(c).includes('Reverted: the mailbox setting is back')));
+    expect(tenant.connector.postedCards().filter((p) => cardText(p.card).includes('time-boxed change for Bob Smith has ended'))).toHaveLength(1);
   }, 60_000);
 
   async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {

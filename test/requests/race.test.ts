@@ -1,12 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TenantFixture } from '../../src/simulator/fixture';
-import { describeWithPostgres, postgresUrl } from '../support/databases';
+import { describeWithPostgres } from '../support/databases';
 import { recordFigure } from '../support/figures';
-import { cardText, requestIdOf } from '../support/fake-connector';
-import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
+import { cardText } from '../support/fake-connector';
+import { demoFixture, demoUser, inProcessBotSuite, pendingEnable } from '../support/harness';
 import type { TeamsUser } from '../support/teams';
 
 /**
@@ -32,11 +28,8 @@ function fixtureWithApprovers(): TenantFixture {
 }
 
 describeWithPostgres('an approve/reject race on PostgreSQL', () => {
-  let simulator: SimulatorHandle;
-  let connector: FakeConnector;
-  let bot: InProcessBot;
-  let dataDir: string;
-  const schema = `smtp_gate_race_${randomBytes(6).toString('hex')}`;
+  const suite = inProcessBotSuite({ name: 'race', startsAt: '2026-11-23T09:00:00Z', database: 'postgres' });
+  beforeAll(() => suite.simulator.control('POST', '/_simulator/reset', fixtureWithApprovers()));
 
   const rounds: { outcome: string; told: number; clickers: number; writes: number }[] = [];
   afterAll(() => {
@@ -48,46 +41,21 @@ describeWithPostgres('an approve/reject race on PostgreSQL', () => {
     });
   });
 
-  beforeAll(async () => {
-    simulator = await SimulatorHandle.start();
-    await simulator.control('POST', '/_simulator/reset', fixtureWithApprovers());
-    connector = new FakeConnector();
-    await connector.start();
-    dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-race-'));
-    bot = await InProcessBot.start(simulator, connector, new TestClock(new Date('2026-11-23T09:00:00Z')).now, { DATABASE_URL: postgresUrl, DATABASE_SCHEMA: schema, DATA_DIR: dataDir });
-  }, 60_000);
-  afterAll(async () => {
-    await bot?.server.close();
-    await connector?.stop();
-    await simulator?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    const { Client } = await import('pg');
-    const client = new Client({ connectionString: postgresUrl });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
-  });
-
   test.each([['first'], ['second'], ['third']])('round %s: 5 approves and 5 rejects at once, each clicker told the real outcome', async () => {
-    const before = connector.postedCards().length;
-    await bot.teams.message(alex, 'enable SMTP for jose.nunez@contoso.com for the floor 2 scanner');
-    const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[before]);
-    const requestId = requestIdOf(confirm.card);
-    await bot.teams.press(alex, 'request.confirm', { requestId, justification: 'floor 2 scanner' });
-    await bot.server.drain();
-    expect((await bot.server.store.getRequest(requestId))?.state).toBe('pending');
-    const writesBefore = (await simulator.setCasMailboxCalls()).length;
+    const { requestId } = await pendingEnable(suite, alex, 'enable SMTP for jose.nunez@contoso.com for the floor 2 scanner', { justification: 'floor 2 scanner' });
+    expect((await suite.bot.server.store.getRequest(requestId))?.state).toBe('pending');
+    const writesBefore = (await suite.simulator.setCasMailboxCalls()).length;
 
-    const answers = await Promise.all(approvers.map((a, i) => bot.teams.press(a, i % 2 ? 'request.reject' : 'request.approve', { requestId })
+    const answers = await Promise.all(approvers.map((a, i) => suite.bot.teams.press(a, i % 2 ? 'request.reject' : 'request.approve', { requestId })
       .then((answer) => ({ verb: i % 2 ? 'reject' : 'approve', status: answer.status, text: cardText(answer.body.value) }))));
-    await bot.server.drain();
+    await suite.bot.server.drain();
 
-    const final = (await bot.server.store.getRequest(requestId))!;
-    const decisions = await bot.server.store.approvals(requestId);
+    const final = (await suite.bot.server.store.getRequest(requestId))!;
+    const decisions = await suite.bot.server.store.approvals(requestId);
     expect(decisions).toHaveLength(1);
     const rejected = decisions[0]!.decision === 'reject';
     expect(final.state).toBe(rejected ? 'rejected' : 'succeeded');
-    expect((await simulator.setCasMailboxCalls()).length - writesBefore).toBe(rejected ? 0 : 1);
+    expect((await suite.simulator.setCasMailboxCalls()).length - writesBefore).toBe(rejected ? 0 : 1);
     for (const answer of answers) {
       expect(answer.status).toBe(200);
       if (rejected) {
@@ -99,8 +67,8 @@ describeWithPostgres('an approve/reject race on PostgreSQL', () => {
     }
     // The loser clicks are told the request is closed, and in which state.
     expect(answers.filter((a) => a.text.includes("can't be changed any more"))).toHaveLength(9);
-    rounds.push({ outcome: rejected ? 'rejected' : 'approved', told: answers.length, clickers: approvers.length, writes: (await simulator.setCasMailboxCalls()).length - writesBefore });
+    rounds.push({ outcome: rejected ? 'rejected' : 'approved', told: answers.length, clickers: approvers.length, writes: (await suite.simulator.setCasMailboxCalls()).length - writesBefore });
     // Reset the mailbox for the next round.
-    if (!rejected) await simulator.control('POST', '/_simulator/reset', fixtureWithApprovers());
+    if (!rejected) await suite.simulator.control('POST', '/_simulator/reset', fixtureWithApprovers());
   }, 60_000);
 });

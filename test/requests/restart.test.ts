@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cardText, isApprovalCard, requestIdOf } from '../support/fake-connector';
-import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
+import { cardText, isApprovalCard } from '../support/fake-connector';
+import { demoFixture, demoUser, draftRequest, InProcessBot, pendingEnable, tenantSuite, TestClock } from '../support/harness';
 
 /**
  * The process stopped after the approval was recorded but before the execution started: the
@@ -12,40 +12,28 @@ import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, Te
 const alex = demoUser('Alex Wilber');
 const bob = demoFixture.users.find((u) => u.userPrincipalName === 'bob@contoso.com')!;
 
-let simulator: SimulatorHandle;
-let connector: FakeConnector;
+const tenant = tenantSuite();
 let dataDir: string;
 
-beforeAll(async () => {
-  simulator = await SimulatorHandle.start();
-  connector = new FakeConnector();
-  await connector.start();
+beforeAll(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-restart-'));
-}, 60_000);
+});
 
-afterAll(async () => {
-  await connector?.stop();
-  await simulator?.close();
+afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** IT staff asks to enable SMTP for bob on this bot; resolves with the draft's request id. */
 async function draftEnableForBob(bot: InProcessBot): Promise<string> {
-  const posted = connector.postedCards().length;
-  await bot.teams.message(alex, 'enable SMTP for bob for the floor 2 scanner');
-  const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[posted]);
-  return requestIdOf(confirm.card);
+  return (await draftRequest({ connector: tenant.connector, bot }, alex, 'enable SMTP for bob for the floor 2 scanner')).requestId;
 }
 
 test('a request left approved by a stop before execution is executed once at the next start', async () => {
   const clock = new TestClock(new Date('2026-11-23T09:00:00Z'));
-  const first = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
+  const first = await InProcessBot.start(tenant.simulator, tenant.connector, clock.now, { DATA_DIR: dataDir });
   let requestId: string;
   try {
-    requestId = await draftEnableForBob(first);
-    await first.teams.press(alex, 'request.confirm', { requestId });
-    await first.server.drain();
-    await connector.waitFor('the approval card', () => connector.postedCards().find((p) => isApprovalCard(p.card)));
+    ({ requestId } = await pendingEnable({ connector: tenant.connector, bot: first }, alex, 'enable SMTP for bob for the floor 2 scanner'));
     // The approval was stored and the process went away before its follow-up ran.
     const pending = await first.server.store.getRequest(requestId);
     expect(pending?.state).toBe('pending');
@@ -53,32 +41,32 @@ test('a request left approved by a stop before execution is executed once at the
   } finally {
     await first.server.close();
   }
-  expect(await simulator.setCasMailboxCalls()).toHaveLength(0);
+  expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(0);
 
-  const second = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
+  const second = await InProcessBot.start(tenant.simulator, tenant.connector, clock.now, { DATA_DIR: dataDir });
   try {
     const settled = await second.server.store.getRequest(requestId);
     expect(settled).toMatchObject({ state: 'succeeded', verified: true });
-    const sets = await simulator.setCasMailboxCalls();
+    const sets = await tenant.simulator.setCasMailboxCalls();
     expect(sets.map((c) => c.parameters)).toEqual([{ Identity: bob.userPrincipalName, SmtpClientAuthenticationDisabled: false }]);
     const events = await second.server.store.auditEvents(requestId);
     expect(events.map((e) => e.action)).toContain('request.reconciled');
-    await connector.waitFor('the requester told it is done', () => connector.postedCards().find((p) => /done/i.test(cardText(p.card)) && cardText(p.card).includes('Bob Smith')));
+    await tenant.connector.waitFor('the requester told it is done', () => tenant.connector.postedCards().find((p) => /done/i.test(cardText(p.card)) && cardText(p.card).includes('Bob Smith')));
   } finally {
     await second.server.close();
   }
 
   // A third start finds nothing to do.
-  const third = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
+  const third = await InProcessBot.start(tenant.simulator, tenant.connector, clock.now, { DATA_DIR: dataDir });
   await third.server.close();
-  expect(await simulator.setCasMailboxCalls()).toHaveLength(1);
+  expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(1);
 }, 90_000);
 
 test('a request left executing with nobody executing it is settled by a later job pass, without a restart', async () => {
   const clock = new TestClock(new Date('2026-11-24T09:00:00Z'));
-  const bot = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
+  const bot = await InProcessBot.start(tenant.simulator, tenant.connector, clock.now, { DATA_DIR: dataDir });
   try {
-    await simulator.control('POST', '/_simulator/reset');
+    await tenant.simulator.control('POST', '/_simulator/reset');
     const requestId = await draftEnableForBob(bot);
     await bot.teams.press(alex, 'request.confirm', { requestId });
     await bot.server.drain();
@@ -92,11 +80,11 @@ test('a request left executing with nobody executing it is settled by a later jo
     clock.advance(3 * 60_000);
     await bot.server.runDueJobs();
     expect(await bot.server.store.getRequest(requestId)).toMatchObject({ state: 'succeeded', verified: true });
-    expect(await simulator.setCasMailboxCalls()).toHaveLength(1);
+    expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(1);
     const outcome = (await bot.server.store.auditEvents(requestId)).find((e) => e.action === 'request.reconciled')?.detail;
     expect(outcome).toMatchObject({ outcome: 'retrying-once' });
     await bot.server.runDueJobs();
-    expect(await simulator.setCasMailboxCalls()).toHaveLength(1);
+    expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(1);
   } finally {
     await bot.server.close();
   }
@@ -104,18 +92,18 @@ test('a request left executing with nobody executing it is settled by a later jo
 
 test('a request left confirmed (stopped between confirming and routing) goes to the approvers at the next pass', async () => {
   const clock = new TestClock(new Date('2026-11-25T09:00:00Z'));
-  const bot = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
+  const bot = await InProcessBot.start(tenant.simulator, tenant.connector, clock.now, { DATA_DIR: dataDir });
   try {
-    await simulator.control('POST', '/_simulator/reset');
-    const posted = connector.postedCards().length;
+    await tenant.simulator.control('POST', '/_simulator/reset');
+    const posted = tenant.connector.postedCards().length;
     const requestId = await draftEnableForBob(bot);
     expect(await bot.server.store.transition(requestId, 'draft', 'confirmed', clock.now())).toBeDefined();
 
     clock.advance(3 * 60_000);
     await bot.server.runDueJobs();
     expect((await bot.server.store.getRequest(requestId))?.state).toBe('pending');
-    await connector.waitFor('the approval card', () => connector.postedCards().slice(posted).find((p) => isApprovalCard(p.card)));
-    expect(await simulator.setCasMailboxCalls()).toHaveLength(0);
+    await tenant.connector.waitFor('the approval card', () => tenant.connector.postedCards().slice(posted).find((p) => isApprovalCard(p.card)));
+    expect(await tenant.simulator.setCasMailboxCalls()).toHaveLength(0);
   } finally {
     await bot.server.close();
   }
@@ -123,7 +111,7 @@ test('a request left confirmed (stopped between confirming and routing) goes to 
 
 test('/healthz answers 503 naming the store while the database is gone', async () => {
   const clock = new TestClock(new Date('2026-11-26T09:00:00Z'));
-  const bot = await InProcessBot.start(simulator, connector, clock.now, { DATA_DIR: dataDir });
+  const bot = await InProcessBot.start(tenant.simulator, tenant.connector, clock.now, { DATA_DIR: dataDir });
   const health = async () => {
     const res = await fetch(`http://127.0.0.1:${bot.server.port}/healthz`);
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };

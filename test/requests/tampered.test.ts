@@ -1,12 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from 'pg';
 import type { AuditEvent, Store } from '../../src/store/store';
-import { cardText, isApprovalCard, requestIdOf } from '../support/fake-connector';
-import { postgresAvailable, postgresUrl } from '../support/databases';
-import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
+import { cardText } from '../support/fake-connector';
+import { demoFixture, demoUser, draftRequest, inProcessBotSuite, pendingEnable } from '../support/harness';
 import type { TeamsUser } from '../support/teams';
 
 /**
@@ -19,58 +13,26 @@ const alex = demoUser('Alex Wilber'); // IT staff, requester
 const adele = demoUser('Adele Vance'); // IT staff and approver, not the requester
 const megan = demoUser('Megan Bowen'); // approver
 
-const schema = `smtp_gate_tampered_${randomBytes(6).toString('hex')}`;
-let postgres = false;
-let dataDir: string;
-let simulator: SimulatorHandle;
-let connector: FakeConnector;
-let clock: TestClock;
-let bot: InProcessBot;
+// PostgreSQL when there is one (quicker to set up than a fresh PGlite directory).
+const suite = inProcessBotSuite({ name: 'tampered', startsAt: '2026-11-23T09:00:00Z', database: 'postgres-when-available' });
 let store: Store;
 
-beforeAll(async () => {
-  postgres = await postgresAvailable();
-  simulator = await SimulatorHandle.start();
-  connector = new FakeConnector();
-  await connector.start();
-  clock = new TestClock(new Date('2026-11-23T09:00:00Z'));
-  dataDir = mkdtempSync(join(tmpdir(), 'smtp-gate-tampered-'));
-  // PostgreSQL when there is one (quicker to set up than a fresh PGlite directory).
-  bot = await InProcessBot.start(simulator, connector, clock.now, postgres ? { DATABASE_URL: postgresUrl, DATABASE_SCHEMA: schema, DATA_DIR: dataDir } : { DATA_DIR: dataDir });
-  store = bot.server.store;
-}, 60_000);
-
-afterAll(async () => {
-  await bot?.server.close();
-  await connector?.stop();
-  await simulator?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  if (postgres) {
-    const client = new Client({ connectionString: postgresUrl });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
-  }
+beforeAll(() => {
+  store = suite.bot.server.store;
 });
 
 beforeEach(async () => {
-  await simulator.control('POST', '/_simulator/reset');
-  connector.calls.length = 0;
+  await suite.simulator.control('POST', '/_simulator/reset');
+  suite.connector.calls.length = 0;
 });
 
 async function draft(): Promise<string> {
-  const posted = connector.postedCards().length;
-  await bot.teams.message(alex, 'enable SMTP for bob');
-  const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[posted]);
-  return requestIdOf(confirm.card);
+  return (await draftRequest(suite, alex, 'enable SMTP for bob')).requestId;
 }
 
 async function pending(): Promise<string> {
-  const requestId = await draft();
-  const confirmed = await bot.teams.press(alex, 'request.confirm', { requestId, justification: 'the floor 2 scanner sends scans by mail' });
+  const { requestId, confirmed } = await pendingEnable(suite, alex, 'enable SMTP for bob', { justification: 'the floor 2 scanner sends scans by mail' });
   expect(cardText(confirmed.body.value)).toContain('Waiting for approval');
-  await bot.server.drain();
-  await connector.waitFor('the approval card', () => connector.postedCards().find((p) => isApprovalCard(p.card)));
   return requestId;
 }
 
@@ -80,7 +42,7 @@ async function snapshot(requestId: string) {
     request: await store.getRequest(requestId),
     approvals: await store.approvals(requestId),
     jobs: await store.jobs(requestId),
-    sets: await simulator.setCasMailboxCalls(),
+    sets: await suite.simulator.setCasMailboxCalls(),
   };
 }
 
@@ -88,8 +50,8 @@ async function snapshot(requestId: string) {
 async function expectRefused(user: TeamsUser, verb: string, data: Record<string, unknown>, code: string, text: string | RegExp, requestId: string) {
   const before = await snapshot(requestId);
   const auditBefore = (await store.auditEvents()).length;
-  const answer = await bot.teams.press(user, verb, data);
-  await bot.server.drain();
+  const answer = await suite.bot.teams.press(user, verb, data);
+  await suite.bot.server.drain();
   expect(answer.status).toBe(200);
   expect(answer.body.type).toBe('application/vnd.microsoft.card.adaptive');
   const shown = cardText(answer.body.value);
@@ -104,8 +66,8 @@ async function expectRefused(user: TeamsUser, verb: string, data: Record<string,
 
 test('approving a request that has expired is refused, writes nothing, and the denial is audited', async () => {
   const requestId = await pending();
-  clock.advance(25 * hour);
-  await bot.server.runDueJobs();
+  suite.clock.advance(25 * hour);
+  await suite.bot.server.runDueJobs();
   expect((await store.getRequest(requestId))?.state).toBe('expired');
   const denied = await expectRefused(megan, 'request.approve', { requestId }, 'REQUEST_CLOSED', "can't be changed any more: it is Expired", requestId);
   expect(denied.requestId).toBe(requestId);
@@ -134,7 +96,7 @@ test('an unknown verb, a missing, malformed or unknown request id, and a pick wi
   await expectRefused(alex, 'user.pick', { requestId: draftId }, 'BAD_ACTION_DATA', 'That card is missing information', draftId);
   // The request itself is still waiting, untouched, for a real approval.
   expect((await store.getRequest(requestId))?.state).toBe('pending');
-  expect(await simulator.setCasMailboxCalls()).toHaveLength(0);
+  expect(await suite.simulator.setCasMailboxCalls()).toHaveLength(0);
 }, 60_000);
 
 test('a click from another tenant is refused politely and leaves no trace', async () => {
@@ -142,7 +104,7 @@ test('a click from another tenant is refused politely and leaves no trace', asyn
   const before = await snapshot(requestId);
   const auditBefore = (await store.auditEvents()).length;
   const outsider = { id: demoFixture.users[0]!.id, name: 'Mallory' };
-  const foreign = await bot.teams.press(outsider, 'request.approve', { requestId }, { tenantId: '11111111-2222-3333-4444-555555555555' });
+  const foreign = await suite.bot.teams.press(outsider, 'request.approve', { requestId }, { tenantId: '11111111-2222-3333-4444-555555555555' });
   expect(cardText(foreign.body.value)).toContain('only works for the organization that installed it');
   expect(await snapshot(requestId)).toEqual(before);
   expect(await store.auditEvents()).toHaveLength(auditBefore);

@@ -8,8 +8,8 @@ import { openDb } from '../../src/store/db';
 import { Store } from '../../src/store/store';
 import { startBotProcess, type BotProcess } from './bot-process';
 import { postgresUrl } from './databases';
-import { cardText, FakeConnector, isApprovalCard, requestIdOf } from './fake-connector';
-import { botSettings, demoFixture, demoUser, SimulatorHandle } from './harness';
+import { cardText } from './fake-connector';
+import { botSettings, demoFixture, demoUser, pendingEnable, tenantSuite, type TenantSuite } from './harness';
 import { TeamsClient } from './teams';
 
 /**
@@ -21,11 +21,11 @@ const alex = demoUser('Alex Wilber');
 const megan = demoUser('Megan Bowen');
 const bob = demoFixture.users.find((u) => u.userPrincipalName === 'bob@contoso.com')!;
 
+/** The simulator and connector of the describe block that is running. */
+let tenant: TenantSuite;
+
 /** Slow enough to kill the bot between the tenant's answer and the bot's next step, quick enough to keep the test short. */
 const tenantLatencyMs = 1500;
-
-let simulator: SimulatorHandle;
-let connector: FakeConnector;
 
 export interface Database {
   env: Record<string, string>;
@@ -75,17 +75,14 @@ export function pgliteDataDir(): Database {
 
 function startBot(database: Database): Promise<BotProcess> {
   // Retries off and a patient timeout: the only thing slowing the tenant down is the injected latency.
-  return startBotProcess(botSettings(simulator, { ...database.env, TENANT_TIMEOUT_MS: '10000', TENANT_MAX_RETRIES: '0', JOB_INTERVAL_MS: '3600000' }));
+  return startBotProcess(botSettings(tenant.simulator, { ...database.env, TENANT_TIMEOUT_MS: '10000', TENANT_MAX_RETRIES: '0', JOB_INTERVAL_MS: '3600000' }));
 }
 
 /** Alex asks for SMTP AUTH for bob and confirms; returns the request id and the approval card. */
 async function requestEnableForBob(teams: TeamsClient) {
-  expect(await teams.message(alex, 'enable SMTP for bob')).toBe(200);
-  const confirm = await connector.waitFor('the confirmation card', () => connector.postedCards()[0]);
-  const requestId = requestIdOf(confirm.card);
-  const confirmed = await teams.press(alex, 'request.confirm', { requestId, justification: 'the floor 2 scanner sends scans by mail' });
+  const { requestId, messageStatus, confirmed, approval } = await pendingEnable({ connector: tenant.connector, bot: { teams } }, alex, 'enable SMTP for bob', { justification: 'the floor 2 scanner sends scans by mail' });
+  expect(messageStatus).toBe(200);
   expect(cardText(confirmed.body.value)).toContain('Waiting for approval');
-  const approval = await connector.waitFor('the approval card', () => connector.postedCards().find((p) => isApprovalCard(p.card)));
   return { requestId, approval };
 }
 
@@ -99,27 +96,27 @@ export type Moment = 'after the write reached the tenant' | 'before the write re
 async function crashDuringExecution(database: Database, moment: Moment, checkExecutingWhileAlive: boolean) {
   const bot = await startBot(database);
   try {
-    const teams = new TeamsClient(bot.url, connector.url, demoFixture.tenant.id);
+    const teams = new TeamsClient(bot.url, tenant.connector.url, demoFixture.tenant.id);
     const { requestId, approval } = await requestEnableForBob(teams);
     const writeLands = moment === 'after the write reached the tenant';
-    await simulator.control('POST', '/_simulator/faults', {
+    await tenant.simulator.control('POST', '/_simulator/faults', {
       latencyMs: tenantLatencyMs,
       rules: writeLands ? [] : [{ service: 'exchange', match: 'Set-CASMailbox', drop: true, times: 1 }],
     });
     const approved = await teams.press(megan, 'request.approve', { requestId });
     expect(approved.status).toBe(200);
     if (writeLands) {
-      await poll('the mailbox changed in the tenant', async () => (await simulator.mailboxOf(bob.id))?.smtpClientAuthenticationDisabled === false);
+      await poll('the mailbox changed in the tenant', async () => (await tenant.simulator.mailboxOf(bob.id))?.smtpClientAuthenticationDisabled === false);
     } else {
-      await poll('the Set-CASMailbox on its way', async () => (await simulator.setCasMailboxCalls()).length === 1);
+      await poll('the Set-CASMailbox on its way', async () => (await tenant.simulator.setCasMailboxCalls()).length === 1);
     }
     if (checkExecutingWhileAlive) expect((await database.withStore((s) => s.getRequest(requestId)))?.state).toBe('executing');
     await bot.kill();
     if (!writeLands) {
       // The dropped write must have been consumed by the rule before the faults are cleared.
-      await poll('the write dropped', async () => (await simulator.control<{ rules: { remaining: number | null }[] }>('GET', '/_simulator/faults')).rules[0]?.remaining === 0);
+      await poll('the write dropped', async () => (await tenant.simulator.control<{ rules: { remaining: number | null }[] }>('GET', '/_simulator/faults')).rules[0]?.remaining === 0);
     }
-    await simulator.control('DELETE', '/_simulator/faults');
+    await tenant.simulator.control('DELETE', '/_simulator/faults');
     return { requestId, approval };
   } catch (error) {
     await bot.kill();
@@ -129,16 +126,16 @@ async function crashDuringExecution(database: Database, moment: Moment, checkExe
 
 async function restartAndCheck(database: Database, requestId: string, approvalCardId: string, moment: Moment) {
   const writeLands = moment === 'after the write reached the tenant';
-  expect(await simulator.mailboxOf(bob.id)).toEqual(writeLands ? { smtpClientAuthenticationDisabled: false } : bob.mailbox);
+  expect(await tenant.simulator.mailboxOf(bob.id)).toEqual(writeLands ? { smtpClientAuthenticationDisabled: false } : bob.mailbox);
   expect(await database.withStore((s) => s.getRequest(requestId))).toMatchObject({ state: 'executing', verified: null });
-  connector.calls.length = 0;
+  tenant.connector.calls.length = 0;
 
   // Reconciliation happens before the bot takes traffic: by "bot listening" it is done.
   const bot = await startBot(database);
   try {
     expect(bot.logs.join('')).toContain('reconciled requests a previous run left executing');
-    expect(await simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
-    const sets = await simulator.setCasMailboxCalls();
+    expect(await tenant.simulator.mailboxOf(bob.id)).toEqual({ smtpClientAuthenticationDisabled: false });
+    const sets = await tenant.simulator.setCasMailboxCalls();
     const expected = { Identity: bob.userPrincipalName, SmtpClientAuthenticationDisabled: false };
     if (writeLands) {
       expect(sets).toEqual([expect.objectContaining({ parameters: expected, status: 200 })]);
@@ -147,8 +144,8 @@ async function restartAndCheck(database: Database, requestId: string, approvalCa
       expect(sets).toEqual([expect.objectContaining({ parameters: expected, status: null }), expect.objectContaining({ parameters: expected, status: 200 })]);
     }
     // The cards posted before the crash are brought up to date, and the requester hears of it.
-    await connector.waitFor('the approval card updated to done', () => connector.updates(approvalCardId).find((c) => cardText(c).includes('Done, verified')));
-    await connector.waitFor('the requester told', () => connector.postedCards().find((p) => cardText(p.card).includes('Your request for Bob Smith is done and verified')));
+    await tenant.connector.waitFor('the approval card updated to done', () => tenant.connector.updates(approvalCardId).find((c) => cardText(c).includes('Done, verified')));
+    await tenant.connector.waitFor('the requester told', () => tenant.connector.postedCards().find((p) => cardText(p.card).includes('Your request for Bob Smith is done and verified')));
   } finally {
     await bot.stop();
   }
@@ -183,20 +180,14 @@ export function describeCrashRecovery(name: string, options: { database: () => D
   const probe = options.available();
   const suite = probe.ok ? describe : describe.skip;
   suite(`a bot killed mid-change, on ${name}${probe.ok ? '' : ` [skipped: ${probe.reason}]`}`, () => {
-    beforeAll(async () => {
-      simulator = await SimulatorHandle.start();
-      connector = new FakeConnector();
-      await connector.start();
-    }, 60_000);
-
-    afterAll(async () => {
-      await connector?.stop();
-      await simulator?.close();
+    const ours = tenantSuite();
+    beforeAll(() => {
+      tenant = ours;
     });
 
     beforeEach(async () => {
-      await simulator.control('POST', '/_simulator/reset');
-      connector.calls.length = 0;
+      await tenant.simulator.control('POST', '/_simulator/reset');
+      tenant.connector.calls.length = 0;
     });
 
     test.each(options.moments)('killed %s: reconciled at start-up, exactly one successful Set-CASMailbox, audited', async (moment) => {
