@@ -8,7 +8,7 @@ import { quorumFor, type Config } from '../config';
 import { AppError, errorText, toAppError } from '../errors';
 import { languageFromLocale, languages, translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';
-import { answerLanguage, commandText, guessLanguage, looksLikeAnswer, understand, utteranceMaxLength, utteranceTooLong, type ParsedUtterance, type Understanding } from '../nlu/parse';
+import { answerLanguage, commandText, guessLanguage, looksLikeAnswer, pastedTextLanguage, understand, utteranceMaxLength, utteranceTooLong, type ParsedUtterance, type Understanding } from '../nlu/parse';
 import { askTargetCard, didYouMeanCard, undoWhichCard } from '../cards/nlu';
 import { groupAlreadySoCard, groupPickCard, retryableSteps } from '../cards/group';
 import { groupOf } from '../domain/group-change';
@@ -158,7 +158,7 @@ export class Dispatcher implements CardHandlers {
       delivered = true;
       const tooLong = utteranceTooLong(turn.text);
       // Diagnosis phrases ("diagnose me", "fix 5.7.57 for bob") and pasted bounces, which may be long.
-      const intent = parseDiagnosisIntent(turn.text) ?? (tooLong && parseBounce(turn.text) ? { kind: 'diagnose' as const, self: true, pasted: turn.text, language: guessLanguage(turn.text) } : undefined);
+      const intent = parseDiagnosisIntent(turn.text) ?? (tooLong && parseBounce(turn.text) ? { kind: 'diagnose' as const, self: true, pasted: turn.text, language: pastedTextLanguage(turn.text, languageFromLocale(turn.locale)) } : undefined);
       const understood: Understanding = tooLong || intent ? { kind: 'unknown', languages: [], ...(tooLong ? { tooLong: true as const } : {}) } : understand(turn.text);
       // The language the person wrote in, else their Teams locale, else English.
       const language = intent?.language ?? answerLanguage(understood, languageFromLocale(turn.locale));
@@ -180,7 +180,8 @@ export class Dispatcher implements CardHandlers {
     try {
       // A pasted bounce with no command around it: the asker's own mailbox.
       if (understood.kind !== 'command' && parseBounce(turn.text)) {
-        const written = guessLanguage(turn.text) ?? language;
+        // Microsoft's English in the paste is not the language the person reads.
+        const written = pastedTextLanguage(turn.text, languageFromLocale(turn.locale));
         return await this.desk.answer(turn, { kind: 'diagnose', self: true, pasted: turn.text, language: written }, written);
       }
       // The answer to "Who is it for?": a name on its own completes the command that asked.

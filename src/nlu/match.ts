@@ -253,19 +253,28 @@ export function targetKind(words: Word[]): { kind: TargetKind; from: number; to:
  * characters for Chinese. Several languages when the words do not tell them apart.
  */
 export function languagesOf(words: Word[], skip: (index: number) => boolean = () => false): Language[] {
+  return languageEvidence(words, skip).languages;
+}
+
+/** {@link languagesOf}, with how many words told anything: one word is thin evidence against a Teams locale. */
+export function languageEvidence(words: Word[], skip: (index: number) => boolean = () => false): { languages: Language[]; tellingWords: number } {
   const { phraseWordLanguages } = patterns();
   const { wordLanguages } = lexicon();
   const score = new Map<Language, number>();
+  let tellingWords = 0;
   words.forEach((word, index) => {
     if (skip(index)) return;
+    let told = false;
     for (const surface of word.surfaces) {
       const set = new Set<Language>([...(wordLanguages.get(surface) ?? []), ...(phraseWordLanguages.get(surface) ?? [])]);
       if (/[\u3400-\u9fff]/u.test(surface)) set.add('zh-CN');
       if (set.size === 0 || set.size >= languages.length - 1) continue;
+      told = true;
       for (const language of set) score.set(language, (score.get(language) ?? 0) + 1 / set.size);
     }
+    if (told) tellingWords += 1;
   });
   const best = Math.max(0, ...score.values());
-  if (best === 0) return [];
-  return languages.filter((l) => (score.get(l) ?? 0) >= best - 1e-9);
+  if (best === 0) return { languages: [], tellingWords };
+  return { languages: languages.filter((l) => (score.get(l) ?? 0) >= best - 1e-9), tellingWords };
 }

@@ -1,6 +1,6 @@
 import type { CommandDefinition } from '../commands/types';
 import type { Language } from '../i18n';
-import { canonicalize, correctTypos, evaluate, isEmptyRun, languagesOf, patterns, present, targetKind, type Evaluation, type TargetKind, type Word } from './match';
+import { canonicalize, correctTypos, evaluate, isEmptyRun, languageEvidence, languagesOf, patterns, present, targetKind, type Evaluation, type TargetKind, type Word } from './match';
 import { fold, tokenize } from './text';
 
 export { fold } from './text';
@@ -483,6 +483,39 @@ export function guessLanguage(text: string): Language | undefined {
   if (cjk.test(folded)) return 'zh-CN';
   const found = languagesOf(canonicalize(tokenize(folded)));
   return found.length === 1 ? found[0] : undefined;
+}
+
+/** Where Microsoft's own words start in a paste: the first SMTP reply or enhanced status code. */
+const statusCodeStart = /\b[245]\d\d[ -]+[245]\.\d{1,3}\.\d{1,3}\b|\b[245]\.\d{1,3}\.\d{1,3}\b|\b[245]\d\d\b/;
+/** Past this, what comes before the first code is a pasted report (an NDR's header), not the person's own sentence. */
+const leadInMaxLength = 200;
+/** Exchange Online's English around the reply in a non-delivery report: pasted, not written by the person. */
+const ndrWording = new RegExp([
+  'undeliverable:?', "your message (?:couldn['’]t|could not|wasn['’]t|was not) (?:be )?delivered\\.?", 'delivery has failed to these recipients or groups:?',
+  'remote server returned', 'diagnostic information for administrators:?', 'generating server:?', 'original message headers:?',
+  'the following organization rejected your message:?', 'error details:?', 'reported error:?', 'message rejected:?',
+].join('|'), 'giu');
+
+/**
+ * The language to answer a pasted bounce in. The SMTP reply is Microsoft's English whatever language
+ * the person reads, so it does not count: only their own words before the first status code ("mi
+ * escáner dice …", "am primit …", "我收到 …"), without an NDR's own English ("Your message couldn't be
+ * delivered", "Remote Server returned"), when they are a sentence and not a pasted report. Those
+ * words decide when they tell one language and either agree with the Teams locale or are at least
+ * two telling words; otherwise the Teams locale; otherwise what the words suggest, or English.
+ */
+export function pastedTextLanguage(text: string, locale: Language | undefined): Language {
+  const start = statusCodeStart.exec(text);
+  const before = start ? text.slice(0, start.index) : text;
+  if (before.length > leadInMaxLength) return locale ?? 'en';
+  const leadIn = cleanUtterance(before.replace(ndrWording, ' ')).replace(/^[\s\p{P}]+$/u, '');
+  if (!leadIn) return locale ?? 'en';
+  const folded = fold(leadIn);
+  if (cjk.test(folded)) return 'zh-CN';
+  const evidence = languageEvidence(canonicalize(tokenize(folded)));
+  const own = evidence.languages.length === 1 ? evidence.languages[0]! : undefined;
+  if (own && (!locale || own === locale || evidence.tellingWords >= 2)) return own;
+  return locale ?? own ?? 'en';
 }
 
 /**

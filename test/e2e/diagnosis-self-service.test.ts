@@ -65,6 +65,22 @@ test('an end user pastes an NDR: their own diagnosis, the recognised line, meani
   expect(await suite.simulator.setCasMailboxCalls()).toEqual([]);
 }, 60_000);
 
+test('a pasted NDR is answered in the language the person reads: their Teams locale, or the words they wrote around it — not Microsoft\'s English', async () => {
+  const inSpanishTeams = cardText(await reply(bob, ndr, 'es-ES'));
+  expect(inSpanishTeams).toContain('Tu comprobación de SMTP AUTH');
+  expect(inSpanishTeams).toContain('Referencia: SMTP_AUTH_DISABLED_MAILBOX');
+  expect(inSpanishTeams).not.toContain('Your SMTP AUTH check');
+  const inChineseTeams = cardText(await reply(bob, ndr, 'zh-CN'));
+  expect(inChineseTeams).not.toContain('Your SMTP AUTH check');
+  expect(inChineseTeams).toMatch(/[\u4e00-\u9fff]/u);
+  // Their own words say Spanish, in an English Teams.
+  const ownWords = cardText(await reply(bob, `mi impresora no envía correo y dice:\n${ndr}`, 'en-US'));
+  expect(ownWords).toContain('Tu comprobación de SMTP AUTH');
+  // One word of their own is not enough to override their Teams language.
+  expect(cardText(await reply(bob, `recibí este error: ${ndr}`, 'es-ES'))).toContain('Tu comprobación de SMTP AUTH');
+  expect(cardText(await reply(bob, ndr, 'en-US'))).toContain('Your SMTP AUTH check');
+}, 60_000);
+
 test('self-service end to end: pasted bounce → Ask IT → approver approves → mailbox changed → the end user is told, with what still blocks', async () => {
   const { requestId, approval } = await bobAsksIt();
   const approvalText = cardText(approval.card);
