@@ -1,5 +1,5 @@
-import { cardText, isApprovalCard, listEntries, requestIdOf, type CardJson } from '../support/fake-connector';
-import { demoUser, inProcessBotSuite } from '../support/harness';
+import { cardText, listEntries, type CardJson } from '../support/fake-connector';
+import { demoUser, inProcessBotSuite, pendingEnable } from '../support/harness';
 import type { TeamsUser } from '../support/teams';
 
 /**
@@ -21,15 +21,6 @@ async function ask(user: TeamsUser, text: string): Promise<CardJson> {
   return (await suite.connector.waitFor(`the answer to "${text}"`, () => suite.connector.postedCards()[before])).card;
 }
 
-async function pendingEnable(requester: TeamsUser, text: string): Promise<string> {
-  const before = suite.connector.postedCards().length;
-  const requestId = requestIdOf(await ask(requester, text));
-  await suite.bot.teams.press(requester, 'request.confirm', { requestId });
-  await suite.bot.server.drain();
-  await suite.connector.waitFor('the approval card', () => suite.connector.postedCards().slice(before).find((p) => isApprovalCard(p.card)));
-  return requestId;
-}
-
 /** What Teams does when `viewer` sees the list card: the card's own refresh action, sent as them. */
 async function refreshAs(viewer: TeamsUser, list: CardJson): Promise<CardJson> {
   const action = list.refresh!.action!;
@@ -43,9 +34,9 @@ async function stateOf(requestId: string): Promise<string | undefined> {
 }
 
 test('an old list, refreshed as its reader sees it, shows each request as it is now; the refresh itself writes nothing', async () => {
-  const scanner = await pendingEnable(alex, 'enable SMTP for scanner2@contoso.com permanently for the floor 2 scanner');
+  const { requestId: scanner } = await pendingEnable(suite, alex, 'enable SMTP for scanner2@contoso.com permanently for the floor 2 scanner');
   suite.clock.advance(60_000);
-  const frontDesk = await pendingEnable(alex, 'enable SMTP for bob for the front desk printer');
+  const { requestId: frontDesk } = await pendingEnable(suite, alex, 'enable SMTP for bob for the front desk printer');
 
   const alexList = await ask(alex, 'my requests');
   // Teams refreshes it for Alex alone, by the id his messages come from.
@@ -78,9 +69,9 @@ test('an old list, refreshed as its reader sees it, shows each request as it is 
 }, 120_000);
 
 test('a button on a list nobody refreshed is refused in the language the list was asked in, and changes nothing', async () => {
-  const payroll = await pendingEnable(alex, 'enable SMTP for jose.nunez@contoso.com permanently for the payroll app');
+  const { requestId: payroll } = await pendingEnable(suite, alex, 'enable SMTP for jose.nunez@contoso.com permanently for the payroll app');
   suite.clock.advance(60_000);
-  const labels = await pendingEnable(alex, 'enable SMTP for gradya@contoso.com for the label printer');
+  const { requestId: labels } = await pendingEnable(suite, alex, 'enable SMTP for gradya@contoso.com for the label printer');
   const meganList = await ask(megan, 'aprobaciones pendientes');
   const alexList = await ask(alex, 'minhas solicitações');
   const button = (list: CardJson, requestId: string, verb: string) => {
