@@ -1,6 +1,6 @@
 import { errorText } from '../errors';
 import type { Translate } from '../i18n';
-import type { RequestRecord } from '../model/requests';
+import { awaitsLateCheck, type RequestRecord } from '../model/requests';
 import { groupCardListLimit, groupOf, type GroupMember, type GroupParams } from '../domain/group-change';
 import type { PlanStep } from '../steps/types';
 import type { AdaptiveCard } from './card';
@@ -65,11 +65,16 @@ export function groupLines(t: Translate, request: RequestRecord): Record<string,
   return lines;
 }
 
-/** What the late check of a failed group change found for the mailboxes whose writes timed out, each verdict with its names. */
+/**
+ * What the late check found for the mailboxes whose writes timed out, each verdict with its names;
+ * on a request done in part, before it has looked, that it will (a failed request's card says so already).
+ */
 function lateWriteLines(t: Translate, request: RequestRecord): Record<string, unknown>[] {
   const plan = request.plan ?? [];
+  const waiting = plan.filter((step) => awaitsLateCheck(request, step));
+  if (request.state === 'succeeded' && waiting.length) return [paragraph(t('group.late.unknown', { count: waiting.length }), { color: 'Warning', weight: 'Bolder', spacing: 'Medium' })];
   const lines: Record<string, unknown>[] = [];
-  for (const outcome of ['undone', 'changed-since', 'not-applied'] as const) {
+  for (const outcome of ['undone', 'landed', 'changed-since', 'not-applied'] as const) {
     const steps = plan.filter((step) => step.lateWrite === outcome);
     if (!steps.length) continue;
     lines.push(paragraph(t(`group.late.${outcome}`, { count: steps.length }), { weight: 'Bolder', spacing: 'Medium' }));
@@ -86,7 +91,7 @@ export function partlyDone(request: Pick<RequestRecord, 'plan' | 'state' | 'para
 /** The failed steps of a group change that a Retry would write again. */
 export function retryableSteps(request: Pick<RequestRecord, 'plan' | 'state' | 'params'>): number {
   if (request.state !== 'succeeded' || !groupOf(request) || typeof request.params.undoneBy === 'string') return 0;
-  return request.plan.filter((step) => step.status === 'failed').length;
+  return request.plan.filter((step) => step.status === 'failed' && !awaitsLateCheck(request, step)).length;
 }
 
 /** Every mailbox of the group already holds what was asked: no request, no write. */

@@ -101,5 +101,16 @@ export interface UnmanagedMailbox {
   displayName: string;
 }
 
+/** Write errors after which the write may still have reached the tenant: it timed out, or its connection was cut. */
+export const ambiguousWriteErrors: ReadonlySet<string> = new Set(['TENANT_TIMEOUT', 'TENANT_UNAVAILABLE']);
+
+/**
+ * A failed step of a group change whose write may still land and that the late check has not read
+ * back yet: a Retry leaves it alone, so a write that did land is never sent a second time.
+ */
+export function awaitsLateCheck(request: Pick<RequestRecord, 'params'>, step: PlanStep): boolean {
+  return step.status === 'failed' && !step.lateWrite && !request.params.lateWrite && typeof step.writeErrorCode === 'string' && ambiguousWriteErrors.has(step.writeErrorCode);
+}
+
 /** The longest justification an exception keeps (a device or app name, not an essay). */
 export const justificationMaxLength = 300;

@@ -12,11 +12,9 @@ import { pendingStep, readPlan } from '../steps/plan';
 import { stepKindById } from '../steps/registry';
 import type { Json, PlanStep, StepIntent } from '../steps/types';
 import { errorSummary, lockKeyOf, type LifecycleDeps, type RequestLifecycle } from './lifecycle';
-import type { MailboxSmtpState, RequestRecord, RequestState } from '../model/requests';
+import { ambiguousWriteErrors, awaitsLateCheck, type MailboxSmtpState, type RequestRecord, type RequestState } from '../model/requests';
 import type { RequestNotification } from './notification';
 
-/** Write errors after which the write may still have reached Exchange. */
-const ambiguousWriteErrors: ReadonlySet<string> = new Set(['TENANT_TIMEOUT', 'TENANT_UNAVAILABLE']);
 
 /** When a failed request's timed-out write is looked at again: long after anything in flight has landed. */
 export const lateWriteRecheckMs = 5 * 60_000;
@@ -247,18 +245,20 @@ export class RequestExecution {
    * fails only when none was. A retry runs the failed steps again on the request that is already done.
    */
   private async runParallel(request: RequestRecord, reason: 'execute' | 'reconcile' | 'retry', from: PlanStep['status'][]): Promise<void> {
+    // A retry leaves a mailbox whose timed-out write may still land to the late check.
+    const retrying = (step: PlanStep) => reason !== 'retry' || !awaitsLateCheck(request, step);
     const current = await runStepsInParallel({
       store: this.deps.store, tenant: this.deps.tenant, logger: this.deps.logger, now: this.deps.now,
       audit: (...args) => this.audit(...args), refreshCards: (id) => this.notification.refreshCards(id),
       writeStep: (index, step) => this.writeStep(request, index, step, step.desired, reason),
-    }, request, reason, from, this.deps.bulk);
+    }, request, reason, from, this.deps.bulk, retrying);
     const applied = current.plan.filter((step) => step.status === 'applied');
     const failed = current.plan.filter((step) => step.status === 'failed');
     const verified = applied.every((step) => step.verified === true);
     let settled: RequestRecord | undefined;
     if (reason === 'retry') {
       await this.exceptions.record(current);
-      await this.audit(current.id, null, 'request.retried', { retried: request.plan.filter((step) => from.includes(step.status)).length, applied: applied.length, failed: failed.length });
+      await this.audit(current.id, null, 'request.retried', { retried: request.plan.filter((step) => from.includes(step.status) && retrying(step)).length, applied: applied.length, failed: failed.length });
       settled = current;
     } else if (applied.length === 0 && failed.length > 0) {
       const code = failed[0]!.errorCode ?? 'INTERNAL';
@@ -269,7 +269,7 @@ export class RequestExecution {
       if (settled && typeof settled.params.undoes === 'string') await this.notification.refreshCards(settled.params.undoes);
     }
     // Writes that timed out may still land after we gave up: each such mailbox is read again later.
-    if (settled?.state === 'failed' && failed.some(timedOut)) {
+    if (settled && reason !== 'retry' && failed.some((step) => awaitsLateCheck(current, step))) {
       await this.deps.store.scheduleJob({ id: this.newId(), kind: 'request.recheck', requestId: settled.id, runAt: new Date(this.deps.now().getTime() + lateWriteRecheckMs) });
     }
     // Applied, but some read-backs failed: read back again later.
@@ -290,7 +290,7 @@ export class RequestExecution {
     if (found?.state !== 'succeeded') return;
     await this.deps.store.withExecutionLock(requestId, async () => {
       const request = await this.deps.store.getRequest(requestId);
-      if (request?.state !== 'succeeded' || !request.plan.some((step) => step.status === 'failed')) return;
+      if (request?.state !== 'succeeded' || !request.plan.some((step) => step.status === 'failed' && !awaitsLateCheck(request, step))) return;
       await this.runParallel(request, 'retry', ['failed']);
     }, lockKeyOf(found));
   }
@@ -358,7 +358,7 @@ export class RequestExecution {
    */
   async recheckLateWrite(requestId: string): Promise<void> {
     const found = await this.deps.store.getRequest(requestId);
-    if (found?.state === 'failed' && perMailbox(found)) return this.recheckLateWrites(found);
+    if ((found?.state === 'failed' || found?.state === 'succeeded') && perMailbox(found)) return this.recheckLateWrites(found);
     if (found?.state !== 'failed') return;
     await this.deps.store.withMailboxLock(lockKeyOf(found), async () => {
       const request = await this.deps.store.getRequest(requestId);
@@ -384,17 +384,20 @@ export class RequestExecution {
   }
 
   /**
-   * The late check of a failed group change (several mailboxes, in parallel): every mailbox whose
-   * write timed out is read again, not only the first. A write that landed late is put back, as for
-   * one mailbox, so the failed request leaves nothing behind; a mailbox another request changed
-   * since is left alone; one never reached stays as it was. Each mailbox's verdict is kept on its
-   * step, so a check that stops half-way (Exchange unreadable) goes on where it stopped.
+   * The late check of a group change (several mailboxes, in parallel): every mailbox whose write
+   * timed out is read again, not only the first. On a request done in part, a write that landed late
+   * counts as applied and its mailbox gets its exception like the others (so no Retry writes it a
+   * second time); on a failed (or since undone) request it is put back, as for one mailbox, so
+   * nothing is left on behind it. A mailbox another request changed since is left alone; one never
+   * reached stays failed. Each mailbox's verdict is kept on its step, so a check that stops half-way
+   * (Exchange unreadable) goes on where it stopped.
    */
   private async recheckLateWrites(found: RequestRecord): Promise<void> {
     await this.deps.store.withMailboxLock(lockKeyOf(found), async () => {
       const request = await this.deps.store.getRequest(found.id);
-      if (request?.state !== 'failed' || request.params.lateWrite) return;
-      const indexes = request.plan.map((_, i) => i).filter((i) => timedOut(request.plan[i]!) && !request.plan[i]!.lateWrite && request.plan[i]!.before !== null);
+      if ((request?.state !== 'failed' && request?.state !== 'succeeded') || request.params.lateWrite) return;
+      const keeps = request.state === 'succeeded' && typeof request.params.undoneBy !== 'string';
+      const indexes = request.plan.map((_, i) => i).filter((i) => awaitsLateCheck(request, request.plan[i]!) && request.plan[i]!.before !== null);
       const changed = await this.deps.store.mailboxesChangedSince(indexes.map((i) => request.plan[i]!.target.id), request.updatedAt, request.id);
       const failures: unknown[] = [];
       await runBounded(indexes, async (index, _position, round) => {
@@ -405,6 +408,7 @@ export class RequestExecution {
           if (!changed.has(step.target.id)) {
             const current = await kind.read(this.deps.tenant, step.target);
             if (current === undefined || !kind.holds(current, step.desired)) patch = { lateWrite: 'not-applied' };
+            else if (keeps) patch = { lateWrite: 'landed', status: 'applied', after: current as Json, verified: true, errorCode: null };
             else {
               await this.restoreStep(request, index, step, kind.valueOf(step.before), 'undo-late-write', current);
               patch = { lateWrite: 'undone' };
@@ -421,9 +425,12 @@ export class RequestExecution {
       // Unreadable or not put back: the job fails and is tried again after its lease, for the mailboxes left.
       if (failures.length) throw failures[0];
       const checked = (await this.deps.store.getRequest(request.id)) ?? request;
-      const outcomes = { undone: 0, notApplied: 0, changedSince: 0 };
+      // Landed on a request done in part: those mailboxes are in the register like the others.
+      if (keeps) await this.exceptions.record(checked);
+      const outcomes = { undone: 0, landed: 0, notApplied: 0, changedSince: 0 };
       for (const step of checked.plan) {
         if (step.lateWrite === 'undone') outcomes.undone++;
+        else if (step.lateWrite === 'landed') outcomes.landed++;
         else if (step.lateWrite === 'not-applied') outcomes.notApplied++;
         else if (step.lateWrite === 'changed-since') outcomes.changedSince++;
       }
@@ -569,11 +576,6 @@ export class RequestExecution {
     await this.notification.refreshCards(request.id);
     if (reverted) await this.notification.notifyRequester(reverted, 'reverted');
   }
-}
-
-/** A failed step whose write timed out or was cut off: it may have reached the tenant after all. */
-function timedOut(step: PlanStep): boolean {
-  return step.status === 'failed' && typeof step.writeErrorCode === 'string' && ambiguousWriteErrors.has(step.writeErrorCode);
 }
 
 /** The step that sets the SMTP AUTH of the request's own target mailbox. */

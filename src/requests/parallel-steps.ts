@@ -85,10 +85,10 @@ function later(thrown: unknown): 'throttled' | 'unavailable' | undefined {
  * holds the request's execution lock. `from: ['failed']` claims failed → writing, so two retries
  * of one request never write a step twice.
  */
-export async function runStepsInParallel(deps: ParallelStepDeps, request: RequestRecord, reason: 'execute' | 'reconcile' | 'retry', from: readonly StepStatus[], options: ParallelStepOptions = {}): Promise<RequestRecord> {
+export async function runStepsInParallel(deps: ParallelStepDeps, request: RequestRecord, reason: 'execute' | 'reconcile' | 'retry', from: readonly StepStatus[], options: ParallelStepOptions = {}, eligible: (step: PlanStep) => boolean = () => true): Promise<RequestRecord> {
   const maxRounds = options.maxRounds ?? 20;
   const interval = options.progressIntervalMs ?? 2_000;
-  const indexes = request.plan.map((step, index) => ({ step, index })).filter(({ step }) => from.includes(step.status));
+  const indexes = request.plan.map((step, index) => ({ step, index })).filter(({ step }) => from.includes(step.status) && eligible(step));
   let lastRefresh = Date.now();
   let refreshing: Promise<void> | undefined;
   const progress = () => {

@@ -103,9 +103,9 @@ export interface PlanStep<V = Json, S = unknown> extends StepIntent<V> {
   /** The write's own error when the step still counts as applied or failed otherwise (a time-out). */
   writeErrorCode?: string;
   /**
-   * What the late check of a failed group change found for this mailbox's timed-out write: it
-   * never reached Exchange, it landed and was put back, or another request changed the mailbox
-   * since and it was left alone.
+   * What the late check of a group change found for this mailbox's timed-out write: it never
+   * reached Exchange, it landed and was put back (a failed request), it landed and counts as applied
+   * (a request done in part), or another request changed the mailbox since and it was left alone.
    */
-  lateWrite?: 'not-applied' | 'undone' | 'changed-since';
+  lateWrite?: 'not-applied' | 'undone' | 'landed' | 'changed-since';
 }

@@ -78,6 +78,11 @@ const groupRequests: RequestRecord[] = [
   // Every write timed out, then the late check: some landed and were put back, one changed since, the rest never arrived.
   { ...groupRequest, state: 'failed', errorCode: 'TENANT_TIMEOUT', params: { ...groupRequest.params, lateWrite: 'checked' }, plan: groupRequest.plan.map((step, i) => ({
     ...step, status: 'failed' as const, errorCode: 'TENANT_TIMEOUT', writeErrorCode: 'TENANT_TIMEOUT', lateWrite: i < 5 ? 'undone' as const : i === 5 ? 'changed-since' as const : 'not-applied' as const })) },
+  // Done in part with two writes cut off: before the late check, and after it found one landed.
+  { ...groupRequest, state: 'succeeded', plan: groupRequest.plan.map((step, i) => (i < 2 ? { ...step, status: 'failed' as const, errorCode: 'TENANT_UNAVAILABLE', writeErrorCode: 'TENANT_UNAVAILABLE' } : { ...step, status: 'applied' as const })) },
+  { ...groupRequest, state: 'succeeded', params: { ...groupRequest.params, lateWrite: 'checked' }, plan: groupRequest.plan.map((step, i) => (i === 0
+    ? { ...step, status: 'failed' as const, errorCode: 'TENANT_UNAVAILABLE', writeErrorCode: 'TENANT_UNAVAILABLE', lateWrite: 'not-applied' as const }
+    : i === 1 ? { ...step, status: 'applied' as const, writeErrorCode: 'TENANT_UNAVAILABLE', lateWrite: 'landed' as const } : { ...step, status: 'applied' as const })) },
   // Extend and End now on a group's reminder draft these two.
   { ...groupRequest, state: 'pending', params: { ...groupRequest.params, extendsGroupOf: 'r-0', extendsExceptions: {} } },
   { ...groupRequest, commandId: 'smtp-disable-group', state: 'pending', params: { group: groupParams, endsGroupOf: 'r-0', endsExceptions: [] } },

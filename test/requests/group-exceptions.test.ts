@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { loadFixture, type TenantFixture } from '../../src/simulator/fixture';
+import { connectTenant } from '../../src/tenant';
 import { describeWithPostgres, postgresUrl } from '../support/databases';
 import { actionVerbs, cardText, isApprovalCard, requestIdOf, type CardJson } from '../support/fake-connector';
 import { demoFixture, demoUser, FakeConnector, InProcessBot, SimulatorHandle, TestClock } from '../support/harness';
@@ -178,6 +179,48 @@ function describeGroupExceptions(database: 'PGlite' | 'PostgreSQL', describeOn: 
       context.clock.advance(day);
       expect(await context.bot.server.runDueJobs()).toBe(0);
       expect(await landedSets()).toHaveLength(size - 2);
+    }, 120_000);
+
+    test('a group enable done in part with writes cut off: Retry waits for the late check; one that landed counts as applied with its exception, the other is retried once', async () => {
+      const { draft, requestId } = await approvedGroupEnable('enable SMTP for group Printers for the basement scanners', async () => {
+        await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-CASMailbox', drop: true, times: 2 }] });
+      });
+      await simulator.control('DELETE', '/_simulator/faults');
+      const partial = (await context.bot.server.store.getRequest(requestId))!;
+      expect(partial.state).toBe('succeeded');
+      const cut = partial.plan.filter((step) => step.status === 'failed');
+      expect(cut.map((step) => step.writeErrorCode)).toEqual(['TENANT_UNAVAILABLE', 'TENANT_UNAVAILABLE']);
+      const card = await connector.waitFor('the partial result', () => connector.updates(draft.id).find((c) => cardText(c).includes(`Applied to ${size - 2} of ${size} mailboxes.`)));
+      expect(cardText(card)).toContain('2 writes timed out or were cut off: they may still reach Exchange.');
+      expect(actionVerbs(card)).not.toContain('request.retry');
+      const early = await context.bot.teams.press(alex, 'request.retry', { requestId });
+      expect(cardText(early.body.value)).toContain('NOTHING_TO_RETRY');
+
+      // The first of the two did reach Exchange after all, late; the second never did.
+      const tenant = connectTenant(context.bot.config);
+      try {
+        await tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabled(cut[0]!.target.identity, false);
+      } finally {
+        await tenant.close();
+      }
+      await simulator.control('DELETE', '/_simulator/calls');
+      context.clock.advance(5 * minute + 1000);
+      expect(await context.bot.server.runDueJobs()).toBe(1);
+      expect(await simulator.setCasMailboxCalls()).toEqual([]);
+      const checked = (await context.bot.server.store.getRequest(requestId))!;
+      expect(checked.plan.filter((step) => step.status === 'failed').map((step) => [step.target.identity, step.lateWrite])).toEqual([[cut[1]!.target.identity, 'not-applied']]);
+      expect((await ownExceptions(requestId)).map((e) => e.targetUpn)).toContain(cut[0]!.target.identity);
+      expect(await ownExceptions(requestId)).toHaveLength(size - 1);
+      const after = await connector.waitFor('the card after the check', () => connector.updates(draft.id).find((c) => cardText(c).includes('counts as applied')));
+      expect(cardText(after)).toContain(`Applied to ${size - 1} of ${size} mailboxes.`);
+      expect(cardText(after)).toContain('Checked again: 1 write that timed out never reached Exchange');
+      expect(actionVerbs(after)).toContain('request.retry');
+
+      await context.bot.teams.press(alex, 'request.retry', { requestId });
+      await context.bot.server.drain();
+      expect(await landedSets()).toEqual([[cut[1]!.target.identity, false]]);
+      expect(await ownExceptions(requestId)).toHaveLength(size);
+      expect(await printerValues()).toEqual(Array.from({ length: size }, () => false));
     }, 120_000);
 
     /** The entry of an `exceptions` card for one mailbox, with its buttons. */
