@@ -456,9 +456,10 @@ export function exceptionReminderCard(t: Translate, exception: ExceptionRecord):
 /**
  * To the approvers and the requester, some days before a group change's exceptions end: one card for
  * the group, however many mailboxes — how many lapse and when, which — with Extend (one new request
- * for all of them), Let them lapse, and End now.
+ * for all of them), Let them lapse, and End now. Once someone has pressed one, every copy says what
+ * they decided (`decided`) in place of the buttons.
  */
-export function groupExceptionReminderCard(t: Translate, view: { request: RequestRecord; exceptions: ExceptionRecord[]; expiresAt: Date }): AdaptiveCard {
+export function groupExceptionReminderCard(t: Translate, view: { request: RequestRecord; exceptions: ExceptionRecord[]; expiresAt: Date }, decided?: string): AdaptiveCard {
   const { request, exceptions, expiresAt } = view;
   const data = { requestId: request.id };
   const name = groupOf(request)?.displayName ?? request.targetDisplayName ?? '';
@@ -473,9 +474,11 @@ export function groupExceptionReminderCard(t: Translate, view: { request: Reques
       [t('exceptions.until'), formatMoment(t, expiresAt)],
     ]),
     ...nameList(t, exceptions.map((e) => ({ id: e.targetUserId, displayName: e.targetDisplayName, userPrincipalName: e.targetUpn }))),
-    paragraph(t('exceptions.group.reminderNote'), { isSubtle: true }),
+    ...(decided
+      ? [paragraph(decided, { weight: 'Bolder', color: 'Accent', spacing: 'Medium' })]
+      : [paragraph(t('exceptions.group.reminderNote'), { isSubtle: true })]),
     reference(t, request.id),
-  ], [
+  ], decided ? [] : [
     execute(t('exceptions.group.extendAction'), verbs.groupExceptionsExtend, data, 'positive'),
     execute(t('exceptions.group.lapseAction'), verbs.groupExceptionsLapse, data),
     execute(t('exceptions.group.endAction'), verbs.groupExceptionsEnd, data, 'destructive'),

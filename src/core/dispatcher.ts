@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { alreadySoCard, exceptionEnd, exceptionsCard, helpCard, messageCard, pickUserCard, requestTitle, type AdaptiveCard, type ExceptionsView } from '../cards/builders';
+import { alreadySoCard, exceptionEnd, exceptionsCard, groupExceptionReminderCard, helpCard, messageCard, pickUserCard, requestTitle, type AdaptiveCard, type ExceptionsView } from '../cards/builders';
 import { verbs, type Verb } from '../cards/verbs';
 import { requestsCard, requestsCardLimit, requestsRefresh, type RequestListEntry, type RequestsView } from '../cards/requests';
 import { commandById, commandForIntents, commands } from '../commands/registry';
@@ -20,7 +20,7 @@ import type { ExceptionsRegister } from '../exceptions/register';
 import { approvalsConversationKey } from '../store/approvals-conversation';
 import type { RequestExecution } from '../requests/execution';
 import type { RequestLifecycle } from '../requests/lifecycle';
-import { justificationMaxLength, type MailboxSmtpState, type RequestRecord } from '../model/requests';
+import { justificationMaxLength, type ExceptionRecord, type MailboxSmtpState, type RequestRecord } from '../model/requests';
 import type { RequestNotification } from '../requests/notification';
 import { requestServices, type RequestServices } from '../requests/services';
 import { mailboxSmtpAuth } from '../steps/mailbox-smtp-auth';
@@ -632,9 +632,11 @@ export class Dispatcher implements CardHandlers {
     await this.lifecycle.audit(created.id, turn.userId!, 'exception.extend-requested', { group: group.displayName, extendsGroupOf: request.id, exceptions: governed.length, from: governed[0]!.expiresAt?.toISOString() ?? null });
     const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
     const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
+    const decided = (rt: Translate) => rt('exceptions.group.extendRequested', { by: turn.userName, name: group.displayName, count: governed.length });
     return {
-      card: messageCard(t, t('exceptions.group.extendRequested', { by: turn.userName, name: group.displayName, count: governed.length }), created.id),
+      card: reminderDecided(t, request, governed, decided(t)),
       followUp: async () => {
+        await this.exceptions.closeGroupReminders(request, governed, decided);
         if (next?.state === 'pending') await this.notification.postApprovalCard(next);
         else if (next?.state === 'approved') await this.execution.execute(next.id);
       },
@@ -646,7 +648,8 @@ export class Dispatcher implements CardHandlers {
     const { turn, request, language } = press as Required<Pick<Press, 'turn' | 'request' | 'language'>>;
     const t = translator(language);
     const governed = await this.exceptions.chooseGroupLapse(request, turn.userId!, turn.userName);
-    return { card: messageCard(t, t('exceptions.group.lapseChosen', { by: turn.userName, name: groupOf(request)!.displayName, count: governed.length, date: exceptionEnd(t, governed[0]!.expiresAt) }), request.id) };
+    const decided = (rt: Translate) => rt('exceptions.group.lapseChosen', { by: turn.userName, name: groupOf(request)!.displayName, count: governed.length, date: exceptionEnd(rt, governed[0]!.expiresAt) });
+    return { card: reminderDecided(t, request, governed, decided(t)), followUp: () => this.exceptions.closeGroupReminders(request, governed, decided) };
   }
 
   /**
@@ -669,7 +672,13 @@ export class Dispatcher implements CardHandlers {
     const toWrite = new Set(steps.map((step) => step.target.id));
     const alreadyOff = governed.filter((e) => !toWrite.has(e.targetUserId));
     for (const exception of alreadyOff) await this.exceptions.endAlreadyOff(exception, turn.userId!, turn.userName);
-    if (steps.length === 0) return { card: messageCard(t, t('exceptions.group.alreadyOff', { name: group.displayName, count: alreadyOff.length }), request.id) };
+    if (steps.length === 0) {
+      const decided = (rt: Translate) => rt('exceptions.group.decidedAlreadyOff', { by: turn.userName, name: group.displayName, count: alreadyOff.length });
+      return {
+        card: reminderDecided(t, request, governed, t('exceptions.group.alreadyOff', { name: group.displayName, count: alreadyOff.length })),
+        followUp: () => this.exceptions.closeGroupReminders(request, governed, decided),
+      };
+    }
     const command = changeCommand('smtp-disable-group');
     const risk = highestRisk([planRisk(steps), command.minimumRisk ?? 'low']);
     const params = {
@@ -685,8 +694,9 @@ export class Dispatcher implements CardHandlers {
     const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
     const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
     return {
-      card: messageCard(t, t('exceptions.group.endRequested', { name: group.displayName, count: steps.length }), created.id),
+      card: reminderDecided(t, request, governed, t('exceptions.group.endRequested', { name: group.displayName, count: steps.length })),
       followUp: async () => {
+        await this.exceptions.closeGroupReminders(request, governed, (rt) => rt('exceptions.group.decidedEnd', { by: turn.userName, name: group.displayName, count: steps.length }));
         const current = (await this.deps.store.getRequest(created.id)) ?? created;
         await this.postBelow(turn, { card: await this.notification.cardFor(current, 'requester', language), track: { requestId: created.id, audience: 'requester', language } });
         if (next?.state === 'pending') await this.notification.postApprovalCard(next);
@@ -1134,3 +1144,8 @@ export class Dispatcher implements CardHandlers {
   }
 }
 
+/** The group reminder a press replaced, as it is now: what the presser decided, without its buttons. */
+function reminderDecided(t: Translate, request: RequestRecord, exceptions: ExceptionRecord[], decided: string): AdaptiveCard {
+  const expiresAt = exceptions.find((e) => e.expiresAt)?.expiresAt;
+  return expiresAt ? groupExceptionReminderCard(t, { request, exceptions, expiresAt }, decided) : messageCard(t, decided, request.id);
+}

@@ -3,7 +3,7 @@ import { groupOf } from '../domain/group-change';
 import type { Config } from '../config';
 import type { Notifier } from '../ports/notifier';
 import { AppError, toAppError } from '../errors';
-import { translator } from '../i18n';
+import { translator, type Translate } from '../i18n';
 import { approvalsConversation } from '../store/approvals-conversation';
 import type { ExceptionRecord, RequestRecord, UnmanagedMailbox } from '../model/requests';
 import type { Store } from '../store/store';
@@ -260,16 +260,40 @@ export class ExceptionsRegister {
     const t = translator(request.language);
     const card = groupExceptionReminderCard(t, { request, exceptions: governed, expiresAt });
     const approvals = await approvalsConversation(this.deps.store, request);
-    await this.deps.notifier.send(approvals, card);
+    // Every copy is tracked, so a decision taken on one closes the buttons of all of them.
+    const track = async (conversation: typeof approvals, activityId: string | undefined) => {
+      if (activityId) await this.deps.store.addCardPost({ requestId: request.id, activityId, conversation, audience: 'group-reminder', language: request.language });
+    };
+    await track(approvals, await this.deps.notifier.send(approvals, card));
     if (conversationKey(approvals) !== conversationKey(request.conversation)) {
       try {
-        await this.deps.notifier.send(request.conversation, card);
+        await track(request.conversation, await this.deps.notifier.send(request.conversation, card));
       } catch (error) {
         // Teams refuses a chat the app was removed from: the approvers have the card all the same.
         await this.audit(request.id, null, 'notify.failed', { event: 'exception-reminder', reason: error instanceof Error ? error.message.slice(0, 200) : String(error) });
       }
     }
     await this.audit(request.id, null, 'exception.reminded', { group: groupOf(request)?.displayName ?? null, exceptions: governed.length, expiresAt: expiresAt.toISOString() });
+  }
+
+  /**
+   * Someone decided on a group's reminder (Extend all, Let them lapse, End all now): every posted
+   * copy, each in its own language, shows what was decided and by whom, with no buttons left.
+   * `exceptions` are the ones the reminder was about when it was pressed.
+   */
+  async closeGroupReminders(request: RequestRecord, exceptions: ExceptionRecord[], decided: (t: Translate) => string): Promise<void> {
+    const expiresAt = exceptions.find((e) => e.expiresAt)?.expiresAt;
+    if (!exceptions.length || !expiresAt) return;
+    for (const post of await this.deps.store.cardPosts(request.id)) {
+      if (post.audience !== 'group-reminder') continue;
+      const t = translator(post.language);
+      try {
+        await this.deps.notifier.update(post.conversation, post.activityId, groupExceptionReminderCard(t, { request, exceptions, expiresAt }, decided(t)));
+      } catch (error) {
+        // A copy Teams refuses (the app removed from that chat) keeps its buttons; the server refuses them anyway.
+        await this.audit(request.id, null, 'notify.failed', { event: 'exception-reminder-decided', reason: error instanceof Error ? error.message.slice(0, 200) : String(error) });
+      }
+    }
   }
 
   /** Reminder job of an exception: approvers are asked to extend it or let it lapse. */

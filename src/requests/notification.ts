@@ -75,6 +75,8 @@ export class RequestNotification {
     const request = await this.deps.store.getRequest(requestId);
     if (!request) return;
     for (const post of await this.deps.store.cardPosts(requestId)) {
+      // A group's exception reminder is the register's card, closed by the register when someone decides.
+      if (post.audience === 'group-reminder') continue;
       try {
         await this.deps.notifier.update(post.conversation, post.activityId, await this.cardFor(request, post.audience, post.language, undefined, false, post.conversation));
       } catch (error) {

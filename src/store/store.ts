@@ -8,7 +8,8 @@ export interface CardPost {
   requestId: string;
   activityId: string;
   conversation: ConversationRef;
-  audience: 'requester' | 'approvers';
+  /** Whose copy of the request's card; `group-reminder` is a copy of a group's exception reminder, not of the request's card. */
+  audience: 'requester' | 'approvers' | 'group-reminder';
   language: Language;
 }
 

@@ -123,6 +123,7 @@ const samples: Record<string, (t: Translate) => AdaptiveCard[]> = {
   'builders.groupExceptionReminderCard': (t) => [
     builders.groupExceptionReminderCard(t, { request: { ...groupRequest, state: 'succeeded' }, exceptions: Array.from({ length: 20 }, (_, i) => ({ ...exception, id: `e${i}`, targetDisplayName: `Printer ${i}` })), expiresAt: at }),
     builders.groupExceptionReminderCard(t, { request: { ...groupRequest, state: 'succeeded' }, exceptions: [{ ...exception, approverNames: [], justification: '' }], expiresAt: at }),
+    builders.groupExceptionReminderCard(t, { request: { ...groupRequest, state: 'succeeded' }, exceptions: [exception], expiresAt: at }, t('exceptions.group.decidedEnd', { by: 'Alex Wilber', name: 'Printers', count: 1 })),
   ],
   'diagnosis.diagnosisCard': (t) => [
     diagnosisCards.diagnosisCard(t, { diagnosis: diagnose(bob, evaluation, bounce, true), audience: 'it', offerFix: true }),

@@ -279,7 +279,16 @@ function describeGroupExceptions(database: 'PGlite' | 'PostgreSQL', describeOn: 
       const posted = connector.postedCards().length;
       const extend = await context.bot.teams.press(alex, 'exception.group-extend', { requestId });
       expect(cardText(extend.body.value)).toContain('Alex Wilber asked to extend the exceptions of 5 mailboxes of group Printers. The extension is waiting for approval.');
+      expect(actionVerbs(extend.body.value)).toEqual([]);
+      expect(cardText(extend.body.value)).toContain(printerUpn(1));
       await context.bot.server.drain();
+      // Both copies, the approvers' and the requester's, say what was decided and by whom, and offer no button any more.
+      for (const copy of reminders) {
+        const closed = await connector.waitFor('the reminder copy closed', () => connector.updates(copy.id).at(-1));
+        expect(cardText(closed)).toContain('The SMTP AUTH exceptions of group Printers end soon');
+        expect(cardText(closed)).toContain('Alex Wilber asked to extend the exceptions of 5 mailboxes of group Printers.');
+        expect(actionVerbs(closed)).toEqual([]);
+      }
       const approval = await connector.waitFor('the extension approval card', () => connector.postedCards().slice(posted).find((p) => isApprovalCard(p.card)));
       expect(approval.call.conversationId).toBe(`a:${adele.id}`);
       expect(cardText(approval.card)).toContain('Extend the SMTP AUTH exceptions of group Printers');
@@ -374,8 +383,14 @@ function describeGroupExceptions(database: 'PGlite' | 'PostgreSQL', describeOn: 
       // No approvals conversation chosen: the requester's chat is where approvers are asked, so one card.
       expect(groupReminders().map((p) => p.call.conversationId)).toEqual([`a:${alex.id}`]);
 
+      const reminderId = groupReminders()[0]!.id;
       const lapse = await context.bot.teams.press(megan, 'exception.group-lapse', { requestId });
       expect(cardText(lapse.body.value)).toContain(`Megan Bowen chose to let the exceptions of ${size} mailboxes of group Printers lapse: SMTP AUTH goes off for each on ${utc(endsAt)}.`);
+      expect(actionVerbs(lapse.body.value)).toEqual([]);
+      await context.bot.server.drain();
+      const lapsed = await connector.waitFor('the reminder closed by the lapse', () => connector.updates(reminderId).at(-1));
+      expect(cardText(lapsed)).toContain('Megan Bowen chose to let the exceptions');
+      expect(actionVerbs(lapsed)).toEqual([]);
       expect((await context.bot.server.store.auditEvents(requestId)).filter((e) => e.action === 'exception.lapse-chosen')).toEqual([
         expect.objectContaining({ actorId: megan.id, detail: expect.objectContaining({ exceptions: size, group: 'Printers' }) })]);
 
@@ -389,6 +404,8 @@ function describeGroupExceptions(database: 'PGlite' | 'PostgreSQL', describeOn: 
       const end = await context.bot.teams.press(alex, 'exception.group-end', { requestId });
       expect(cardText(end.body.value)).toContain('Ending the exceptions of 5 mailboxes of group Printers now');
       await context.bot.server.drain();
+      const ending = await connector.waitFor('the reminder saying who ended them', () => connector.updates(reminderId).find((c) => cardText(c).includes('Alex Wilber asked to end the exceptions of 5 mailboxes of group Printers now')));
+      expect(actionVerbs(ending)).toEqual([]);
       expect((await context.bot.server.store.activeExceptionFor(printerId(5)))).toBeUndefined();
       const below = await connector.waitFor('the End now request below', () => connector.postedCards().slice(posted).find((p) => cardText(p.card).includes('End the SMTP AUTH exceptions of group Printers now') && !isApprovalCard(p.card)));
       expect(below.call.conversationId).toBe(`a:${alex.id}`);
