@@ -110,12 +110,14 @@ export function auditHash(prevHash: string, e: Pick<AuditEvent, 'at' | 'requestI
 }
 
 /**
- * The settings table as this process last read or wrote it, for a database no other process writes
- * (PGlite): every turn asks whether a "Who is it for?" is waiting, and this answers without a
- * statement. Values are kept as JSON text, so a caller never holds the kept copy. Bounded: past the
- * limit it starts over, and a key not kept is read from the table.
+ * Rows of a table as this process last read or wrote them, for a database no other process writes
+ * (PGlite): every turn asks whether a "Who is it for?" is waiting (settings), and every status and
+ * draft asks for the mailbox's active exception (exceptions); this answers without a statement.
+ * Values are kept as JSON text, so a caller never holds the kept copy. Bounded: past the limit it
+ * starts over, and a key not kept is read from the table. PGlite runs statements in the order they
+ * are sent, so a read sent after a write has started sees it.
  */
-class SettingsMirror {
+class KeptRows {
   static readonly limit = 10_000;
   private readonly values = new Map<string, string | undefined>();
   /** Bumped when a write starts: a read that overlapped one is not kept. */
@@ -134,7 +136,7 @@ class SettingsMirror {
 
   keep(ticket: number, key: string, json: string | undefined): void {
     if (ticket !== this.writes) return;
-    if (this.values.size >= SettingsMirror.limit) this.values.clear();
+    if (this.values.size >= KeptRows.limit) this.values.clear();
     this.values.set(key, json);
   }
 
@@ -148,17 +150,20 @@ class SettingsMirror {
 }
 
 /** One mirror per database, shared by every Store on it. */
-const mirrors = new WeakMap<Db, SettingsMirror>();
+const mirrors = new WeakMap<Db, { settings: KeptRows; activeExceptions: KeptRows }>();
 
 /** All SQL of the application lives here (STYLE.md habit 4). */
 export class Store {
-  private readonly settings: SettingsMirror | undefined;
+  private readonly settings: KeptRows | undefined;
+  /** The active exception of each target user (JSON of its row, or nothing), by target user id. */
+  private readonly keptExceptions: KeptRows | undefined;
 
   constructor(readonly db: Db) {
     if (db.exclusive) {
       let mirror = mirrors.get(db);
-      if (!mirror) mirrors.set(db, (mirror = new SettingsMirror()));
-      this.settings = mirror;
+      if (!mirror) mirrors.set(db, (mirror = { settings: new KeptRows(), activeExceptions: new KeptRows() }));
+      this.settings = mirror.settings;
+      this.keptExceptions = mirror.activeExceptions;
     }
   }
 
@@ -525,6 +530,7 @@ export class Store {
 
   /** Records a new exception; false when the mailbox already has an active one (another instance won). */
   async insertException(e: ExceptionRecord): Promise<boolean> {
+    this.keptExceptions?.writing();
     const rows = await this.db.query(
       `INSERT INTO exceptions (id, tenant_id, target_user_id, target_upn, target_display_name, request_id, origin_request_id,
          requester_id, requester_name, approver_names, justification, expires_at, restore_value, adopted, state, created_at, updated_at)
@@ -536,7 +542,11 @@ export class Store {
   }
 
   async activeExceptionFor(targetUserId: string): Promise<ExceptionRecord | undefined> {
+    const kept = this.keptExceptions?.get(targetUserId);
+    if (kept) return kept.value === undefined ? undefined : toException(kept.value as ExceptionRow);
+    const ticket = this.keptExceptions?.ticket();
     const rows = await this.db.query<ExceptionRow>("SELECT * FROM exceptions WHERE target_user_id = $1 AND state = 'active'", [targetUserId]);
+    if (ticket !== undefined) this.keptExceptions!.keep(ticket, targetUserId, rows[0] ? JSON.stringify(rows[0]) : undefined);
     return rows[0] && toException(rows[0]);
   }
 
@@ -550,6 +560,7 @@ export class Store {
    * request, so two extensions cannot both win).
    */
   async extendException(id: string, fromRequestId: string, grant: { requestId: string; requesterId: string; requesterName: string; approverNames: string[]; justification: string; expiresAt: Date | null }, at: Date): Promise<ExceptionRecord | undefined> {
+    this.keptExceptions?.writing();
     const rows = await this.db.query<ExceptionRow>(
       `UPDATE exceptions SET request_id = $3, approver_names = $4, justification = $5, expires_at = $6, updated_at = $7,
          requester_id = $8, requester_name = $9
@@ -563,6 +574,7 @@ export class Store {
    * while the request that read it still governs it (an extension in between hands it over).
    */
   async closeException(id: string, governingRequestId: string, state: 'lapsed' | 'ended', at: Date): Promise<ExceptionRecord | undefined> {
+    this.keptExceptions?.writing();
     const rows = await this.db.query<ExceptionRow>(
       "UPDATE exceptions SET state = $2, updated_at = $3 WHERE id = $1 AND request_id = $4 AND state = 'active' RETURNING *", [id, state, at, governingRequestId]);
     return rows[0] && toException(rows[0]);

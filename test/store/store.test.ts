@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestRecord } from '../../src/model/requests';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExceptionRecord, RequestRecord } from '../../src/model/requests';
 import { openDb, type Db } from '../../src/store/db';
 import { auditHash, genesisHash, Store } from '../../src/store/store';
 import { pgliteDatabase, describeWithPostgres, postgresDatabase, storeSuite, type TestDatabase } from '../support/databases';
@@ -258,6 +260,83 @@ describe('settings on PGlite, which only this process writes', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('active exceptions on PGlite, which only this process writes', () => {
+  async function counted(): Promise<{ db: Db; statements: string[] }> {
+    const db = await openDb({});
+    const statements: string[] = [];
+    return { db: { ...db, query: (sql, params) => { statements.push(sql); return db.query(sql, params); } }, statements };
+  }
+  const exceptionFor = (requestId: string, targetUserId: string): ExceptionRecord => ({
+    id: randomUUID(), tenantId: 't1', targetUserId, targetUpn: 'bob@contoso.com', targetDisplayName: 'Bob Smith', requestId, originRequestId: requestId,
+    requesterId: 'alex', requesterName: 'Alex', approverNames: ['Megan'], justification: 'the scanner', expiresAt: new Date('2027-02-21T10:00:00Z'),
+    restoreValue: true, adopted: false, state: 'active', createdAt: at, updatedAt: at,
+  });
+
+  test('the mailbox\'s active exception asked for again is answered without a statement, and reads as the table has it after a grant, an extension and its end', async () => {
+    const { db, statements } = await counted();
+    const store = new Store(db);
+    try {
+      const grant = draft({ id: randomUUID() });
+      const extension = draft({ id: randomUUID() });
+      await store.insertRequest(grant);
+      await store.insertRequest(extension);
+      expect(await store.activeExceptionFor('bob')).toBeUndefined();
+      const before = statements.length;
+      for (let i = 0; i < 5; i++) expect(await store.activeExceptionFor('bob')).toBeUndefined();
+      expect(statements.length).toBe(before);
+
+      const granted = exceptionFor(grant.id, 'bob');
+      expect(await store.insertException(granted)).toBe(true);
+      expect((await store.activeExceptionFor('bob'))?.id).toBe(granted.id);
+      const reads = statements.length;
+      expect((await store.activeExceptionFor('bob'))?.expiresAt).toEqual(granted.expiresAt);
+      expect(statements.length).toBe(reads);
+
+      const until = new Date('2027-05-22T10:00:00Z');
+      await store.extendException(granted.id, grant.id, { requestId: extension.id, requesterId: 'alex', requesterName: 'Alex', approverNames: ['Adele'], justification: 'still needed', expiresAt: until }, at);
+      expect(await store.activeExceptionFor('bob')).toMatchObject({ requestId: extension.id, expiresAt: until, approverNames: ['Adele'] });
+
+      await store.closeException(granted.id, extension.id, 'ended', at);
+      expect(await store.activeExceptionFor('bob')).toBeUndefined();
+      // What the table holds, read past the store: the same.
+      expect(await db.query("SELECT state FROM exceptions WHERE target_user_id = 'bob'")).toEqual([{ state: 'ended' }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a read that was under way while the exception ended does not bring it back', async () => {
+    const { db } = await counted();
+    const store = new Store(db);
+    try {
+      const grant = draft({ id: randomUUID() });
+      await store.insertRequest(grant);
+      const granted = exceptionFor(grant.id, 'bob');
+      await store.insertException(granted);
+      const other = new Store(db); // a second store on the same database shares what is kept
+      const [read] = await Promise.all([other.activeExceptionFor('bob'), store.closeException(granted.id, grant.id, 'lapsed', at)]);
+      expect(read?.id).toBe(granted.id);
+      expect(await store.activeExceptionFor('bob')).toBeUndefined();
+      expect(await other.activeExceptionFor('bob')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('every statement that writes the exceptions table drops what is kept first', () => {
+    // A write that did not would leave a status showing an exception that ended, or none that was granted.
+    const source = readFileSync(join(__dirname, '..', '..', 'src', 'store', 'store.ts'), 'utf8');
+    const methods = source.split(/\n  (?=(?:async |private |static )*[A-Za-z]+\()/);
+    const writers = methods.filter((m) => /\b(?:INSERT INTO|UPDATE|DELETE FROM|TRUNCATE)\s+exceptions\b/i.test(m));
+    expect(writers.length).toBeGreaterThanOrEqual(3);
+    for (const method of writers) expect([method.slice(0, 60), method.includes('this.keptExceptions?.writing()')]).toEqual([method.slice(0, 60), true]);
+    const elsewhere = readdirSync(join(__dirname, '..', '..', 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.startsWith(join('store', 'store.ts')) && !f.includes('migrations'))
+      .filter((f) => /\b(?:INSERT INTO|UPDATE|DELETE FROM)\s+exceptions\b/i.test(readFileSync(join(__dirname, '..', '..', 'src', f), 'utf8')));
+    expect(elsewhere).toEqual([]);
   });
 });
 
