@@ -212,13 +212,14 @@ describeWithPostgres('store on PostgreSQL', () => {
   storeContract(async () => postgresDatabase());
 });
 
+/** A real PGlite database, with every statement it is sent written down. */
+async function counted(): Promise<{ db: Db; statements: string[] }> {
+  const db = await openDb({});
+  const statements: string[] = [];
+  return { db: { ...db, query: (sql, params) => { statements.push(sql); return db.query(sql, params); } }, statements };
+}
+
 describe('settings on PGlite, which only this process writes', () => {
-  /** The real database, with every statement it is sent written down. */
-  async function counted(): Promise<{ db: Db; statements: string[] }> {
-    const db = await openDb({});
-    const statements: string[] = [];
-    return { db: { ...db, query: (sql, params) => { statements.push(sql); return db.query(sql, params); } }, statements };
-  }
 
   test('a setting asked for again is answered without a statement, and reads as the table has it after every write and prune', async () => {
     const { db, statements } = await counted();
@@ -264,11 +265,6 @@ describe('settings on PGlite, which only this process writes', () => {
 });
 
 describe('active exceptions on PGlite, which only this process writes', () => {
-  async function counted(): Promise<{ db: Db; statements: string[] }> {
-    const db = await openDb({});
-    const statements: string[] = [];
-    return { db: { ...db, query: (sql, params) => { statements.push(sql); return db.query(sql, params); } }, statements };
-  }
   const exceptionFor = (requestId: string, targetUserId: string): ExceptionRecord => ({
     id: randomUUID(), tenantId: 't1', targetUserId, targetUpn: 'bob@contoso.com', targetDisplayName: 'Bob Smith', requestId, originRequestId: requestId,
     requesterId: 'alex', requesterName: 'Alex', approverNames: ['Megan'], justification: 'the scanner', expiresAt: new Date('2027-02-21T10:00:00Z'),
