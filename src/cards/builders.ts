@@ -261,6 +261,8 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
     if (ambiguous && !request.params.lateWrite) body.push(paragraph(t('steps.outcomeUnknown'), { color: 'Warning', weight: 'Bolder' }));
     if (request.params.lateWrite === 'not-applied') body.push(paragraph(t('steps.lateNotApplied'), { weight: 'Bolder' }));
     if (request.params.lateWrite === 'changed-since') body.push(paragraph(t('steps.lateChangedSince'), { weight: 'Bolder' }));
+    // A group change names each mailbox the check could not read in its group lines.
+    if (request.params.lateWrite === 'gave-up' && !groupOf(request)) body.push(paragraph(t('steps.lateGaveUp', { name: user.displayName }), { color: 'Warning', weight: 'Bolder' }));
     body.push(facts([...(request.after ? stateFacts(t, request.after) : request.before ? stateFacts(t, request.before) : []), ...details]));
   } else {
     if (blockersLeft === null) body.push(paragraph(t('request.blockersUnknown'), { isSubtle: true, spacing: 'Medium' }));

@@ -80,6 +80,12 @@ function lateWriteLines(t: Translate, request: RequestRecord): Record<string, un
     lines.push(paragraph(t(`group.late.${outcome}`, { count: steps.length }), { weight: 'Bolder', spacing: 'Medium' }));
     if (outcome !== 'not-applied') lines.push(...nameList(t, steps.map(memberOf)));
   }
+  // The check gave up (Exchange could not be read): these may or may not have been written.
+  const unknown = plan.filter((step) => step.status === 'failed' && step.lateWrite === 'unknown');
+  if (unknown.length) {
+    const retry = request.state === 'succeeded' && typeof request.params.undoneBy !== 'string';
+    lines.push(paragraph(t(retry ? 'group.late.gaveUpRetry' : 'group.late.gaveUp', { count: unknown.length }), { color: 'Warning', weight: 'Bolder', spacing: 'Medium' }), ...nameList(t, unknown.map(memberOf)));
+  }
   return lines;
 }
 

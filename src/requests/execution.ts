@@ -244,9 +244,9 @@ export class RequestExecution {
    * request succeeds when any mailbox was applied (the card lists the failed ones, with Retry) and
    * fails only when none was. A retry runs the failed steps again on the request that is already done.
    */
-  private async runParallel(request: RequestRecord, reason: 'execute' | 'reconcile' | 'retry', from: PlanStep['status'][]): Promise<void> {
-    // A retry leaves a mailbox whose timed-out write may still land to the late check.
-    const retrying = (step: PlanStep) => reason !== 'retry' || !awaitsLateCheck(request, step);
+  private async runParallel(request: RequestRecord, reason: 'execute' | 'reconcile' | 'retry', from: PlanStep['status'][], unresolved: ReadonlySet<string> = new Set()): Promise<void> {
+    // A retry leaves a mailbox whose timed-out write may still land to the late check, and one it could not read back first.
+    const retrying = (step: PlanStep) => reason !== 'retry' || (!awaitsLateCheck(request, step) && !unresolved.has(step.target.id));
     const current = await runStepsInParallel({
       store: this.deps.store, tenant: this.deps.tenant, logger: this.deps.logger, now: this.deps.now,
       audit: (...args) => this.audit(...args), refreshCards: (id) => this.notification.refreshCards(id),
@@ -291,8 +291,62 @@ export class RequestExecution {
     await this.deps.store.withExecutionLock(requestId, async () => {
       const request = await this.deps.store.getRequest(requestId);
       if (request?.state !== 'succeeded' || !request.plan.some((step) => step.status === 'failed' && !awaitsLateCheck(request, step))) return;
-      await this.runParallel(request, 'retry', ['failed']);
+      const unresolved = await this.readBackBeforeRetry(request);
+      const current = (await this.deps.store.getRequest(requestId)) ?? request;
+      await this.runParallel(current, 'retry', ['failed'], unresolved);
     }, lockKeyOf(found));
+  }
+
+  /**
+   * Before a Retry writes a mailbox whose last write timed out or was cut off (its late check gave
+   * up, or a retry's own write timed out), that mailbox is read back: one where the write landed
+   * counts as applied and is not written again; one still unreadable is left for a later Retry.
+   * Resolves with the mailboxes that must not be written now.
+   */
+  private async readBackBeforeRetry(request: RequestRecord): Promise<Set<string>> {
+    const unresolved = new Set<string>();
+    const indexes = request.plan.map((_, i) => i).filter((i) => {
+      const step = request.plan[i]!;
+      return step.status === 'failed' && !awaitsLateCheck(request, step) && typeof step.writeErrorCode === 'string' && ambiguousWriteErrors.has(step.writeErrorCode);
+    });
+    await runBounded(indexes, async (index) => {
+      const step = request.plan[index]!;
+      const kind = stepKindById(step.kind);
+      try {
+        const current = await kind.read(this.deps.tenant, step.target);
+        const landed = current !== undefined && kind.holds(current, step.desired);
+        const patch: Partial<PlanStep> = landed ? { lateWrite: 'landed', status: 'applied', after: current as Json, verified: true, errorCode: null } : { lateWrite: 'not-applied' };
+        await this.deps.store.updateStep(request.id, index, ['failed'], patch, this.deps.now());
+        await this.audit(request.id, null, 'request.retry-read-back', { target: step.target.identity, landed });
+      } catch (error) {
+        this.deps.logger.warn({ err: errorSummary(error), requestId: request.id, step: index }, 'could not read a mailbox back before retrying it; it is not written');
+        unresolved.add(step.target.id);
+      }
+      return { done: undefined };
+    }, () => undefined, { concurrency: this.deps.bulk?.concurrency, throttlePauseMs: this.deps.bulk?.throttlePauseMs });
+    return unresolved;
+  }
+
+  /**
+   * The late check of a request gave up: its job failed on every attempt (Exchange could not be read).
+   * A group change's mailboxes it never read are marked unknown, so its card names them and a Retry
+   * (which reads each back first) is offered again; one mailbox's card says the check could not be
+   * done. The requester is told.
+   */
+  async lateCheckGaveUp(requestId: string, reason: string): Promise<void> {
+    const found = await this.deps.store.getRequest(requestId);
+    if (found?.state !== 'failed' && found?.state !== 'succeeded') return;
+    await this.deps.store.withMailboxLock(lockKeyOf(found), async () => {
+      const request = await this.deps.store.getRequest(requestId);
+      if ((request?.state !== 'failed' && request?.state !== 'succeeded') || request.params.lateWrite) return;
+      const indexes = request.plan.map((_, i) => i).filter((i) => awaitsLateCheck(request, request.plan[i]!));
+      if (perMailbox(request) && indexes.length === 0) return;
+      for (const index of indexes) await this.deps.store.updateStep(request.id, index, ['failed'], { lateWrite: 'unknown' }, this.deps.now());
+      const settled = await this.deps.store.annotate(request.id, { lateWrite: 'gave-up' }, this.deps.now());
+      await this.audit(request.id, null, 'request.late-write-unchecked', { unknown: indexes.length, reason: reason.slice(0, 200) });
+      await this.notification.refreshCards(request.id);
+      if (settled) await this.notification.notifyRequester(settled, 'late-unchecked');
+    });
   }
 
   /** One step: claim it (pending → writing), write, read back, audit, record applied or failed. */

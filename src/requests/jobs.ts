@@ -76,7 +76,14 @@ export class JobRunner {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       logger.warn({ jobId: job.id, kind: job.kind, requestId: job.requestId, attempt: job.attempts, err: message }, 'job failed');
       // Left claimed, the job is due again when its lease runs out; past the limit it is closed.
-      if (job.attempts >= this.maxAttempts) await store.finishJob(job.id, message);
+      if (job.attempts >= this.maxAttempts) {
+        await store.finishJob(job.id, message);
+        // A late check that gave up must not leave its card promising one.
+        if (job.kind === 'request.recheck') {
+          await execution.lateCheckGaveUp(job.requestId, message).catch((failure: unknown) =>
+            logger.warn({ jobId: job.id, requestId: job.requestId, err: failure instanceof Error ? failure.message : String(failure) }, 'could not record that the late check gave up'));
+        }
+      }
     }
   }
 

@@ -13,7 +13,7 @@ import type { ConversationRef, RequestRecord } from '../model/requests';
 /** What notification needs: the lifecycle's dependencies without ids or bulk options (it creates nothing, runs nothing). */
 export type NotificationDeps = Pick<LifecycleDeps, 'config' | 'store' | 'tenant' | 'notifier' | 'logger' | 'now'>;
 
-export type RequesterEvent = 'approved' | 'rejected' | 'succeeded' | 'failed' | 'expired' | 'reverted' | 'verified' | 'late-checked';
+export type RequesterEvent = 'approved' | 'rejected' | 'succeeded' | 'failed' | 'expired' | 'reverted' | 'verified' | 'late-checked' | 'late-unchecked';
 
 /**
  * What people see of a request: its card for each audience, every posted copy kept up to date, the
@@ -101,7 +101,7 @@ export class RequestNotification {
    */
   async notifyRequester(request: RequestRecord, event: RequesterEvent): Promise<void> {
     const t = translator(request.language);
-    const key = event === 'succeeded' && request.verified === false ? 'notify.succeededUnverified' : event === 'late-checked' ? 'notify.lateChecked' : `notify.${event}`;
+    const key = event === 'succeeded' && request.verified === false ? 'notify.succeededUnverified' : event === 'late-checked' ? 'notify.lateChecked' : event === 'late-unchecked' ? 'notify.lateUnchecked' : `notify.${event}`;
     // A group change done in part says how far it got: its card lists the failed mailboxes, with Retry.
     const failed = event === 'succeeded' && groupOf(request) ? request.plan.filter((step) => step.status === 'failed').length : 0;
     const text = failed

@@ -105,7 +105,8 @@ export interface PlanStep<V = Json, S = unknown> extends StepIntent<V> {
   /**
    * What the late check of a group change found for this mailbox's timed-out write: it never
    * reached Exchange, it landed and was put back (a failed request), it landed and counts as applied
-   * (a request done in part), or another request changed the mailbox since and it was left alone.
+   * (a request done in part), or another request changed the mailbox since and it was left alone;
+   * `unknown` when the check gave up (Exchange could not be read on any attempt of its job).
    */
-  lateWrite?: 'not-applied' | 'undone' | 'landed' | 'changed-since';
+  lateWrite?: 'not-applied' | 'undone' | 'landed' | 'changed-since' | 'unknown';
 }

@@ -84,6 +84,9 @@ const groupRequests: RequestRecord[] = [
     ? { ...step, status: 'failed' as const, errorCode: 'TENANT_UNAVAILABLE', writeErrorCode: 'TENANT_UNAVAILABLE', lateWrite: 'not-applied' as const }
     : i === 1 ? { ...step, status: 'applied' as const, writeErrorCode: 'TENANT_UNAVAILABLE', lateWrite: 'landed' as const } : { ...step, status: 'applied' as const })) },
   // Extend and End now on a group's reminder draft these two.
+  // The late check gave up: the mailboxes it never read are unknown, on a request done in part and on a failed one.
+  ...(['succeeded', 'failed'] as const).map((state) => ({ ...groupRequest, state, params: { ...groupRequest.params, lateWrite: 'gave-up' }, plan: groupRequest.plan.map((step, i) => (i < 2
+    ? { ...step, status: 'failed' as const, errorCode: 'TENANT_TIMEOUT', writeErrorCode: 'TENANT_TIMEOUT', lateWrite: 'unknown' as const } : { ...step, status: state === 'failed' ? 'failed' as const : 'applied' as const })) })),
   { ...groupRequest, state: 'pending', params: { ...groupRequest.params, extendsGroupOf: 'r-0', extendsExceptions: {} } },
   { ...groupRequest, commandId: 'smtp-disable-group', state: 'pending', params: { group: groupParams, endsGroupOf: 'r-0', endsExceptions: [] } },
 ];
@@ -93,6 +96,7 @@ const bounce = parseBounce('535 5.7.139 Authentication unsuccessful, SmtpClientA
 const samples: Record<string, (t: Translate) => AdaptiveCard[]> = {
   'builders.smtpStatusCard': (t) => [builders.smtpStatusCard(t, bob, evaluation)],
   'builders.requestCard': (t) => [builders.requestCard(t, { request, approvals: [] }, 'requester'), builders.requestCard(t, { request: { ...request, state: 'pending' }, approvals: [] }, 'approvers', undefined, { live: true }), builders.requestCard(t, { request: partlyApplied, approvals: [] }, 'requester'),
+    builders.requestCard(t, { request: { ...request, state: 'failed', errorCode: 'TENANT_TIMEOUT', params: { ...request.params, lateWrite: 'gave-up' } }, approvals: [] }, 'requester'),
     ...groupRequests.map((r) => builders.requestCard(t, { request: r, approvals: [] }, 'requester')),
     ...['security-defaults-disable', 'security-defaults-enable', 'mfa-disable', 'mfa-enable', 'auth-policy-allow-smtp', 'auth-policy-reset'].map((commandId) => builders.requestCard(t, { request: { ...policyPlan, commandId, targetDisplayName: 'José Núñez' }, approvals: [] }, 'approvers', undefined, { live: true }))],
   'group.groupPickCard': (t) => [groupCards.groupPickCard(t, 'Print', [{ title: 'Printers (printers)', text: 'enable SMTP for group g1' }, { title: 'Printers Basement (printersbasement)', text: 'enable SMTP for group g2' }])],

@@ -223,6 +223,72 @@ function describeGroupExceptions(database: 'PGlite' | 'PostgreSQL', describeOn: 
       expect(await printerValues()).toEqual(Array.from({ length: size }, () => false));
     }, 120_000);
 
+    test('the late check of a group change gives up while Exchange cannot be read: the card names the mailboxes whose outcome is unknown and offers Retry, which reads each back first and writes only the one that never landed', async () => {
+      const { draft, requestId } = await approvedGroupEnable('enable SMTP for group Printers for the basement scanners', async () => {
+        await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-CASMailbox', drop: true, times: 2 }] });
+      });
+      const cut = (await context.bot.server.store.getRequest(requestId))!.plan.filter((step) => step.status === 'failed');
+      expect(cut).toHaveLength(2);
+      // Exchange refuses every read from now on, for the whole life of the late check's job (five attempts, a lease apart).
+      await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Get-CASMailbox', status: 403 }] });
+      context.clock.advance(5 * minute + 1000);
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        expect(await context.bot.server.runDueJobs()).toBe(1);
+        const card = connector.updates(draft.id).at(-1);
+        if (attempt < 5) expect(cardText(card)).not.toContain('The check could not be done');
+        context.clock.advance(5 * minute + 1000);
+      }
+      expect(await context.bot.server.runDueJobs()).toBe(0);
+      const card = await connector.waitFor('the card saying the check gave up', () => connector.updates(draft.id).find((c) => cardText(c).includes('The check could not be done')));
+      expect(cardText(card)).toContain('it is not known whether 2 writes that timed out reached Exchange. Retry reads each of these mailboxes back first');
+      for (const step of cut) expect(cardText(card)).toContain(step.target.identity);
+      expect(cardText(card)).not.toContain('SMTP Gate reads each of those mailboxes again in 5 minutes');
+      expect(actionVerbs(card)).toContain('request.retry');
+      await connector.waitFor('the requester told', () => connector.postedCards().find((p) => p.call.conversationId === `a:${alex.id}` && cardText(p.card).includes('could not be checked again')));
+
+      // Retry while Exchange still cannot be read: nothing is written, the two stay unknown.
+      await simulator.control('DELETE', '/_simulator/calls');
+      await context.bot.teams.press(alex, 'request.retry', { requestId });
+      await context.bot.server.drain();
+      expect(await simulator.setCasMailboxCalls()).toEqual([]);
+      expect((await context.bot.server.store.getRequest(requestId))!.plan.filter((step) => step.lateWrite === 'unknown')).toHaveLength(2);
+
+      // Exchange can be read again; the first cut write had landed after all, the second never did.
+      await simulator.control('DELETE', '/_simulator/faults');
+      const tenant = connectTenant(context.bot.config);
+      try {
+        await tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabled(cut[0]!.target.identity, false);
+      } finally {
+        await tenant.close();
+      }
+      await simulator.control('DELETE', '/_simulator/calls');
+      await context.bot.teams.press(alex, 'request.retry', { requestId });
+      await context.bot.server.drain();
+      expect(await landedSets()).toEqual([[cut[1]!.target.identity, false]]);
+      expect(await printerValues()).toEqual(Array.from({ length: size }, () => false));
+      expect(await ownExceptions(requestId)).toHaveLength(size);
+      const done = await connector.waitFor('the card after the retry', () => connector.updates(draft.id).find((c) => cardText(c).includes(`Applied to ${size} of ${size} mailboxes.`)));
+      expect(cardText(done)).not.toContain('The check could not be done');
+      expect(actionVerbs(done)).not.toContain('request.retry');
+    }, 120_000);
+
+    test('the late check of a group enable whose every write timed out gives up: its card names the mailboxes whose outcome is unknown and where to find any left on', async () => {
+      const { draft, requestId } = await approvedGroupEnable('enable SMTP for group Printers for the basement scanners', async () => {
+        await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-CASMailbox', drop: true }] });
+      });
+      expect((await context.bot.server.store.getRequest(requestId))!.state).toBe('failed');
+      await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Get-CASMailbox', status: 403 }] });
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        context.clock.advance(5 * minute + 1000);
+        expect(await context.bot.server.runDueJobs()).toBe(1);
+      }
+      const card = await connector.waitFor('the card saying the check gave up', () => connector.updates(draft.id).find((c) => cardText(c).includes('The check could not be done')));
+      expect(cardText(card)).toContain(`it is not known whether ${size} writes that timed out reached Exchange`);
+      expect(cardText(card)).toContain('“exceptions” lists those as unmanaged');
+      for (let i = 0; i < size; i++) expect(cardText(card)).toContain(printerUpn(i));
+      expect(cardText(card)).not.toContain('The outcome is not known yet');
+    }, 120_000);
+
     /** The entry of an `exceptions` card for one mailbox, with its buttons. */
     function registerEntry(card: CardJson, name: string): { text: string; actions: { verb?: string; data?: Record<string, unknown> }[] } | undefined {
       return (card.body ?? []).filter((element) => element.type === 'Container').map((container) => {
