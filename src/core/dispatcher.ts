@@ -40,7 +40,7 @@ import { clickerRefusal, liveVerbs, needsRoles, routeFor, stateRefusal, type Car
 import { truncateText } from './text';
 import { DiagnosisDesk, type SelfServiceParams } from './diagnosis-desk';
 import type { Diagnosis } from '../diagnosis/diagnose';
-import { parseDiagnosisIntent } from '../nlu/diagnosis-intent';
+import { intentLanguage, parseDiagnosisIntent } from '../nlu/diagnosis-intent';
 import { parseBounce } from '../diagnosis/bounce';
 import type { Notifier } from '../ports/notifier';
 import type { ActionResult, ActionTurn, MessageTurn, Reply, TurnContext } from './turn';
@@ -161,7 +161,7 @@ export class Dispatcher implements CardHandlers {
       const intent = parseDiagnosisIntent(turn.text) ?? (tooLong && parseBounce(turn.text) ? { kind: 'diagnose' as const, self: true, pasted: turn.text, language: pastedTextLanguage(turn.text, languageFromLocale(turn.locale)) } : undefined);
       const understood: Understanding = tooLong || intent ? { kind: 'unknown', languages: [], ...(tooLong ? { tooLong: true as const } : {}) } : understand(turn.text);
       // The language the person wrote in, else their Teams locale, else English.
-      const language = intent?.language ?? answerLanguage(understood, languageFromLocale(turn.locale));
+      const language = intent ? intentLanguage(intent, languageFromLocale(turn.locale)) : answerLanguage(understood, languageFromLocale(turn.locale));
       t = translator(language);
       const replies = intent
         ? await this.desk.answer(turn, { ...intent, language }, language).catch((error: unknown) => [{ card: this.errorCard(t, error) }])

@@ -112,3 +112,27 @@ test('fix for Seán, who needs two steps (his mailbox follows the organization, 
   ]);
   expect(await suite.simulator.mailboxOf(sean.id)).toEqual({ smtpClientAuthenticationDisabled: false });
 }, 90_000);
+
+test('"diagnosticar o bob" is answered in Portuguese about Bob Smith, whatever the Teams locale', async () => {
+  for (const locale of [undefined, 'es-ES']) {
+    const text = cardText(await reply('diagnosticar o bob', locale));
+    expect(text).toContain('⛔ O SMTP AUTH está bloqueado para Bob Smith por:');
+    expect(text).toContain('O que encontrei na caixa de correio de Bob Smith');
+  }
+  expect(await suite.simulator.setCasMailboxCalls()).toEqual([]);
+}, 60_000);
+
+test('"diagnosticar a bob" is Spanish or Portuguese: the Teams locale decides', async () => {
+  expect(cardText(await reply('diagnosticar a bob', 'pt-BR'))).toContain('⛔ O SMTP AUTH está bloqueado para Bob Smith por:');
+  expect(cardText(await reply('diagnosticar a bob', 'es-MX'))).toContain('⛔ SMTP AUTH está bloqueado para Bob Smith por:');
+}, 60_000);
+
+test('"Fix 5.7.57 for bob." drafts the fix for Bob, not for the asker', async () => {
+  const draft = await reply('Fix 5.7.57 for bob.');
+  const text = cardText(draft);
+  expect(text).toContain('Enable SMTP AUTH for Bob Smith\nbob@contoso.com');
+  expect(text).not.toContain('SMTP AUTH for Alex Wilber');
+  expect(text).toContain('CLIENT_NOT_AUTHENTICATED, SMTP_AUTH_DISABLED_MAILBOX, CA_BLOCKS_LEGACY_AUTH');
+  expect(actionVerbs(draft)).toEqual(['request.confirm', 'request.cancel']);
+  expect(await suite.simulator.setCasMailboxCalls()).toEqual([]);
+}, 60_000);
