@@ -51,6 +51,7 @@ export const errorCatalog = {
   GROUP_EMPTY: { messageKey: 'errors.GROUP_EMPTY', status: 409 },
   GROUP_NO_MAILBOXES: { messageKey: 'errors.GROUP_NO_MAILBOXES', status: 409 },
   NOTHING_TO_RETRY: { messageKey: 'errors.NOTHING_TO_RETRY', status: 409 },
+  NOTHING_TO_CHECK: { messageKey: 'errors.NOTHING_TO_CHECK', status: 409 },
   GROUP_EXCEPTIONS_NOT_ACTIVE: { messageKey: 'errors.GROUP_EXCEPTIONS_NOT_ACTIVE', status: 409 },
   GROUP_EXCEPTIONS_ALREADY_ENDING: { messageKey: 'errors.GROUP_EXCEPTIONS_ALREADY_ENDING', status: 409 },
   INTERNAL: { messageKey: 'errors.INTERNAL', status: 500 },

@@ -9,7 +9,7 @@ import { stepKindById } from '../steps/registry';
 import type { PlanStep, StepIntent } from '../steps/types';
 import { groupOf } from '../domain/group-change';
 import type { AdaptiveCard } from './card';
-import { groupLines, nameList, partlyDone, retryableSteps } from './group';
+import { groupLines, nameList, partlyDone, retryableSteps, uncheckedSteps } from './group';
 
 export type { AdaptiveCard } from './card';
 
@@ -310,6 +310,7 @@ export function requestCard(t: Translate, { request, approvals, blockersLeft, en
   const changed = (request.plan ?? []).some((step) => step.status === 'applied' && step.before !== null && !stepKindById(step.kind).holds(step.before, step.desired));
   // A group change done in part: Retry writes the failed mailboxes again (cards/group.ts).
   if (retryableSteps(request) > 0) actions.push(execute(t('group.retryAction'), verbs.retry, data, 'positive'));
+  if (uncheckedSteps(request) > 0) actions.push(execute(t('group.checkAgainAction'), verbs.checkAgain, data, 'positive'));
   if (request.state === 'succeeded' && changed && typeof request.params.undoneBy !== 'string') {
     actions.push(execute(t('action.undo'), verbs.undo, data));
   }

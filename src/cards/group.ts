@@ -100,6 +100,12 @@ export function retryableSteps(request: Pick<RequestRecord, 'plan' | 'state' | '
   return request.plan.filter((step) => step.status === 'failed' && !awaitsLateCheck(request, step)).length;
 }
 
+/** The mailboxes of a failed group change whose late check gave up: what Check again reads. */
+export function uncheckedSteps(request: Pick<RequestRecord, 'plan' | 'state' | 'params'>): number {
+  if (request.state !== 'failed' || !groupOf(request)) return 0;
+  return request.plan.filter((step) => step.status === 'failed' && step.lateWrite === 'unknown').length;
+}
+
 /** Every mailbox of the group already holds what was asked: no request, no write. */
 export function groupAlreadySoCard(t: Translate, commandId: string, group: GroupParams): AdaptiveCard {
   return {

@@ -22,6 +22,8 @@ export const verbs = {
   groupExceptionsEnd: 'exception.group-end',
   /** A group change done in part: its failed mailboxes written again, once each, under the same approval. */
   retry: 'request.retry',
+  /** A failed group change whose late check gave up: the mailboxes it never read are read again, a late write that landed put back. */
+  checkAgain: 'request.check-again',
   /** Teams' automatic `refresh` for the users in `refresh.userIds`: approvers get live buttons. */
   refresh: 'request.refresh',
   /** Teams' automatic `refresh` of a `requests` list for the person it lists: their list as it is now. */

@@ -40,6 +40,7 @@ export interface CardHandlers {
   pickUser(press: Press): Promise<ActionResult>;
   undoFromCard(press: Press): Promise<ActionResult>;
   retryFailed(press: Press): Promise<ActionResult>;
+  checkAgain(press: Press): Promise<ActionResult>;
   refreshCard(press: Press): Promise<ActionResult>;
   refreshList(press: Press): Promise<ActionResult>;
   extendException(press: Press): Promise<ActionResult>;
@@ -140,6 +141,11 @@ export const cardRoutes: Readonly<Record<Verb, CardRoute>> = {
     // The approval already covers these mailboxes: whoever asked, or IT staff, may have the failed ones tried again.
     subject: 'request', who: [{ may: ['requester', 'it-staff'] }], states: ['succeeded'], stale: ['not-undone'], once: true,
     handle: (h, press) => h.retryFailed(press),
+  },
+  [verbs.checkAgain]: {
+    // Reads and puts back only: whoever asked, or IT staff, may have the unknown mailboxes looked at again.
+    subject: 'request', who: [{ may: ['requester', 'it-staff'] }], states: ['failed'], once: true,
+    handle: (h, press) => h.checkAgain(press),
   },
   [verbs.refresh]: {
     subject: 'request', who: [{ may: ['anyone'] }], once: false,

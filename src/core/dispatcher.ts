@@ -10,7 +10,7 @@ import { languageFromLocale, languages, translator, type Language, type Translat
 import type { Logger } from '../log';
 import { answerLanguage, commandText, guessLanguage, looksLikeAnswer, pastedTextLanguage, understand, utteranceMaxLength, utteranceTooLong, type ParsedUtterance, type Understanding } from '../nlu/parse';
 import { askTargetCard, didYouMeanCard, undoWhichCard } from '../cards/nlu';
-import { groupAlreadySoCard, groupPickCard, retryableSteps } from '../cards/group';
+import { groupAlreadySoCard, groupPickCard, retryableSteps, uncheckedSteps } from '../cards/group';
 import { groupOf } from '../domain/group-change';
 import { planGroupChange, resolveGroupTarget } from './group-drafts';
 import { formatDateTime } from '../i18n/format';
@@ -505,6 +505,18 @@ export class Dispatcher implements CardHandlers {
     if (undo) throw new AppError('UNDO_ALREADY_REQUESTED', { by: undo.requesterName });
     await this.lifecycle.audit(request.id, press.turn.userId ?? null, 'request.retry-requested', { by: press.turn.userName, failed: retryableSteps(request) });
     return this.respond(press, undefined, () => this.execution.retryFailed(request.id));
+  }
+
+  /**
+   * Check again on a failed group change whose late check gave up: the mailboxes it never read are
+   * read now; one whose write landed after all is put back, so the failed request leaves nothing on.
+   * Nothing is written otherwise. None left unknown is NOTHING_TO_CHECK.
+   */
+  async checkAgain(press: Press): Promise<ActionResult> {
+    const request = press.request!;
+    if (uncheckedSteps(request) === 0) throw new AppError('NOTHING_TO_CHECK');
+    await this.lifecycle.audit(request.id, press.turn.userId ?? null, 'request.check-again-requested', { by: press.turn.userName, unknown: uncheckedSteps(request) });
+    return this.respond(press, undefined, () => this.execution.checkUnknownAgain(request.id));
   }
 
   async undoFromCard(press: Press): Promise<ActionResult> {

@@ -453,29 +453,7 @@ export class RequestExecution {
       const keeps = request.state === 'succeeded' && typeof request.params.undoneBy !== 'string';
       const indexes = request.plan.map((_, i) => i).filter((i) => awaitsLateCheck(request, request.plan[i]!) && request.plan[i]!.before !== null);
       const changed = await this.deps.store.mailboxesChangedSince(indexes.map((i) => request.plan[i]!.target.id), request.updatedAt, request.id);
-      const failures: unknown[] = [];
-      await runBounded(indexes, async (index, _position, round) => {
-        const step = request.plan[index]!;
-        const kind = stepKindById(step.kind);
-        try {
-          let patch: Partial<PlanStep> = { lateWrite: 'changed-since' };
-          if (!changed.has(step.target.id)) {
-            const current = await kind.read(this.deps.tenant, step.target);
-            if (current === undefined || !kind.holds(current, step.desired)) patch = { lateWrite: 'not-applied' };
-            else if (keeps) patch = { lateWrite: 'landed', status: 'applied', after: current as Json, verified: true, errorCode: null };
-            else {
-              await this.restoreStep(request, index, step, kind.valueOf(step.before), 'undo-late-write', current);
-              patch = { lateWrite: 'undone' };
-            }
-          }
-          await this.deps.store.updateStep(request.id, index, ['failed'], patch, this.deps.now());
-        } catch (error) {
-          const code = toAppError(error).code;
-          if ((code === 'TENANT_THROTTLED' || code === 'TENANT_UNAVAILABLE') && round < 20) return { again: code === 'TENANT_THROTTLED' ? 'throttled' : 'unavailable', error };
-          failures.push(error);
-        }
-        return { done: undefined };
-      }, () => undefined, { concurrency: this.deps.bulk?.concurrency, throttlePauseMs: this.deps.bulk?.throttlePauseMs });
+      const failures = await this.checkStepsAgain(request, indexes, changed, keeps);
       // Unreadable or not put back: the job fails and is tried again after its lease, for the mailboxes left.
       if (failures.length) throw failures[0];
       const checked = (await this.deps.store.getRequest(request.id)) ?? request;
@@ -492,6 +470,61 @@ export class RequestExecution {
       await this.audit(request.id, null, 'request.late-write-checked', { outcome: 'checked', ...outcomes });
       await this.notification.refreshCards(request.id);
       if (settled) await this.notification.notifyRequester(settled, 'late-checked');
+    });
+  }
+
+  /**
+   * Reads again each of `indexes` (failed steps whose write may have landed): never reached → not
+   * applied; landed → applied on a request that keeps it, else put back; changed by another request
+   * since → left alone. Resolves with the errors of those that could not be read or put back.
+   */
+  private async checkStepsAgain(request: RequestRecord, indexes: number[], changed: ReadonlySet<string>, keeps: boolean): Promise<unknown[]> {
+    const failures: unknown[] = [];
+    await runBounded(indexes, async (index, _position, round) => {
+      const step = request.plan[index]!;
+      const kind = stepKindById(step.kind);
+      try {
+        let patch: Partial<PlanStep> = { lateWrite: 'changed-since' };
+        if (!changed.has(step.target.id)) {
+          const current = await kind.read(this.deps.tenant, step.target);
+          if (current === undefined || !kind.holds(current, step.desired)) patch = { lateWrite: 'not-applied' };
+          else if (keeps) patch = { lateWrite: 'landed', status: 'applied', after: current as Json, verified: true, errorCode: null };
+          else {
+            await this.restoreStep(request, index, step, kind.valueOf(step.before), 'undo-late-write', current);
+            patch = { lateWrite: 'undone' };
+          }
+        }
+        await this.deps.store.updateStep(request.id, index, ['failed'], patch, this.deps.now());
+      } catch (error) {
+        const code = toAppError(error).code;
+        if ((code === 'TENANT_THROTTLED' || code === 'TENANT_UNAVAILABLE') && round < 20) return { again: code === 'TENANT_THROTTLED' ? 'throttled' : 'unavailable', error };
+        failures.push(error);
+      }
+      return { done: undefined };
+    }, () => undefined, { concurrency: this.deps.bulk?.concurrency, throttlePauseMs: this.deps.bulk?.throttlePauseMs });
+    return failures;
+  }
+
+  /**
+   * Check again, pressed on a failed group change whose late check gave up: each mailbox still
+   * unknown is read now; a write that landed after all is put back. One still unreadable stays
+   * unknown, with the button, for another try.
+   */
+  async checkUnknownAgain(requestId: string): Promise<void> {
+    const found = await this.deps.store.getRequest(requestId);
+    if (found?.state !== 'failed' || !perMailbox(found)) return;
+    await this.deps.store.withMailboxLock(lockKeyOf(found), async () => {
+      const request = await this.deps.store.getRequest(requestId);
+      if (request?.state !== 'failed') return;
+      const indexes = request.plan.map((_, i) => i).filter((i) => request.plan[i]!.status === 'failed' && request.plan[i]!.lateWrite === 'unknown' && request.plan[i]!.before !== null);
+      const changed = await this.deps.store.mailboxesChangedSince(indexes.map((i) => request.plan[i]!.target.id), request.updatedAt, request.id);
+      const failures = await this.checkStepsAgain(request, indexes, changed, false);
+      const checked = (await this.deps.store.getRequest(requestId)) ?? request;
+      await this.audit(request.id, null, 'request.late-write-checked', {
+        outcome: 'checked-again', unknown: checked.plan.filter((step) => step.lateWrite === 'unknown').length, failures: failures.length,
+        undone: checked.plan.filter((step) => step.lateWrite === 'undone').length,
+      });
+      await this.notification.refreshCards(request.id);
     });
   }
 

@@ -272,7 +272,7 @@ function describeGroupExceptions(database: 'PGlite' | 'PostgreSQL', describeOn: 
       expect(actionVerbs(done)).not.toContain('request.retry');
     }, 120_000);
 
-    test('the late check of a group enable whose every write timed out gives up: its card names the mailboxes whose outcome is unknown and where to find any left on', async () => {
+    test('the late check of a group enable whose every write timed out gives up: its card names the mailboxes whose outcome is unknown, and Check again puts back those whose write landed, once each', async () => {
       const { draft, requestId } = await approvedGroupEnable('enable SMTP for group Printers for the basement scanners', async () => {
         await simulator.control('POST', '/_simulator/faults', { rules: [{ service: 'exchange', match: 'Set-CASMailbox', drop: true }] });
       });
@@ -284,9 +284,35 @@ function describeGroupExceptions(database: 'PGlite' | 'PostgreSQL', describeOn: 
       }
       const card = await connector.waitFor('the card saying the check gave up', () => connector.updates(draft.id).find((c) => cardText(c).includes('The check could not be done')));
       expect(cardText(card)).toContain(`it is not known whether ${size} writes that timed out reached Exchange`);
-      expect(cardText(card)).toContain('“exceptions” lists those as unmanaged');
+      expect(cardText(card)).toContain('Check again reads each of these mailboxes and puts the previous value back on any the write reached');
       for (let i = 0; i < size; i++) expect(cardText(card)).toContain(printerUpn(i));
       expect(cardText(card)).not.toContain('The outcome is not known yet');
+      expect(actionVerbs(card)).toEqual(['request.check-again']);
+      const notAllowed = await context.bot.teams.press(megan, 'request.check-again', { requestId });
+      expect(cardText(notAllowed.body.value)).toContain('NOT_');
+
+      // Exchange can be read again; two of the writes had landed after all. Check again puts back those two, once each, and writes nothing else.
+      await simulator.control('DELETE', '/_simulator/faults');
+      const tenant = connectTenant(context.bot.config);
+      try {
+        for (const i of [1, 4]) await tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabled(printerUpn(i), false);
+      } finally {
+        await tenant.close();
+      }
+      await simulator.control('DELETE', '/_simulator/calls');
+      await context.bot.teams.press(alex, 'request.check-again', { requestId });
+      await context.bot.server.drain();
+      expect((await landedSets()).sort()).toEqual([1, 4].map((i) => [printerUpn(i), true]));
+      expect(await printerValues()).toEqual(Array.from({ length: size }, () => true));
+      const checked = await connector.waitFor('the card after Check again', () => connector.updates(draft.id).find((c) => cardText(c).includes('SMTP Gate put the previous value back on each')));
+      expect(cardText(checked)).toContain('Checked again: 2 writes that timed out reached Exchange later');
+      expect(cardText(checked)).toContain('Checked again: 4 writes that timed out never reached Exchange');
+      expect(cardText(checked)).not.toContain('The check could not be done');
+      expect(actionVerbs(checked)).toEqual([]);
+      const twice = await context.bot.teams.press(alex, 'request.check-again', { requestId });
+      expect(cardText(twice.body.value)).toContain('NOTHING_TO_CHECK');
+      await context.bot.server.drain();
+      expect(await landedSets()).toHaveLength(2);
     }, 120_000);
 
     /** The entry of an `exceptions` card for one mailbox, with its buttons. */
