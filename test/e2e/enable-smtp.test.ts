@@ -160,6 +160,8 @@ test('a Set-CASMailbox answered with 500 leaves the request failed with a code t
   await teams.press(megan, 'request.approve', { requestId });
   const failed = await tenant.connector.waitFor('the failure card', () => tenant.connector.updates(approvalCard.id).find((c) => cardText(c).includes('The change failed')));
   expect(cardText(failed)).toContain('TENANT_UNAVAILABLE');
+  // The requester is told too (and the notice is in before the next test looks at the chat).
+  await tenant.connector.waitFor('the requester\'s notice', () => tenant.connector.postedCards().find((p) => p.call.conversationId === `a:${alex.id}` && cardText(p.card).includes('failed (TENANT_UNAVAILABLE)')));
   expect(await successfulSets()).toHaveLength(0);
   expect(await tenant.simulator.mailboxOf(bob.id)).toEqual(bob.mailbox);
   failedRequestIds.push(requestId);
@@ -171,6 +173,7 @@ test('a tenant that does not answer in time leaves the request failed with TENAN
   await teams.press(megan, 'request.approve', { requestId });
   const failed = await tenant.connector.waitFor('the failure card', () => tenant.connector.updates(approvalCard.id).find((c) => cardText(c).includes('The change failed')), 40_000);
   expect(cardText(failed)).toContain('TENANT_TIMEOUT');
+  await tenant.connector.waitFor('the requester\'s notice', () => tenant.connector.postedCards().find((p) => p.call.conversationId === `a:${alex.id}` && cardText(p.card).includes('failed (TENANT_TIMEOUT)')));
   await tenant.simulator.control('DELETE', '/_simulator/faults');
   failedRequestIds.push(requestId);
 }, 60_000);

@@ -233,8 +233,11 @@ export function requestOfCard(card: CardJson | undefined): string | undefined {
 /** `requester` asks in their chat (`text`, a change); the card the bot answers with there, its request, and the HTTP status the message got. */
 export async function draftRequest(chat: Chat, requester: TeamsUser, text: string): Promise<{ requestId: string; confirmation: PostedCard; messageStatus: number }> {
   const before = chat.connector.postedCards().length;
-  const messageStatus = await chat.bot.teams.message(requester, text);
-  const confirmation = await chat.connector.waitFor('the confirmation card', () => chat.connector.postedCards().slice(before).find((p) => p.call.conversationId === `a:${requester.id}`));
+  // The answer to this message, by the id it replies to: a notice a request of an earlier test posts late lands in the same chat.
+  const id = `draft-${randomBytes(8).toString('hex')}`;
+  const messageStatus = await chat.bot.teams.message(requester, text, { id });
+  const confirmation = await chat.connector.waitFor('the confirmation card', () => chat.connector.postedCards().slice(before)
+    .find((p) => p.call.conversationId === `a:${requester.id}` && (p.call.activityId === id || p.call.activity.replyToId === id)));
   return { requestId: requestIdOf(confirmation.card), confirmation, messageStatus };
 }
 
