@@ -110,6 +110,16 @@ async function until<T>(what: string, probe: () => Promise<T | false>, timeoutMs
 }
 
 /** Set-CASMailbox calls Exchange carried out (answered 200), as [identity, value]. */
+/** Mailboxes whose write reached Exchange after all, late: written straight to the tenant, past SMTP Gate. */
+async function landedLate(config: Parameters<typeof connectTenant>[0], identities: string[]): Promise<void> {
+  const tenant = connectTenant(config);
+  try {
+    for (const identity of identities) await tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabled(identity, false);
+  } finally {
+    await tenant.close();
+  }
+}
+
 async function landedSets(): Promise<[string, unknown][]> {
   return (await simulator.setCasMailboxCalls()).filter((c) => c.status === 200).map((c) => [String(c.parameters!.Identity), c.parameters!.SmtpClientAuthenticationDisabled]);
 }
@@ -197,12 +207,7 @@ function describeGroupExceptions(database: 'PGlite' | 'PostgreSQL', describeOn: 
       expect(cardText(early.body.value)).toContain('NOTHING_TO_RETRY');
 
       // The first of the two did reach Exchange after all, late; the second never did.
-      const tenant = connectTenant(context.bot.config);
-      try {
-        await tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabled(cut[0]!.target.identity, false);
-      } finally {
-        await tenant.close();
-      }
+      await landedLate(context.bot.config, [cut[0]!.target.identity]);
       await simulator.control('DELETE', '/_simulator/calls');
       context.clock.advance(5 * minute + 1000);
       expect(await context.bot.server.runDueJobs()).toBe(1);
@@ -255,12 +260,7 @@ function describeGroupExceptions(database: 'PGlite' | 'PostgreSQL', describeOn: 
 
       // Exchange can be read again; the first cut write had landed after all, the second never did.
       await simulator.control('DELETE', '/_simulator/faults');
-      const tenant = connectTenant(context.bot.config);
-      try {
-        await tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabled(cut[0]!.target.identity, false);
-      } finally {
-        await tenant.close();
-      }
+      await landedLate(context.bot.config, [cut[0]!.target.identity]);
       await simulator.control('DELETE', '/_simulator/calls');
       await context.bot.teams.press(alex, 'request.retry', { requestId });
       await context.bot.server.drain();
@@ -293,12 +293,7 @@ function describeGroupExceptions(database: 'PGlite' | 'PostgreSQL', describeOn: 
 
       // Exchange can be read again; two of the writes had landed after all. Check again puts back those two, once each, and writes nothing else.
       await simulator.control('DELETE', '/_simulator/faults');
-      const tenant = connectTenant(context.bot.config);
-      try {
-        for (const i of [1, 4]) await tenant.exchange.setCasMailboxSmtpClientAuthenticationDisabled(printerUpn(i), false);
-      } finally {
-        await tenant.close();
-      }
+      await landedLate(context.bot.config, [1, 4].map(printerUpn));
       await simulator.control('DELETE', '/_simulator/calls');
       await context.bot.teams.press(alex, 'request.check-again', { requestId });
       await context.bot.server.drain();
