@@ -8,7 +8,7 @@ import { quorumFor, type Config } from '../config';
 import { AppError, errorText, toAppError } from '../errors';
 import { languageFromLocale, languages, translator, type Language, type Translate } from '../i18n';
 import type { Logger } from '../log';
-import { answerLanguage, commandText, guessLanguage, looksLikeAnswer, pastedTextLanguage, understand, utteranceMaxLength, utteranceTooLong, type ParsedUtterance, type Understanding } from '../nlu/parse';
+import { answerLanguage, commandText, looksLikeAnswer, pastedTextLanguage, understand, utteranceMaxLength, utteranceTooLong, type ParsedUtterance, type Understanding } from '../nlu/parse';
 import { askTargetCard, didYouMeanCard, undoWhichCard } from '../cards/nlu';
 import { groupAlreadySoCard, groupPickCard, retryableSteps, uncheckedSteps } from '../cards/group';
 import { groupOf } from '../domain/group-change';
@@ -565,14 +565,10 @@ export class Dispatcher implements CardHandlers {
     const created = draft.track && (await this.deps.store.getRequest(draft.track.requestId));
     if (!created) throw new AppError('INTERNAL');
     await this.lifecycle.audit(created.id, turn.userId!, 'exception.extend-requested', { exceptionId: exception.id, target: exception.targetUpn, from: exception.expiresAt?.toISOString() ?? null });
-    const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
-    const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
+    const onward = await this.confirmAndRoute(created, turn.userId!);
     return {
       card: messageCard(t, t('exceptions.extendRequested', { by: turn.userName, name: exception.targetDisplayName }), created.id),
-      followUp: async () => {
-        if (next?.state === 'pending') await this.notification.postApprovalCard(next);
-        else if (next?.state === 'approved') await this.execution.execute(next.id);
-      },
+      followUp: onward,
     };
   }
 
@@ -597,15 +593,13 @@ export class Dispatcher implements CardHandlers {
       return { card: messageCard(t, t('exceptions.end.alreadyOff', { name: exception.targetDisplayName }), request.id) };
     }
     await this.lifecycle.audit(created.id, turn.userId!, 'exception.end-requested', { exceptionId: exception.id, target: exception.targetUpn, by: turn.userName, expiresAt: exception.expiresAt?.toISOString() ?? null });
-    const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
-    const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
+    const onward = await this.confirmAndRoute(created, turn.userId!);
     return {
       card: messageCard(translator(language), translator(language)('exceptions.end.requested', { name: exception.targetDisplayName }), created.id),
       followUp: async () => {
         const current = (await this.deps.store.getRequest(created.id)) ?? created;
         await this.postBelow(turn, { card: await this.notification.cardFor(current, 'requester', language), track: { requestId: created.id, audience: 'requester', language } });
-        if (next?.state === 'pending') await this.notification.postApprovalCard(next);
-        else if (next?.state === 'approved') await this.execution.execute(next.id);
+        await onward();
       },
     };
   }
@@ -642,16 +636,28 @@ export class Dispatcher implements CardHandlers {
       steps: steps.map((step) => ({ kind: step.kind, target: step.target.identity, desired: step.desired })), durationMs: params.durationMs, justification,
     });
     await this.lifecycle.audit(created.id, turn.userId!, 'exception.extend-requested', { group: group.displayName, extendsGroupOf: request.id, exceptions: governed.length, from: governed[0]!.expiresAt?.toISOString() ?? null });
-    const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
-    const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
+    const onward = await this.confirmAndRoute(created, turn.userId!);
     const decided = (rt: Translate) => rt('exceptions.group.extendRequested', { by: turn.userName, name: group.displayName, count: governed.length });
     return {
       card: reminderDecided(t, request, governed, decided(t)),
       followUp: async () => {
         await this.exceptions.closeGroupReminders(request, governed, decided);
-        if (next?.state === 'pending') await this.notification.postApprovalCard(next);
-        else if (next?.state === 'approved') await this.execution.execute(next.id);
+        await onward();
       },
+    };
+  }
+
+  /**
+   * A request drafted for someone who has already decided (an Extend or End now pressed, an Ask IT):
+   * confirmed at once and moved on to its approvers, or approved when it needs none. Returns what to
+   * do after the answer: post the approval card, or run the change.
+   */
+  private async confirmAndRoute(created: RequestRecord, actorId: string): Promise<() => Promise<void>> {
+    const confirmed = await this.lifecycle.move(created, 'confirmed', actorId);
+    const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', actorId));
+    return async () => {
+      if (next?.state === 'pending') await this.notification.postApprovalCard(next);
+      else if (next?.state === 'approved') await this.execution.execute(next.id);
     };
   }
 
@@ -703,16 +709,14 @@ export class Dispatcher implements CardHandlers {
       steps: steps.map((step) => ({ kind: step.kind, target: step.target.identity, desired: step.desired })),
     });
     await this.lifecycle.audit(created.id, turn.userId!, 'exception.end-requested', { group: group.displayName, endsGroupOf: request.id, exceptions: steps.length, by: turn.userName, expiresAt: governed[0]!.expiresAt?.toISOString() ?? null });
-    const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
-    const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
+    const onward = await this.confirmAndRoute(created, turn.userId!);
     return {
       card: reminderDecided(t, request, governed, t('exceptions.group.endRequested', { name: group.displayName, count: steps.length })),
       followUp: async () => {
         await this.exceptions.closeGroupReminders(request, governed, (rt) => rt('exceptions.group.decidedEnd', { by: turn.userName, name: group.displayName, count: steps.length }));
         const current = (await this.deps.store.getRequest(created.id)) ?? created;
         await this.postBelow(turn, { card: await this.notification.cardFor(current, 'requester', language), track: { requestId: created.id, audience: 'requester', language } });
-        if (next?.state === 'pending') await this.notification.postApprovalCard(next);
-        else if (next?.state === 'approved') await this.execution.execute(next.id);
+        await onward();
       },
     };
   }
@@ -804,14 +808,10 @@ export class Dispatcher implements CardHandlers {
     const created = draft.track && (await this.deps.store.getRequest(draft.track.requestId));
     if (!created) throw new AppError('INTERNAL');
     await this.lifecycle.audit(created.id, turn.userId ?? null, 'selfservice.requested', { target: user.userPrincipalName, diagnosis: attached.diagnosis });
-    const confirmed = await this.lifecycle.move(created, 'confirmed', turn.userId!);
-    const next = confirmed && (await this.lifecycle.move(confirmed, confirmed.requiredApprovals === 0 ? 'approved' : 'pending', turn.userId!));
+    const onward = await this.confirmAndRoute(created, turn.userId!);
     return {
       requestId: created.id,
-      followUp: async () => {
-        if (next?.state === 'pending') await this.notification.postApprovalCard(next);
-        else if (next?.state === 'approved') await this.execution.execute(next.id);
-      },
+      followUp: onward,
     };
   }
 
