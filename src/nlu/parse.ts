@@ -478,11 +478,15 @@ export function parseUtterance(text: string): ParsedUtterance | undefined {
 
 /** A best guess at the language of text no command matched, from its script and its words. */
 export function guessLanguage(text: string): Language | undefined {
-  const cleaned = cleanUtterance(text).slice(0, utteranceMaxLength);
-  const folded = fold(cleaned);
-  if (cjk.test(folded)) return 'zh-CN';
-  const found = languagesOf(canonicalize(tokenize(folded)));
+  const { languages: found } = wordEvidence(text);
   return found.length === 1 ? found[0] : undefined;
+}
+
+/** The languages a text's words tell, and how many words told any; Chinese characters tell Chinese outright. */
+function wordEvidence(text: string): { languages: Language[]; tellingWords: number } {
+  const folded = fold(cleanUtterance(text).slice(0, utteranceMaxLength));
+  if (cjk.test(folded)) return { languages: ['zh-CN'], tellingWords: Number.POSITIVE_INFINITY };
+  return languageEvidence(canonicalize(tokenize(folded)));
 }
 
 /** Where Microsoft's own words start in a paste: the first SMTP reply or enhanced status code. */
@@ -508,11 +512,7 @@ export function pastedTextLanguage(text: string, locale: Language | undefined): 
   const start = statusCodeStart.exec(text);
   const before = start ? text.slice(0, start.index) : text;
   if (before.length > leadInMaxLength) return locale ?? 'en';
-  const leadIn = cleanUtterance(before.replace(ndrWording, ' ')).replace(/^[\s\p{P}]+$/u, '');
-  if (!leadIn) return locale ?? 'en';
-  const folded = fold(leadIn);
-  if (cjk.test(folded)) return 'zh-CN';
-  const evidence = languageEvidence(canonicalize(tokenize(folded)));
+  const evidence = wordEvidence(before.replace(ndrWording, ' '));
   const own = evidence.languages.length === 1 ? evidence.languages[0]! : undefined;
   if (own && (!locale || own === locale || evidence.tellingWords >= 2)) return own;
   return locale ?? own ?? 'en';
