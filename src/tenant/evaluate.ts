@@ -55,26 +55,27 @@ interface Layers {
 }
 
 /**
- * Every layer's reads at once: Exchange's two per-mailbox cmdlets, one Graph `$batch` (with `extra`
- * items, such as the user lookup, riding along), the beta per-user MFA read, and the
- * organization-wide settings unless the tenant's short-lived copy is fresh. With `speculative`,
- * a failed read does not end the others: the caller decides whether its answer is wanted.
+ * Every layer's reads at once: Exchange's two per-mailbox cmdlets, one Graph `$batch`, the beta
+ * per-user MFA read, and the organization-wide settings unless the tenant's short-lived copy is
+ * fresh. With a `lookup` of the user riding in the batch, the reads are speculative: a failed one
+ * does not end the others, since the caller only learns from the lookup whether its answer is wanted.
  */
-async function readLayers(tenant: Tenant, subject: Subject, now: Date, sinceIso: string, extra: GraphBatchRequest[], speculative: boolean): Promise<Layers> {
+async function readLayers(tenant: Tenant, subject: Subject, options: EvaluateOptions, lookup?: GraphBatchRequest): Promise<Layers> {
+  const now = (options.now ?? (() => new Date()))();
+  const since = new Date(now.getTime() - (options.signInWindowDays ?? 7) * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const userPath = `/users/${encodeURIComponent(subject.graphKey)}`;
-  const signInFilter = `${subject.signIns} and clientAppUsed eq 'Authenticated SMTP' and status/errorCode ne 0 and createdDateTime ge ${sinceIso}`;
+  const signInFilter = `${subject.signIns} and clientAppUsed eq 'Authenticated SMTP' and status/errorCode ne 0 and createdDateTime ge ${since}`;
   const reused = tenant.orgSettings.fresh(now);
   const generation = tenant.orgSettings.generation;
-  const guard = <T>(read: Promise<T>): Promise<Settled<T>> => (speculative ? settle(read) : read.then((value) => ({ ok: true as const, value })));
+  const guard = <T>(read: Promise<T>): Promise<Settled<T>> => (lookup ? settle(read) : read.then((value) => ({ ok: true as const, value })));
 
   const [mailbox, userPolicy, orgExchange, graph, perUserMfaState] = await Promise.all([
     guard(tenant.exchange.getCasMailbox(subject.identity)),
     guard(tenant.exchange.getUserAuthenticationPolicy(subject.identity)),
     reused ? undefined : Promise.all([tenant.exchange.getTransportConfig(), tenant.exchange.getDefaultAuthenticationPolicy(), tenant.exchange.getAuthenticationPolicies()]),
     tenant.directory.batch([
-      ...extra,
       // A lookup riding along answers the account's state itself.
-      ...(extra.length ? [] : [{ id: 'account', method: 'GET' as const, url: `${userPath}?$select=id,accountEnabled` }]),
+      lookup ?? { id: 'account', method: 'GET' as const, url: `${userPath}?$select=id,accountEnabled` },
       ...(reused ? [] : [
         { id: 'securityDefaults', method: 'GET' as const, url: '/policies/identitySecurityDefaultsEnforcementPolicy' },
         { id: 'conditionalAccess', method: 'GET' as const, url: '/identity/conditionalAccess/policies' },
@@ -111,10 +112,6 @@ function ok(tenant: Tenant, graph: Map<string, GraphBatchResponse>, id: string, 
   throw tenant.directory.batchError(operation, answer);
 }
 
-function sinceFor(now: Date, options: EvaluateOptions): string {
-  return new Date(now.getTime() - (options.signInWindowDays ?? 7) * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 /**
  * The one evaluation of SMTP AUTH for a mailbox, shared by status, confirmation, the post-change
  * check and diagnosis. Every layer that can block Basic SMTP AUTH on its own is read at once:
@@ -125,9 +122,8 @@ function sinceFor(now: Date, options: EvaluateOptions): string {
  * MFA (beta only, so outside the v1.0 batch) beside it — one round trip deep.
  */
 export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, options: EvaluateOptions = {}): Promise<SmtpAuthEvaluation> {
-  const now = (options.now ?? (() => new Date()))();
   const subject = { graphKey: user.id, identity: user.userPrincipalName, signIns: `userId eq '${user.id}'` };
-  return assemble(tenant, user, await readLayers(tenant, subject, now, sinceFor(now, options), [], false), options);
+  return assemble(tenant, user, await readLayers(tenant, subject, options), options);
 }
 
 /**
@@ -140,9 +136,8 @@ export async function evaluateSmtpAuth(tenant: Tenant, user: DirectoryUser, opti
 export async function resolveAndEvaluate(tenant: Tenant, query: string, options: EvaluateOptions = {}): Promise<{ resolution: UserResolution; evaluation?: SmtpAuthEvaluation }> {
   const address = addressQuery(query);
   if (!address) return { resolution: await tenant.directory.resolveUser(query) };
-  const now = (options.now ?? (() => new Date()))();
   const subject = { graphKey: address, identity: address, signIns: `userPrincipalName eq ${odataString(address)}` };
-  const layers = await readLayers(tenant, subject, now, sinceFor(now, options), [tenant.directory.addressLookup('lookup', address)], true);
+  const layers = await readLayers(tenant, subject, options, tenant.directory.addressLookup('lookup', address));
   const resolution = tenant.directory.addressAnswer(layers.graph.get('lookup')!);
   if (resolution.kind !== 'found' || resolution.user.userPrincipalName.toLowerCase() !== address.toLowerCase()) return { resolution };
   return { resolution, evaluation: assemble(tenant, resolution.user, layers, options) };
